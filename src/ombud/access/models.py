@@ -1,0 +1,3 @@
+"""Tables of the access domain."""
+
+from __future__ import annotations

@@ -1,0 +1,55 @@
+"""The web application: `create_app(settings)` builds it; importing this module does nothing else."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from ombud import __version__
+from ombud.api import access as access_api
+from ombud.api import audit as audit_api
+from ombud.api import errors, health
+from ombud.api import identity as identity_api
+from ombud.api import staff as staff_api
+from ombud.config import Settings
+from ombud.context import Context
+from ombud.keys import check_production_ready
+from ombud.web import access as access_pages
+from ombud.web import audit as audit_pages
+from ombud.web import auth as auth_pages
+from ombud.web import console as console_pages
+from ombud.web import identity as identity_pages
+from ombud.web.templating import STATIC_DIR
+
+#: Every router of the app, in one explicit list.
+ROUTERS = [
+    health.router,
+    staff_api.router,
+    audit_api.router,
+    identity_api.router,
+    access_api.router,
+    auth_pages.router,
+    console_pages.router,
+    identity_pages.router,
+    access_pages.router,
+    audit_pages.router,
+]
+
+
+def create_app(settings: Settings | None = None, *, ctx: Context | None = None) -> FastAPI:
+    """Build the app for these settings (or this context); refuses unsafe production settings."""
+    ctx = ctx or Context(settings)
+    check_production_ready(ctx.settings)
+    app = FastAPI(
+        title="Ombud",
+        version=__version__,
+        description="Identity-theft records requests and brokered, audited staff access to customer data.",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.ctx = ctx
+    errors.install(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app

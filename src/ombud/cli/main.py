@@ -1,0 +1,106 @@
+"""The `ombud` command line: one Typer app, each domain adding its commands from its own module."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.table import Table
+
+from ombud import __version__
+from ombud.cli import access as access_cli
+from ombud.cli import audit as audit_cli
+from ombud.cli import identity as identity_cli
+from ombud.cli import retail as retail_cli
+from ombud.cli import staff as staff_cli
+from ombud.cli import synth as synth_cli
+from ombud.cli.common import console, context, err_console
+from ombud.config import describe_settings
+from ombud.errors import OmbudError
+
+app = typer.Typer(
+    name="ombud",
+    help="Ombud: identity-theft records requests and brokered, audited staff access to customer data.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+db_app = typer.Typer(help="The store: migrations.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
+) -> None:
+    if version:
+        console.print(__version__)
+        raise typer.Exit()
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
+    """Create or migrate the store's tables to the newest revision."""
+    from ombud import migrate
+
+    ctx = context()
+    migrate.upgrade(ctx.settings.resolved_database_url, revision)
+    console.print(f"[green]store at revision {migrate.head_revision() if revision == 'head' else revision}[/]")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the store's current revision and the newest one shipped."""
+    from alembic.runtime.migration import MigrationContext
+
+    from ombud import migrate
+
+    ctx = context()
+    with ctx.engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+    console.print(f"store: {current or '(empty)'}   newest: {migrate.head_revision()}")
+
+
+@app.command("config")
+def show_config() -> None:
+    """List every setting with its environment variable, default and meaning."""
+    table = Table("variable", "default", "meaning", show_lines=False)
+    for name, default, meaning in describe_settings():
+        table.add_row(name, default, meaning)
+    console.print(table)
+
+
+@app.command("serve")
+def serve(
+    host: str = typer.Option(None, help="Address to listen on (default: OMBUD_HOST, 127.0.0.1)."),
+    port: int = typer.Option(None, help="Port (default: OMBUD_PORT, 8000)."),
+    workers: int = typer.Option(1, min=1, help="Worker processes."),
+) -> None:
+    """Run the staff console, the victim portal and the API."""
+    import uvicorn
+
+    ctx = context()
+    from ombud.keys import check_production_ready
+
+    check_production_ready(ctx.settings)
+    uvicorn.run(
+        "ombud.app:create_app",
+        factory=True,
+        host=host or ctx.settings.host,
+        port=port or ctx.settings.port,
+        workers=workers,
+        log_level="info",
+    )
+
+
+for module in (retail_cli, synth_cli, staff_cli, audit_cli, identity_cli, access_cli):
+    module.register(app)
+
+
+def main() -> None:
+    """Entry point: run the app, turning domain errors into a message and exit code 2."""
+    try:
+        app()
+    except OmbudError as exc:
+        where = f" ({exc.field})" if exc.field else ""
+        err_console.print(f"[bold red]error{where}:[/] {exc.message}")
+        sys.exit(2)

@@ -1,0 +1,108 @@
+"""Settings, read from the environment (prefix ``OMBUD_``); nothing here connects or writes at import."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Environment(StrEnum):
+    development = "development"
+    test = "test"
+    production = "production"
+
+
+class Settings(BaseSettings):
+    """Every setting Ombud reads; each one is described so `ombud config` can explain it."""
+
+    model_config = SettingsConfigDict(env_prefix="OMBUD_", env_file=None, extra="ignore")
+
+    env: Environment = Field(
+        Environment.development,
+        description="development, test or production. Production refuses generated or default secrets.",
+    )
+    data_dir: Path = Field(
+        Path("ombud-data"),
+        description="Folder of the embedded default: the SQLite database and generated keys live here.",
+    )
+    database_url: str | None = Field(
+        None,
+        description=(
+            "SQLAlchemy URL of the store, e.g. postgresql+psycopg://user@host/db. "
+            "Unset: SQLite at <data_dir>/ombud.db."
+        ),
+    )
+    card_fingerprint_key: SecretStr | None = Field(
+        None,
+        description="HMAC key (hex or base64, >= 32 bytes) for card fingerprints. Unset: generated in data_dir.",
+    )
+    identifier_hash_key: SecretStr | None = Field(
+        None,
+        description="HMAC key for keyed hashes of SSNs and other identifiers. Unset: generated in data_dir.",
+    )
+    field_encryption_key: SecretStr | None = Field(
+        None,
+        description="AES-256-GCM key (32 bytes, hex or base64) for encrypted fields. Unset: generated.",
+    )
+    audit_signing_key: SecretStr | None = Field(
+        None,
+        description="Ed25519 private key seed (32 bytes, hex or base64) signing audit checkpoints. Unset: generated.",
+    )
+    session_secret: SecretStr | None = Field(
+        None,
+        description="Secret for staff session and CSRF tokens (>= 32 bytes). Unset: generated in data_dir.",
+    )
+    audit_origin: str = Field(
+        "ombud.example/audit",
+        description="Origin line of signed audit checkpoints (names this log; unique per deployment).",
+    )
+    audit_key_name: str = Field(
+        "ombud.example/audit",
+        description="Key name in the signed-note signature line of audit checkpoints.",
+    )
+    audit_checkpoint_interval_seconds: int = Field(
+        300, ge=1, description="How often `ombud serve` signs a new audit checkpoint when the log has grown."
+    )
+    host: str = Field("127.0.0.1", description="Address `ombud serve` listens on.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `ombud serve` listens on.")
+    public_base_url: str = Field(
+        "http://127.0.0.1:8000", description="Base URL used in links sent to victims and staff."
+    )
+    session_idle_minutes: int = Field(30, ge=1, description="Staff sessions end after this much inactivity.")
+    session_max_hours: int = Field(12, ge=1, description="Staff sessions end this long after sign-in.")
+    login_max_failures: int = Field(
+        5, ge=1, description="Failed sign-ins allowed per email or IP within login_window_minutes."
+    )
+    login_window_minutes: int = Field(15, ge=1, description="Window for counting failed sign-ins.")
+    cookie_secure: bool | None = Field(
+        None, description="Send session cookies only over HTTPS. Unset: on in production, off otherwise."
+    )
+    import_batch_size: int = Field(5000, ge=1, description="Rows per transaction batch during `ombud import`.")
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        """The store's URL: the configured one, or SQLite in the data folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'ombud.db').resolve()}"
+
+    @property
+    def is_production(self) -> bool:
+        return self.env is Environment.production
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.is_production if self.cookie_secure is None else self.cookie_secure
+
+
+def describe_settings() -> list[tuple[str, str, str]]:
+    """(environment variable, default, description) for every setting."""
+    rows = []
+    for name, field in Settings.model_fields.items():
+        default = "" if field.default is None else str(field.default)
+        rows.append((f"OMBUD_{name.upper()}", default, field.description or ""))
+    return rows
