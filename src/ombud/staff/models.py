@@ -18,6 +18,15 @@ class Role(StrEnum):
     admin = "admin"
 
 
+class LoginEvent(StrEnum):
+    """What happened at the sign-in door."""
+
+    sign_in = "sign_in"
+    failed = "failed"
+    rate_limited = "rate_limited"
+    sign_out = "sign_out"
+
+
 class Employee(Base):
     __tablename__ = "staff_employee"
 
@@ -73,7 +82,7 @@ class ApiToken(Base):
 
 
 class LoginAttempt(Base):
-    """One staff sign-in attempt, kept to rate-limit failures per account and per address."""
+    """One event at the sign-in door (sign-in, failure, refusal, sign-out); failures drive the rate limit."""
 
     __tablename__ = "staff_login_attempt"
     __table_args__ = (
@@ -86,3 +95,4 @@ class LoginAttempt(Base):
     ip: Mapped[str | None] = mapped_column(String(45))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     success: Mapped[bool] = mapped_column(Boolean)
+    kind: Mapped[LoginEvent] = mapped_column(str_enum(LoginEvent, "staff_login_event"))

@@ -5,23 +5,27 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from ombud import clock
 from ombud.config import Settings
 from ombud.errors import Conflict, InvalidInput, NotFound, Unauthenticated
-from ombud.staff.models import ApiToken, Employee, LoginAttempt, Role, StaffSession
+from ombud.staff import events
+from ombud.staff.models import ApiToken, Employee, LoginAttempt, LoginEvent, Role, StaffSession
 
 _hasher = PasswordHasher()
 #: Compared against when the email is unknown, so a wrong email costs as long as a wrong password.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 1024
 TOKEN_PREFIX = "omb_"  # noqa: S105 (a public marker, not a secret)
+#: The per-address limit is this many times the per-account one: an office shares one address.
+IP_LIMIT_FACTOR = 4
 
 
 class RateLimited(Unauthenticated):
@@ -34,24 +38,48 @@ def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def hash_password(password: str) -> str:
-    """An argon2id hash of a password, after checking it is long enough."""
+# --- passwords ---------------------------------------------------------------------------------------------
+
+
+def check_password_strength(password: str, *, email: str | None = None) -> None:
+    """Refuse a password that is too short, absurdly long, or just the email address."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(f"a password needs at least {MIN_PASSWORD_LENGTH} characters", field="password")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise InvalidInput(f"a password may have at most {MAX_PASSWORD_LENGTH} characters", field="password")
+    if email and password.strip().lower() == normalise_email(email):
+        raise InvalidInput("a password must not be the email address", field="password")
+    if len(set(password)) < 4:
+        raise InvalidInput("a password needs more than a few distinct characters", field="password")
+
+
+def hash_password(password: str, *, email: str | None = None) -> str:
+    """An argon2id hash of a password, after checking it is strong enough."""
+    check_password_strength(password, email=email)
     return _hasher.hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True when the password matches the hash; never raises on a mismatch or a malformed hash."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash or _DUMMY_HASH, password[:MAX_PASSWORD_LENGTH]) and (
+            password_hash is not None
+        )
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
+
+
+# --- employees ---------------------------------------------------------------------------------------------
 
 
 def normalise_email(email: str) -> str:
     """Staff emails compare case-insensitively."""
     return email.strip().lower()
+
+
+def new_external_id() -> str:
+    """A fresh directory id for an employee added without one."""
+    return f"emp-{secrets.token_hex(5)}"
 
 
 def get_employee(session: Session, employee_id: int) -> Employee:
@@ -67,49 +95,85 @@ def get_employee_by_email(session: Session, email: str) -> Employee | None:
     return session.scalar(select(Employee).where(Employee.email == normalise_email(email)))
 
 
+def require_employee_by_email(session: Session, email: str) -> Employee:
+    """The employee with this email, or NotFound naming it."""
+    employee = get_employee_by_email(session, email)
+    if employee is None:
+        raise NotFound(f"no employee with email {normalise_email(email)}", field="email")
+    return employee
+
+
 def get_employee_by_external_id(session: Session, external_id: str) -> Employee | None:
     """The employee with this directory id, if any."""
     return session.scalar(select(Employee).where(Employee.external_id == external_id))
 
 
-def list_employees(session: Session, *, role: Role | None = None) -> list[Employee]:
-    """Employees, optionally of one role, by name."""
-    query = select(Employee).order_by(Employee.name)
+def list_employees(session: Session, *, role: Role | None = None, include_departed: bool = True) -> list[Employee]:
+    """Employees by name, optionally of one role, optionally only those still employed."""
+    query = select(Employee).order_by(Employee.name, Employee.id)
     if role is not None:
         query = query.where(Employee.role == role)
+    if not include_departed:
+        query = query.where(Employee.left_on.is_(None))
     return list(session.scalars(query))
+
+
+def count_employees(session: Session, *, active_only: bool = True) -> int:
+    """How many employees there are (by default only those still employed)."""
+    query = select(func.count()).select_from(Employee)
+    if active_only:
+        query = query.where(Employee.left_on.is_(None))
+    return session.scalar(query) or 0
+
+
+def _validate_email(email: str) -> str:
+    email = normalise_email(email)
+    local, _, domain = email.partition("@")
+    if not local or "." not in domain.strip(".") or "@" in domain or any(c.isspace() for c in email):
+        raise InvalidInput(f"not an email address: {email!r}", field="email")
+    return email
 
 
 def create_employee(
     session: Session,
     *,
-    external_id: str,
     name: str,
     email: str,
     team: str,
-    role: Role,
+    role: Role | str,
     region: str,
+    external_id: str | None = None,
     manager_id: int | None = None,
     hired_on: date | None = None,
     password: str | None = None,
 ) -> Employee:
-    """Add an employee; refuses a duplicate email or directory id."""
-    email = normalise_email(email)
+    """Add an employee; refuses a duplicate email or directory id and names any field that is wrong."""
+    email = _validate_email(email)
+    external_id = (external_id or "").strip() or new_external_id()
+    values = {"name": name.strip(), "team": team.strip(), "region": region.strip()}
+    for field, value in values.items():
+        if not value:
+            raise InvalidInput(f"the {field} must not be empty", field=field)
+    try:
+        role = Role(role)
+    except ValueError as exc:
+        known = ", ".join(r.value for r in Role)
+        raise InvalidInput(f"unknown role {role!r}; one of: {known}", field="role") from exc
     if get_employee_by_email(session, email) is not None:
         raise Conflict(f"an employee with email {email} exists", field="email")
     if get_employee_by_external_id(session, external_id) is not None:
         raise Conflict(f"an employee with id {external_id} exists", field="external_id")
+    if manager_id is not None:
+        get_employee(session, manager_id)
     employee = Employee(
         external_id=external_id,
-        name=name,
         email=email,
-        team=team,
         role=role,
-        region=region,
         manager_id=manager_id,
         hired_on=hired_on,
-        password_hash=hash_password(password) if password else None,
+        password_hash=hash_password(password, email=email) if password else None,
         created_at=clock.now(),
+        **values,
     )
     session.add(employee)
     session.flush()
@@ -117,41 +181,97 @@ def create_employee(
 
 
 def set_password(session: Session, employee: Employee, password: str) -> None:
-    """Replace an employee's password and end their sessions."""
-    employee.password_hash = hash_password(password)
+    """Replace an employee's password and end their browser sessions."""
+    employee.password_hash = hash_password(password, email=employee.email)
     revoke_sessions(session, employee)
     session.flush()
 
 
-def _recent_failures(session: Session, column: object, value: str, settings: Settings) -> int:
-    since = clock.now() - timedelta(minutes=settings.login_window_minutes)
+def deactivate_employee(session: Session, employee: Employee, *, left_on: date | None = None) -> tuple[int, int]:
+    """Mark an employee as gone: set left_on, end every session, revoke every API token.
+
+    Returns (sessions ended, tokens revoked).
+    """
+    if employee.left_on is None:
+        employee.left_on = left_on or clock.now().date()
+    ended = revoke_sessions(session, employee)
+    revoked = 0
+    now = clock.now()
+    for token in session.scalars(
+        select(ApiToken).where(ApiToken.employee_id == employee.id, ApiToken.revoked_at.is_(None))
+    ):
+        token.revoked_at = now
+        revoked += 1
+    session.flush()
+    return ended, revoked
+
+
+# --- signing in --------------------------------------------------------------------------------------------
+
+
+#: Attempts that count against the limit: wrong credentials, and knocking again while refused.
+_FAILURES = (LoginEvent.failed, LoginEvent.rate_limited)
+
+
+def _recent_failures(session: Session, condition: ColumnElement[bool], since: datetime) -> int:
     return session.scalar(
         select(func.count())
         .select_from(LoginAttempt)
-        .where(column == value, LoginAttempt.at >= since, LoginAttempt.success.is_(False))
+        .where(condition, LoginAttempt.at >= since, LoginAttempt.kind.in_(_FAILURES))
     ) or 0
+
+
+def is_rate_limited(session: Session, settings: Settings, *, email: str, ip: str | None) -> bool:
+    """Whether sign-ins for this email or from this address are refused for now.
+
+    Failures per email count since the later of the window's start and that account's last success;
+    failures per address count over the whole window, with a higher limit (an office shares an address).
+    """
+    email = normalise_email(email)
+    window_start = clock.now() - timedelta(minutes=settings.login_window_minutes)
+    last_success = session.scalar(
+        select(func.max(LoginAttempt.at)).where(
+            LoginAttempt.email == email, LoginAttempt.kind == LoginEvent.sign_in, LoginAttempt.at >= window_start
+        )
+    )
+    since = max(window_start, clock.ensure_utc(last_success)) if last_success else window_start
+    if _recent_failures(session, LoginAttempt.email == email, since) >= settings.login_max_failures:
+        return True
+    return bool(
+        ip
+        and _recent_failures(session, LoginAttempt.ip == ip, window_start)
+        >= settings.login_max_failures * IP_LIMIT_FACTOR
+    )
+
+
+def _record(session: Session, *, email: str, ip: str | None, kind: LoginEvent) -> None:
+    session.add(LoginAttempt(email=email, ip=ip, at=clock.now(), success=kind is LoginEvent.sign_in, kind=kind))
+    session.flush()
 
 
 def authenticate(session: Session, settings: Settings, *, email: str, password: str, ip: str | None) -> Employee:
     """The employee these credentials belong to; raises RateLimited or Unauthenticated otherwise.
 
-    Every attempt is recorded; failures are counted per email and per address within a window.
+    Every attempt is recorded (and, on success, audited); an unknown email, a wrong password and a
+    departed employee all get the same answer, so the door does not say which accounts exist.
     """
     email = normalise_email(email)
-    if _recent_failures(session, LoginAttempt.email, email, settings) >= settings.login_max_failures or (
-        ip and _recent_failures(session, LoginAttempt.ip, ip, settings) >= settings.login_max_failures * 4
-    ):
-        session.add(LoginAttempt(email=email, ip=ip, at=clock.now(), success=False))
-        session.flush()
-        raise RateLimited("too many failed sign-ins; try again later")
+    if is_rate_limited(session, settings, email=email, ip=ip):
+        _record(session, email=email, ip=ip, kind=LoginEvent.rate_limited)
+        raise RateLimited("too many failed sign-ins; wait a few minutes before trying again")
     employee = get_employee_by_email(session, email)
     ok = verify_password(employee.password_hash if employee else None, password)
-    ok = ok and employee is not None and employee.active
-    session.add(LoginAttempt(email=email, ip=ip, at=clock.now(), success=ok))
-    session.flush()
-    if not ok or employee is None:
+    if not ok or employee is None or not employee.active:
+        _record(session, email=email, ip=ip, kind=LoginEvent.failed)
         raise Unauthenticated("wrong email or password")
+    if _hasher.check_needs_rehash(employee.password_hash or ""):
+        employee.password_hash = _hasher.hash(password)
+    _record(session, email=email, ip=ip, kind=LoginEvent.sign_in)
+    events.signed_in(session, employee, ip=ip)
     return employee
+
+
+# --- browser sessions --------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -202,14 +322,26 @@ def resolve_session(session: Session, settings: Settings, token: str | None) -> 
     return record
 
 
-def end_session(session: Session, token: str | None) -> None:
-    """Revoke the session behind a cookie token, if it exists."""
+def end_session(
+    session: Session, token: str | None, *, ip: str | None = None, sign_out: bool = True
+) -> StaffSession | None:
+    """Revoke the session behind a cookie token; the session ended, if there was a live one.
+
+    With sign_out (the default) the sign-out is recorded and audited; without, the session is simply
+    replaced (the rotation at sign-in).
+    """
     if not token:
-        return
+        return None
     record = session.scalar(select(StaffSession).where(StaffSession.token_hash == _sha256(token)))
-    if record is not None and record.revoked_at is None:
-        record.revoked_at = clock.now()
-        session.flush()
+    if record is None or record.revoked_at is not None:
+        return None
+    record.revoked_at = clock.now()
+    employee = session.get(Employee, record.employee_id)
+    if employee is not None and sign_out:
+        _record(session, email=employee.email, ip=ip, kind=LoginEvent.sign_out)
+        events.signed_out(session, employee, ip=ip)
+    session.flush()
+    return record
 
 
 def revoke_sessions(session: Session, employee: Employee) -> int:
@@ -224,6 +356,9 @@ def revoke_sessions(session: Session, employee: Employee) -> int:
     return len(records)
 
 
+# --- API tokens --------------------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class NewApiToken:
     token: str
@@ -234,7 +369,16 @@ def create_api_token(
     session: Session, employee: Employee, *, name: str, valid_for: timedelta | None = None
 ) -> NewApiToken:
     """A bearer token for an internal tool acting as this employee; shown once, only its hash is kept."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise InvalidInput("a token needs a name of 1 to 100 characters", field="name")
+    if valid_for is not None and valid_for <= timedelta(0):
+        raise InvalidInput("a token must be valid for a positive time", field="days")
+    if not employee.active:
+        raise Conflict(f"{employee.email} has left; no new tokens")
     prefix = secrets.token_hex(4)
+    while session.scalar(select(ApiToken.id).where(ApiToken.prefix == prefix)) is not None:
+        prefix = secrets.token_hex(4)
     token = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     now = clock.now()
     record = ApiToken(
@@ -248,6 +392,12 @@ def create_api_token(
     session.add(record)
     session.flush()
     return NewApiToken(token=token, record=record)
+
+
+def list_api_tokens(session: Session, employee: Employee) -> list[ApiToken]:
+    """An employee's tokens, newest first (revoked and expired ones included, marked by their times)."""
+    query = select(ApiToken).where(ApiToken.employee_id == employee.id)
+    return list(session.scalars(query.order_by(ApiToken.created_at.desc(), ApiToken.id.desc())))
 
 
 def resolve_api_token(session: Session, token: str) -> Employee | None:
@@ -267,11 +417,15 @@ def resolve_api_token(session: Session, token: str) -> Employee | None:
     return employee
 
 
-def revoke_api_token(session: Session, prefix: str) -> ApiToken:
-    """Revoke the token with this prefix."""
-    record = session.scalar(select(ApiToken).where(ApiToken.prefix == prefix))
+def revoke_api_token(session: Session, prefix: str, *, employee: Employee | None = None) -> ApiToken:
+    """Revoke the token with this prefix (only among this employee's tokens, when one is given)."""
+    query = select(ApiToken).where(ApiToken.prefix == prefix.strip().removeprefix(TOKEN_PREFIX))
+    if employee is not None:
+        query = query.where(ApiToken.employee_id == employee.id)
+    record = session.scalar(query)
     if record is None:
-        raise NotFound(f"no API token {prefix}")
-    record.revoked_at = clock.now()
-    session.flush()
+        raise NotFound(f"no API token {prefix}", field="prefix")
+    if record.revoked_at is None:
+        record.revoked_at = clock.now()
+        session.flush()
     return record

@@ -59,6 +59,7 @@ def upgrade() -> None:
     sa.Column('ip', sa.String(length=45), nullable=True),
     sa.Column('at', ombud.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('success', sa.Boolean(), nullable=False),
+    sa.Column('kind', sa.Enum('sign_in', 'failed', 'rate_limited', 'sign_out', name='staff_login_event', native_enum=False, create_constraint=True, length=24), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_staff_login_attempt'))
     )
     with op.batch_alter_table('staff_login_attempt', schema=None) as batch_op:
