@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from ombud import __version__
@@ -11,6 +11,7 @@ from ombud.api import audit as audit_api
 from ombud.api import errors, health
 from ombud.api import identity as identity_api
 from ombud.api import staff as staff_api
+from ombud.api.deps import csrf_protect
 from ombud.config import Settings
 from ombud.context import Context
 from ombud.keys import check_production_ready
@@ -46,6 +47,9 @@ def create_app(settings: Settings | None = None, *, ctx: Context | None = None) 
         description="Identity-theft records requests and brokered, audited staff access to customer data.",
         docs_url="/docs",
         redoc_url=None,
+        # One CSRF check for every route of every domain: a cookie-authenticated POST/PUT/PATCH/DELETE
+        # without the session's token is refused (403); bearer-token calls are exempt.
+        dependencies=[Depends(csrf_protect)],
     )
     app.state.ctx = ctx
     errors.install(app)

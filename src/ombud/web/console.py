@@ -1,7 +1,225 @@
-"""WEB routes of the console domain."""
+"""The console home (what this employee can do, what the store holds) and the employee's own account page."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Annotated
 
-router = APIRouter()
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import Table, func, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from ombud import clock
+from ombud.api.deps import CurrentStaff, DbSession, Staff
+from ombud.errors import InvalidInput, NotFound
+from ombud.models import metadata
+from ombud.staff import service as staff_service
+from ombud.staff.models import Role, StaffSession
+from ombud.web.templating import flash, nav_links, render
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+
+#: Status values that mean a case or request is finished; anything else counts as open.
+_CLOSED_STATUSES = ("closed", "resolved", "cancelled", "canceled", "declined", "done", "completed", "rejected")
+
+
+@dataclass(frozen=True)
+class StatSpec:
+    """A count on the home page: rows of the first of `tables` the store has (only open ones if asked)."""
+
+    label: str
+    tables: tuple[str, ...]
+    open_only: bool = False
+    roles: tuple[Role, ...] = ()  # empty: everyone
+    link_label: str | None = None  # the nav section this count links to, when the app serves it
+
+
+#: The home page's counts, in order. A table that does not exist yet is skipped, so a domain still being
+#: built never breaks the home page.
+HOME_STATS: list[StatSpec] = [
+    StatSpec("Customer accounts in the store", ("retail_account",)),
+    StatSpec("Orders in the store", ("retail_order",)),
+    StatSpec("Open victim records requests", ("victim_request", "victim_requests_request"), open_only=True),
+    StatSpec("Open cases", ("access_case",), open_only=True, link_label="Cases"),
+    StatSpec("Open insider-risk alerts", ("insider_alert",), open_only=True,
+             roles=(Role.security_analyst, Role.privacy_officer)),
+    StatSpec("Active staff accounts", ("staff_employee",), open_only=True, roles=(Role.admin,)),
+]
+
+#: What each role is in Ombud for, said plainly on the home page.
+ROLE_DUTIES: dict[Role, list[str]] = {
+    Role.agent: [
+        "Work identity-theft records requests and support cases assigned to you or your team.",
+        "Read a customer's data only for an open case about that customer; other fields stay masked.",
+        "Ask for a time-limited grant, or use break-glass in an emergency (always reviewed).",
+    ],
+    Role.privacy_officer: [
+        "Watch the 30-day deadline of every records request and review every decline.",
+        "Approve or deny access grants, and run access reviews.",
+        "Verify the audit log and answer customers who ask who accessed their data.",
+    ],
+    Role.security_analyst: [
+        "Triage insider-risk alerts and break-glass uses.",
+        "Scope incidents from the audit log and notify the customers exposed.",
+        "Verify the audit log's signed checkpoints.",
+    ],
+    Role.admin: [
+        "Manage staff accounts, roles and API tokens (also with `ombud staff`).",
+        "Everything the other roles can do, each use still on the record.",
+    ],
+}
+
+
+@dataclass(frozen=True)
+class Stat:
+    label: str
+    value: int
+    href: str | None
+
+
+def _count(session: Session, table: Table, open_only: bool) -> int | None:
+    query = select(func.count()).select_from(table)
+    if open_only and "left_on" in table.c:
+        query = query.where(table.c.left_on.is_(None))
+    elif open_only and "status" in table.c:
+        query = query.where(table.c.status.not_in(_CLOSED_STATUSES))
+    # A domain may define a table before its migration lands; the savepoint keeps that from breaking
+    # the page (and, on PostgreSQL, the transaction).
+    try:
+        with session.begin_nested():
+            return session.scalar(query) or 0
+    except SQLAlchemyError:
+        return None
+
+
+def home_stats(session: Session, request: Request, staff: Staff) -> list[Stat]:
+    """The counts this employee sees on the home page, for the tables that exist so far."""
+    links = {link.label: link.href for link in nav_links(request, staff.viewer())}
+    stats = []
+    for spec in HOME_STATS:
+        if spec.roles and not staff.has_role(*spec.roles):
+            continue
+        table = next((metadata.tables[name] for name in spec.tables if name in metadata.tables), None)
+        if table is None:
+            continue
+        value = _count(session, table, spec.open_only)
+        if value is not None:
+            href = links.get(spec.link_label) if spec.link_label else None
+            stats.append(Stat(spec.label, value, href))
+    return stats
+
+
+@router.get("/")
+def home(request: Request, session: DbSession, staff: CurrentStaff) -> Response:
+    """The console home: who you are, what your role does here, what the store holds."""
+    return render(
+        request,
+        "console/home.html",
+        staff,
+        employee=staff.employee,
+        duties=ROLE_DUTIES.get(staff.employee.role, []),
+        stats=home_stats(session, request, staff),
+        sections=[link for link in nav_links(request, staff.viewer()) if link.href != "/"],
+    )
+
+
+# --- the employee's own account: sessions, API tokens, password ----------------------------------------------
+
+
+def _live_sessions(session: Session, staff: Staff) -> list[StaffSession]:
+    now = clock.now()
+    query = select(StaffSession).where(
+        StaffSession.employee_id == staff.employee.id,
+        StaffSession.revoked_at.is_(None),
+        StaffSession.expires_at > now,
+    )
+    return list(session.scalars(query.order_by(StaffSession.created_at.desc())))
+
+
+def _account_page(request: Request, session: Session, staff: Staff, **extra: object) -> Response:
+    return render(
+        request,
+        "console/account.html",
+        staff,
+        employee=staff.employee,
+        sessions=_live_sessions(session, staff),
+        current_session_id=staff.browser_session.id if staff.browser_session else None,
+        tokens=staff_service.list_api_tokens(session, staff.employee),
+        now=clock.now(),
+        **extra,
+    )
+
+
+@router.get("/account")
+def account(request: Request, session: DbSession, staff: CurrentStaff) -> Response:
+    """Your account: profile, signed-in browsers, API tokens (create, revoke), password change."""
+    return _account_page(request, session, staff)
+
+
+@router.post("/account/tokens")
+def create_token(
+    request: Request,
+    session: DbSession,
+    staff: CurrentStaff,
+    name: Annotated[str, Form(max_length=100)],
+    days: Annotated[int, Form(ge=1, le=366)] = 90,
+) -> Response:
+    """Create an API token acting as you; the secret is shown on this response only, never stored."""
+    new = staff_service.create_api_token(session, staff.employee, name=name, valid_for=timedelta(days=days))
+    return _account_page(
+        request,
+        session,
+        staff,
+        new_token=new.token,
+        flash_now=[("success", f"Token “{new.record.name}” created; copy it now, it is not shown again.")],
+    )
+
+
+@router.post("/account/tokens/{prefix}/revoke")
+def revoke_token(request: Request, session: DbSession, staff: CurrentStaff, prefix: str) -> Response:
+    """Revoke one of your API tokens."""
+    record = staff_service.revoke_api_token(session, prefix, employee=staff.employee)
+    response = RedirectResponse("/account", status_code=303)
+    return flash(request, response, f"Token “{record.name}” ({record.prefix}) revoked.", "success")
+
+
+@router.post("/account/sessions/{session_id}/end")
+def end_other_session(request: Request, session: DbSession, staff: CurrentStaff, session_id: int) -> Response:
+    """Sign out one of your other browsers."""
+    record = session.get(StaffSession, session_id)
+    if record is None or record.employee_id != staff.employee.id:
+        raise NotFound("no such session of yours")
+    if record.revoked_at is None:
+        record.revoked_at = clock.now()
+    response = RedirectResponse("/account", status_code=303)
+    return flash(request, response, "That browser has been signed out.", "success")
+
+
+@router.post("/account/password")
+def change_password(
+    request: Request,
+    session: DbSession,
+    staff: CurrentStaff,
+    current_password: Annotated[str, Form(max_length=1024)],
+    new_password: Annotated[str, Form(max_length=1024)],
+    confirm_password: Annotated[str, Form(max_length=1024)],
+) -> Response:
+    """Change your password; every other browser of yours is signed out, this one stays signed in."""
+    response = RedirectResponse("/account", status_code=303)
+    employee = staff.employee
+    if not staff_service.verify_password(employee.password_hash, current_password):
+        return flash(request, response, "Your current password was not right; nothing changed.", "error")
+    if new_password != confirm_password:
+        return flash(request, response, "The new passwords did not match; nothing changed.", "error")
+    try:
+        staff_service.check_password_strength(new_password, email=employee.email)
+    except InvalidInput as exc:
+        return flash(request, response, f"Not changed: {exc.message}.", "error")
+    keep = staff.browser_session
+    staff_service.set_password(session, employee, new_password)
+    if keep is not None:
+        keep.revoked_at = None  # set_password ended every session; this browser is the one that asked
+    return flash(request, response, "Password changed; your other browsers were signed out.", "success")
