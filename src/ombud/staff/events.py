@@ -1,53 +1,68 @@
-"""Staff sign-in and sign-out as audit events, written in the caller's transaction.
+"""Staff sign-ins and sign-outs as audit events, written in the caller's transaction.
 
-The sign-in door's own record (LoginAttempt) is written by the service; this module adds the
-tamper-evident audit leaf when the audit domain is installed.
+The sign-in door's own record (staff_login_attempt) is written by the service; this module adds the
+tamper-evident audit leaf. Only references go in: the employee's directory id, role, team, region,
+the session's id and the address signed in from (never an email).
 """
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
-
 from sqlalchemy.orm import Session
 
-from ombud.staff.models import Employee
+from ombud.staff.models import Employee, StaffSession
+
+try:
+    from ombud.audit.events import AuditEvent
+    from ombud.audit.service import append_event
+except ImportError:  # pragma: no cover - the audit domain is built alongside; until then the door's table
+    AuditEvent = None  # type: ignore[assignment,misc]
+    append_event = None  # type: ignore[assignment]
 
 
-def _audit_api() -> tuple[Any, Any] | None:
-    # The audit domain is built alongside this one; until its service exists, sign-ins are recorded
-    # only in staff_login_attempt.
-    try:
-        module = import_module("ombud.audit.service")
-    except ImportError:
-        return None
-    append, event = getattr(module, "append_event", None), getattr(module, "AuditEvent", None)
-    if append is None or event is None:
-        return None
-    return append, event
+def audit_available() -> bool:
+    """Whether sign-in events also go to the audit log."""
+    return append_event is not None
 
 
-def _append(session: Session, action: str, employee: Employee, *, ip: str | None) -> None:
-    api = _audit_api()
-    if api is None:
+def _append(
+    session: Session, action: str, employee: Employee, *, ip: str | None, record: StaffSession | None = None
+) -> None:
+    if append_event is None or AuditEvent is None:
         return
-    append_event, audit_event = api
     append_event(
         session,
-        audit_event(
+        AuditEvent(
             action=action,
             actor_type="employee",
             actor_id=employee.external_id,
-            details={"ip": ip, "role": employee.role.value, "team": employee.team, "region": employee.region},
+            subject_type="staff_session" if record is not None else None,
+            subject_id=str(record.id) if record is not None else None,
+            detail={"ip": ip, "role": employee.role.value, "team": employee.team, "region": employee.region},
         ),
     )
 
 
-def signed_in(session: Session, employee: Employee, *, ip: str | None) -> None:
-    """Audit a successful staff sign-in."""
-    _append(session, "staff.sign_in", employee, ip=ip)
+def signed_in(session: Session, employee: Employee, record: StaffSession, *, ip: str | None) -> None:
+    """Audit a staff sign-in that opened this browser session."""
+    _append(session, "staff.sign_in", employee, ip=ip, record=record)
 
 
-def signed_out(session: Session, employee: Employee, *, ip: str | None) -> None:
-    """Audit a staff sign-out."""
-    _append(session, "staff.sign_out", employee, ip=ip)
+def signed_out(session: Session, employee: Employee, record: StaffSession, *, ip: str | None) -> None:
+    """Audit a staff sign-out that ended this browser session."""
+    _append(session, "staff.sign_out", employee, ip=ip, record=record)
+
+
+def sign_in_refused(session: Session, employee: Employee, *, ip: str | None, reason: str) -> None:
+    """Audit a refused sign-in to a known account (wrong password, paused by the rate limit, departed)."""
+    if append_event is None or AuditEvent is None:
+        return
+    append_event(
+        session,
+        AuditEvent(
+            action="staff.sign_in_refused",
+            actor_type="employee",
+            actor_id=employee.external_id,
+            decision="deny",
+            detail={"ip": ip, "reason": reason},
+        ),
+    )

@@ -252,22 +252,27 @@ def _record(session: Session, *, email: str, ip: str | None, kind: LoginEvent) -
 def authenticate(session: Session, settings: Settings, *, email: str, password: str, ip: str | None) -> Employee:
     """The employee these credentials belong to; raises RateLimited or Unauthenticated otherwise.
 
-    Every attempt is recorded (and, on success, audited); an unknown email, a wrong password and a
-    departed employee all get the same answer, so the door does not say which accounts exist.
+    Every attempt is recorded (a refusal for a known account is also audited; the sign-in itself is audited
+    when its session starts); an unknown email, a wrong password and a departed employee all get the same
+    answer, so the door does not say which accounts exist.
     """
     email = normalise_email(email)
+    employee = get_employee_by_email(session, email)
     if is_rate_limited(session, settings, email=email, ip=ip):
         _record(session, email=email, ip=ip, kind=LoginEvent.rate_limited)
+        if employee is not None:
+            events.sign_in_refused(session, employee, ip=ip, reason="rate_limited")
         raise RateLimited("too many failed sign-ins; wait a few minutes before trying again")
-    employee = get_employee_by_email(session, email)
     ok = verify_password(employee.password_hash if employee else None, password)
     if not ok or employee is None or not employee.active:
         _record(session, email=email, ip=ip, kind=LoginEvent.failed)
+        if employee is not None:
+            reason = "departed" if ok else "no_password" if employee.password_hash is None else "wrong_password"
+            events.sign_in_refused(session, employee, ip=ip, reason=reason)
         raise Unauthenticated("wrong email or password")
     if _hasher.check_needs_rehash(employee.password_hash or ""):
         employee.password_hash = _hasher.hash(password)
     _record(session, email=email, ip=ip, kind=LoginEvent.sign_in)
-    events.signed_in(session, employee, ip=ip)
     return employee
 
 
@@ -283,7 +288,7 @@ class NewSession:
 def start_session(
     session: Session, settings: Settings, employee: Employee, *, ip: str | None, user_agent: str | None
 ) -> NewSession:
-    """A new server-side session; the returned token goes in the cookie and is not stored."""
+    """A new server-side session, audited as a sign-in; the returned token goes in the cookie and is not stored."""
     token = secrets.token_urlsafe(32)
     now = clock.now()
     record = StaffSession(
@@ -298,6 +303,7 @@ def start_session(
     )
     session.add(record)
     session.flush()
+    events.signed_in(session, employee, record, ip=ip)
     return NewSession(token=token, record=record)
 
 
@@ -339,7 +345,7 @@ def end_session(
     employee = session.get(Employee, record.employee_id)
     if employee is not None and sign_out:
         _record(session, email=employee.email, ip=ip, kind=LoginEvent.sign_out)
-        events.signed_out(session, employee, ip=ip)
+        events.signed_out(session, employee, record, ip=ip)
     session.flush()
     return record
 
