@@ -1,0 +1,315 @@
+"""The access broker: the one road from a staff member to a customer's personal data.
+
+A read names the customer, the fields (or data classes) and the purpose. The broker
+1. checks the purpose: an open case about this customer assigned to the employee or their team, a live
+   just-in-time grant of theirs for this customer, or their live break-glass for this customer;
+2. counts the read against the employee's daily volume (atomically, in the store);
+3. asks Cedar, per data class, with the employee's role, standing grants, region, shift and volume in the
+   request (policy set pre-parsed, entities cached per employee);
+4. loads the fields and masks every value of a denied class (``masking.MASKERS``);
+5. writes exactly one audit leaf for the decision — allowed, partly masked or denied — in the caller's
+   transaction, and a decision row for reports.
+
+A refusal is a result, not an exception: the caller commits the transaction so the refusal stays on the
+record, then shows the reason (the API answers 403).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from ombud import clock
+from ombud.access import breakglass, cases, grants, records, trail, versions
+from ombud.access.classes import FIELDS, DataClass, classes_of, resolve_fields
+from ombud.access.masking import MASKERS, mask_value
+from ombud.access.models import (
+    AccessProfile,
+    BreakGlass,
+    BrokerDecision,
+    Case,
+    DailyUsage,
+    Decision,
+    Grant,
+    PurposeKind,
+)
+from ombud.access.policy import ClassDecision, PolicyEngine, Principal, default_engine
+from ombud.access.regions import countries_served, customer_country
+from ombud.crypto import FieldCipher
+from ombud.errors import InvalidInput
+from ombud.staff.models import Employee, Role
+
+#: Reads per UTC day before the volume guard refuses, by role, unless an access profile says otherwise.
+DEFAULT_DAILY_LIMIT: dict[Role, int] = {
+    Role.agent: 300,
+    Role.privacy_officer: 500,
+    Role.security_analyst: 500,
+    Role.admin: 100,
+}
+_AUDIT_DECISION = {Decision.allowed: "allow", Decision.masked: "partial", Decision.denied: "deny"}
+_PURPOSE = re.compile(r"\s*(case|grant|break[_-]glass)\s*[:#/ ]\s*(\d{1,18})\s*", re.IGNORECASE)
+CLASS_BITS: dict[DataClass, int] = {cls: 1 << i for i, cls in enumerate(DataClass)}
+
+
+@dataclass(frozen=True)
+class PurposeRef:
+    """What a read is for: ``case:12``, ``grant:5``, ``break_glass:3``; kind ``none`` when not named."""
+
+    kind: PurposeKind
+    id: int | None = None
+
+    def __str__(self) -> str:
+        return "none" if self.kind is PurposeKind.none else f"{self.kind.value}:{self.id}"
+
+
+def parse_purpose(value: str | PurposeRef | None) -> PurposeRef:
+    """A purpose from its text form (``case:12``...); an empty one is kind ``none`` (and will be refused)."""
+    if isinstance(value, PurposeRef):
+        return value
+    if value is None or not str(value).strip():
+        return PurposeRef(PurposeKind.none)
+    match = _PURPOSE.fullmatch(str(value))
+    if not match:
+        raise InvalidInput("a purpose is case:<id>, grant:<id> or break_glass:<id>", field="purpose")
+    kind = match.group(1).lower().replace("-", "_")
+    return PurposeRef(PurposeKind(kind), int(match.group(2)))
+
+
+@dataclass
+class AccessView:
+    """What the broker gives back: the (partly masked) fields, or a refusal and its reason."""
+
+    decision: Decision
+    customer_id: str
+    purpose: str
+    fields: dict[str, Any] = field(default_factory=dict)
+    masked: tuple[str, ...] = ()
+    classes: dict[str, str] = field(default_factory=dict)
+    policy_ids: tuple[str, ...] = ()
+    reason: str | None = None
+    audit_index: int | None = None
+    at: datetime | None = None
+
+    @property
+    def refused(self) -> bool:
+        return self.decision is Decision.denied
+
+
+@dataclass(frozen=True)
+class _Purpose:
+    ref: PurposeRef
+    problem: str | None
+    case_type: str = ""
+    granted: tuple[str, ...] = ()
+
+
+def class_mask(classes: Any) -> int:
+    """The bit mask of a set of data classes (see BrokerDecision.allowed_mask)."""
+    out = 0
+    for cls in classes:
+        out |= CLASS_BITS[DataClass(cls)]
+    return out
+
+
+def classes_in(mask: int) -> list[DataClass]:
+    """The data classes of a bit mask."""
+    return [cls for cls, bit in CLASS_BITS.items() if mask & bit]
+
+
+def bump_usage(session: Session, employee_id: int, day: date) -> int:
+    """Count one more read for the employee today; returns today's count, this read included."""
+    dialect = session.get_bind().dialect.name
+    values = {"employee_id": employee_id, "day": day, "reads": 1}
+    if dialect in ("sqlite", "postgresql"):
+        make = pg_insert if dialect == "postgresql" else sqlite_insert
+        stmt = (
+            make(DailyUsage).values(**values)
+            .on_conflict_do_update(index_elements=["employee_id", "day"], set_={"reads": DailyUsage.reads + 1})
+            .returning(DailyUsage.reads)
+        )
+        return int(session.execute(stmt).scalar_one())
+    updated = session.execute(
+        update(DailyUsage).where(DailyUsage.employee_id == employee_id, DailyUsage.day == day)
+        .values(reads=DailyUsage.reads + 1).returning(DailyUsage.reads)
+    ).scalar()
+    if updated is None:
+        session.execute(insert(DailyUsage).values(**values))
+        return 1
+    return int(updated)
+
+
+def principal_of(session: Session, employee: Employee, now: datetime) -> tuple[Principal, int]:
+    """The employee as the policies see them, and the local hour of their shift time zone."""
+    profile = session.get(AccessProfile, employee.id)
+    limit = (profile.daily_limit if profile and profile.daily_limit is not None
+             else DEFAULT_DAILY_LIMIT.get(employee.role, 100))
+    try:
+        zone = ZoneInfo(profile.timezone) if profile else None
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = None
+    local_hour = now.astimezone(zone).hour if zone else now.hour
+    principal = Principal(
+        employee_id=employee.id,
+        role=employee.role.value,
+        team=employee.team,
+        serves=countries_served(employee.region),
+        daily_limit=limit,
+        shift_start=profile.shift_start if profile else 0,
+        shift_end=profile.shift_end if profile else 24,
+        standing=grants.standing_classes(session, employee.id, now),
+    )
+    return principal, local_hour
+
+
+def _resolve_purpose(
+    session: Session, employee: Employee, ref: PurposeRef, customer_id: str, now: datetime
+) -> _Purpose:
+    if not employee.active:
+        return _Purpose(ref, "the employee has left")
+    if ref.kind is PurposeKind.none or ref.id is None:
+        return _Purpose(ref, "no purpose: name an open case, a just-in-time grant or a break-glass")
+    if ref.kind is PurposeKind.case:
+        case = session.get(Case, ref.id)
+        problem = cases.purpose_problem(case, ref.id, employee, customer_id)
+        return _Purpose(ref, problem, case_type=case.case_type.value if case and not problem else "")
+    if ref.kind is PurposeKind.grant:
+        grant = session.get(Grant, ref.id)
+        problem = grants.purpose_problem(grant, ref.id, employee, customer_id, now)
+        return _Purpose(ref, problem, granted=(grant.data_class,) if grant and not problem else ())
+    record = session.get(BreakGlass, ref.id)
+    problem = breakglass.purpose_problem(record, ref.id, employee, customer_id, now)
+    return _Purpose(ref, problem, granted=tuple(record.classes) if record and not problem else ())
+
+
+def _apply_masks(
+    values: dict[str, Any], names: tuple[str, ...], allowed: dict[DataClass, bool]
+) -> tuple[dict[str, Any], list[str]]:
+    shown: dict[str, Any] = {}
+    masked: list[str] = []
+    for name in names:
+        spec = FIELDS[name]
+        value = values.get(name)
+        if spec.parts:
+            denied_parts = [(part, cls, kind) for part, (cls, kind) in spec.parts.items() if not allowed[cls]]
+            whole = None if allowed[spec.data_class] else MASKERS[spec.data_class].get(spec.kind)
+            items = []
+            for item in value or []:
+                out = dict(item)
+                for part, cls, kind in denied_parts:
+                    out[part] = MASKERS[cls][kind](item.get(part))
+                items.append(whole(out) if whole else out)
+            shown[name] = items
+            if denied_parts or whole:
+                masked.append(name)
+        elif allowed[spec.data_class]:
+            shown[name] = value
+        else:
+            shown[name] = mask_value(spec.data_class, spec.kind, value, many=spec.many)
+            masked.append(name)
+    return shown, masked
+
+
+def read(
+    session: Session,
+    employee: Employee,
+    *,
+    customer_id: str,
+    fields: list[str] | tuple[str, ...] | None = None,
+    classes: list[str] | tuple[str, ...] | None = None,
+    purpose: str | PurposeRef | None = None,
+    engine: PolicyEngine | None = None,
+    cipher: FieldCipher | None = None,
+) -> AccessView:
+    """Decide and serve one staff read of a customer's fields; exactly one audit leaf, in this transaction.
+
+    Malformed input (unknown field or class, a customer id or purpose that cannot be one) raises InvalidInput
+    before any decision; every decision after that, refusals included, is returned and recorded.
+    """
+    names = resolve_fields(fields, classes)
+    customer_id = cases.check_customer_id(customer_id)
+    ref = parse_purpose(purpose)
+    engine = engine or default_engine()
+    versions.ensure_recorded(session, engine)
+    now = clock.now()
+    reads_today = bump_usage(session, employee.id, now.date())
+    resolved = _resolve_purpose(session, employee, ref, customer_id, now)
+    problem = resolved.problem
+    located = None if problem else records.locate(session, customer_id)
+    if problem is None and located is None:
+        problem = f"no customer {customer_id}"
+    needed = sorted(classes_of(names))
+    view = AccessView(Decision.denied, customer_id, str(ref), reason=problem, at=now)
+    decisions: dict[DataClass, ClassDecision] = {}
+    if problem is None and located is not None:
+        account_id, country = located
+        principal, local_hour = principal_of(session, employee, now)
+        context = {
+            "purpose": ref.kind.value,
+            "case_type": resolved.case_type,
+            "granted": list(resolved.granted),
+            "customer_country": customer_country(country),
+            "local_hour": local_hour,
+            "reads_today": reads_today,
+        }
+        decisions = engine.decide(principal, needed, context)
+        guards = sorted({g for d in decisions.values() for g in d.refused_by})
+        if guards:
+            view.reason = "; ".join(engine.reason(g) for g in guards)
+            view.policy_ids = tuple(guards)
+        else:
+            allowed = {cls: decisions[cls].allowed for cls in needed}
+            values = records.load(session, account_id, names, cipher)
+            view.fields, masked = _apply_masks(values, names, allowed)
+            view.masked = tuple(masked)
+            view.classes = {cls.value: "allowed" if ok else "masked" for cls, ok in allowed.items()}
+            view.policy_ids = tuple(sorted({i for d in decisions.values() for i in d.policy_ids}))
+            view.decision = Decision.allowed if all(allowed.values()) else Decision.masked
+    allowed_classes = [c for c, s in view.classes.items() if s == "allowed"]
+    masked_classes = [c for c, s in view.classes.items() if s == "masked"]
+    view.audit_index = trail.record(
+        session, "access.read", employee, customer_id=customer_id,
+        subject_type=None if ref.kind is PurposeKind.none else ref.kind.value,
+        subject_id=ref.id, fields=names, purpose=str(ref), decision=_AUDIT_DECISION[view.decision],
+        detail={
+            "classes_allowed": allowed_classes,
+            "classes_masked": masked_classes,
+            "policy_ids": list(view.policy_ids),
+            "policy_digest": engine.digest[:16],
+            "case_type": resolved.case_type or None,
+            "reads_today": reads_today,
+            "reason": view.reason,
+        },
+    )
+    session.execute(
+        insert(BrokerDecision).values(
+            at=now, employee_id=employee.id, team=employee.team, region=employee.region, customer_id=customer_id,
+            purpose_kind=ref.kind, purpose_id=ref.id, case_type=resolved.case_type or None, decision=view.decision,
+            allowed_mask=class_mask(allowed_classes), masked_mask=class_mask(masked_classes), fields=list(names),
+            policy_ids=list(view.policy_ids), reason=(view.reason or None) and view.reason[:300],
+            audit_index=view.audit_index,
+        )
+    )
+    return view
+
+
+def recent_decisions(
+    session: Session, *, limit: int = 50, employee_id: int | None = None, customer_id: str | None = None,
+    decision: Decision | None = None,
+) -> list[BrokerDecision]:
+    """The broker's latest decisions, newest first."""
+    query = select(BrokerDecision).order_by(BrokerDecision.id.desc()).limit(min(max(limit, 1), 500))
+    if employee_id is not None:
+        query = query.where(BrokerDecision.employee_id == employee_id)
+    if customer_id:
+        query = query.where(BrokerDecision.customer_id == customer_id)
+    if decision is not None:
+        query = query.where(BrokerDecision.decision == decision)
+    return list(session.scalars(query))

@@ -1,0 +1,235 @@
+"""The Cedar policies: loaded from the package, validated against the schema and parsed once per process.
+
+Nothing here touches the database. ``PolicyEngine`` holds the parsed ``cedarpy.PolicySet`` and ``Schema``,
+the static entities (data classes, roles), and a small cache of per-employee entity sets, so a decision
+costs one batched Cedar evaluation and no parsing beyond the request itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from threading import Lock
+from typing import Any
+
+import cedarpy
+
+from ombud.access.classes import SENSITIVE, DataClass
+from ombud.errors import ConfigurationError
+from ombud.staff.models import Role
+
+POLICY_DIR = Path(__file__).parent / "policies"
+SCHEMA_FILE = "schema.cedarschema"
+ACTION = {"type": "Ombud::Action", "id": "read"}
+_CACHE_LIMIT = 4096
+
+
+@dataclass(frozen=True)
+class PolicyInfo:
+    """One policy of the set: its stable ``@id``, effect, the ``@reason`` shown to people, and its file."""
+
+    id: str
+    effect: str
+    reason: str
+    file: str
+
+
+@dataclass(frozen=True)
+class Principal:
+    """What the policies know about an employee; hashable, so equal facts share one cached entity set."""
+
+    employee_id: int
+    role: str
+    team: str
+    serves: tuple[str, ...]
+    daily_limit: int
+    shift_start: int
+    shift_end: int
+    standing: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ClassDecision:
+    """Cedar's answer for one data class."""
+
+    data_class: DataClass
+    allowed: bool
+    policy_ids: tuple[str, ...]
+    #: The guards (forbid policies) that refused, if any: a guard refusal refuses the read whole.
+    refused_by: tuple[str, ...] = ()
+    errors: tuple[str, ...] = ()
+
+
+@dataclass
+class PolicyEngine:
+    """The parsed policy set and schema, with the entities every decision shares."""
+
+    directory: Path = POLICY_DIR
+    schema: cedarpy.Schema = field(init=False)
+    policy_set: cedarpy.PolicySet = field(init=False)
+    digest: str = field(init=False)
+    files: dict[str, str] = field(init=False)
+    policies: dict[str, PolicyInfo] = field(init=False)
+    by_id: dict[str, PolicyInfo] = field(init=False)
+
+    def __post_init__(self) -> None:
+        directory = Path(self.directory)
+        schema_path = directory / SCHEMA_FILE
+        policy_paths = sorted(directory.glob("*.cedar"))
+        if not schema_path.exists() or not policy_paths:
+            raise ConfigurationError(f"no Cedar schema or policies in {directory}")
+        schema_text = schema_path.read_text(encoding="utf-8")
+        try:
+            self.schema = cedarpy.Schema.from_str(schema_text)
+        except ValueError as exc:
+            raise ConfigurationError(f"the Cedar schema {schema_path.name} does not parse: {exc}") from exc
+        texts = {path.name: path.read_text(encoding="utf-8") for path in policy_paths}
+        self.files = {SCHEMA_FILE: _sha256(schema_text), **{name: _sha256(text) for name, text in texts.items()}}
+        self.digest = _sha256(json.dumps(self.files, sort_keys=True))
+        self.policies = {}
+        combined: list[str] = []
+        seen: set[str] = set()
+        for name, text in texts.items():
+            self._check_file(name, text, seen)
+            combined.append(text)
+        full_text = "\n".join(combined)
+        self.policy_set = cedarpy.PolicySet.from_str(full_text)
+        # Positional ids (policy0, policy1...) follow the concatenation order; map them to @id once.
+        est = json.loads(cedarpy.policies_to_json_str(full_text))["staticPolicies"]
+        file_of = _file_of_each_policy(texts)
+        for internal_id, policy in est.items():
+            annotations = policy.get("annotations") or {}
+            self.policies[internal_id] = PolicyInfo(
+                id=annotations["id"],
+                effect=policy["effect"],
+                reason=annotations.get("reason", annotations["id"]),
+                file=file_of[annotations["id"]],
+            )
+        self.by_id = {info.id: info for info in self.policies.values()}
+        self._static = _static_entities()
+        self._base = cedarpy.Entities.from_json_str(json.dumps(self._static), self.schema)
+        self._cache: dict[Principal, cedarpy.Entities] = {}
+        self._lock = Lock()
+
+    def _check_file(self, name: str, text: str, seen: set[str]) -> None:
+        try:
+            cedarpy.PolicySet.from_str(text)
+        except ValueError as exc:
+            raise ConfigurationError(f"Cedar policy file {name} does not parse: {exc}") from exc
+        result = cedarpy.validate_policies(text, self.schema)
+        if not result.validation_passed:
+            problems = "; ".join(str(error) for error in result.errors)
+            raise ConfigurationError(f"Cedar policy file {name} does not match the schema: {problems}")
+        policies = json.loads(cedarpy.policies_to_json_str(text))["staticPolicies"].values()
+        for policy in policies:
+            policy_id = (policy.get("annotations") or {}).get("id")
+            if not policy_id:
+                raise ConfigurationError(f"every policy in {name} needs an @id annotation")
+            if policy_id in seen:
+                raise ConfigurationError(f"policy id {policy_id} appears twice ({name})")
+            seen.add(policy_id)
+
+    # --- entities -------------------------------------------------------------------------------------
+
+    def entities_for(self, principal: Principal) -> cedarpy.Entities:
+        """The entity set for a decision by this employee (built once per distinct facts, then cached)."""
+        cached = self._cache.get(principal)
+        if cached is not None:
+            return cached
+        delta = [
+            {
+                "uid": {"type": "Ombud::Employee", "id": str(principal.employee_id)},
+                "attrs": {
+                    "role": principal.role,
+                    "team": principal.team,
+                    "serves": list(principal.serves),
+                    "daily_limit": principal.daily_limit,
+                    "shift_start": principal.shift_start,
+                    "shift_end": principal.shift_end,
+                    "standing": list(principal.standing),
+                },
+                "parents": [
+                    {"type": "Ombud::Role", "id": principal.role},
+                    {"type": "Ombud::Team", "id": principal.team},
+                ],
+            },
+            {"uid": {"type": "Ombud::Team", "id": principal.team}, "attrs": {}, "parents": []},
+        ]
+        entities = self._base.with_added_json_str(json.dumps(delta), self.schema)
+        with self._lock:
+            if len(self._cache) >= _CACHE_LIMIT:
+                self._cache.clear()
+            self._cache[principal] = entities
+        return entities
+
+    # --- decisions ------------------------------------------------------------------------------------
+
+    @staticmethod
+    def requests(
+        principal: Principal, classes: Iterable[DataClass], context: Mapping[str, Any]
+    ) -> list[dict[str, Any]]:
+        """The Cedar requests of a decision: one per data class, sharing one context."""
+        context_json = json.dumps(context, separators=(",", ":"))
+        who = {"type": "Ombud::Employee", "id": str(principal.employee_id)}
+        return [
+            {"principal": who, "action": ACTION, "resource": {"type": "Ombud::DataClass", "id": cls.value},
+             "context": context_json}
+            for cls in classes
+        ]
+
+    def decide(
+        self, principal: Principal, classes: Iterable[DataClass], context: Mapping[str, Any]
+    ) -> dict[DataClass, ClassDecision]:
+        """Cedar's decision for each data class, in one batched evaluation."""
+        ordered = list(classes)
+        if not ordered:
+            return {}
+        results = cedarpy.is_authorized_batch(
+            self.requests(principal, ordered, context), self.policy_set, self.entities_for(principal), self.schema
+        )
+        out: dict[DataClass, ClassDecision] = {}
+        for cls, result in zip(ordered, results, strict=True):
+            diagnostics = result.diagnostics
+            ids = tuple(self.policies[pid].id for pid in diagnostics.reasons if pid in self.policies)
+            errors = tuple(str(error) for error in diagnostics.errors)
+            allowed = result.allowed and not errors
+            refused = tuple(i for i in ids if self.by_id[i].effect == "forbid") if not allowed else ()
+            out[cls] = ClassDecision(cls, allowed, ids, refused, errors)
+        return out
+
+    def reason(self, policy_id: str) -> str:
+        """The ``@reason`` of a policy (its id when it has none)."""
+        info = self.by_id.get(policy_id)
+        return info.reason if info else policy_id
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _file_of_each_policy(texts: Mapping[str, str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, text in texts.items():
+        for policy in json.loads(cedarpy.policies_to_json_str(text))["staticPolicies"].values():
+            out[policy["annotations"]["id"]] = name
+    return out
+
+
+def _static_entities() -> list[dict[str, Any]]:
+    classes = [
+        {"uid": {"type": "Ombud::DataClass", "id": cls.value},
+         "attrs": {"name": cls.value, "sensitive": cls in SENSITIVE}, "parents": []}
+        for cls in DataClass
+    ]
+    roles = [{"uid": {"type": "Ombud::Role", "id": role.value}, "attrs": {}, "parents": []} for role in Role]
+    return classes + roles
+
+
+@lru_cache(maxsize=1)
+def default_engine() -> PolicyEngine:
+    """The process's policy engine over the packaged policies, built on first use and kept."""
+    return PolicyEngine()
