@@ -1,0 +1,185 @@
+"""Set-based writes for the import, on SQLite and PostgreSQL: a staging table, then one upsert per batch.
+
+Rows arrive as a Polars frame whose columns are table columns. They are copied into a temporary staging
+table (COPY on PostgreSQL, executemany on SQLite), then one `INSERT ... SELECT ... ON CONFLICT DO UPDATE
+... WHERE <something differs> RETURNING id` lands them: new rows are inserted, changed rows updated,
+identical rows left untouched (so a re-import writes nothing). Lookups of the retailer's ids are bulk
+`IN` queries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Connection, text
+from sqlalchemy.orm import Session
+
+#: Bound parameters per `IN (...)` lookup; well under SQLite's limit of 32766.
+LOOKUP_CHUNK = 5000
+_SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%6f"
+
+
+@dataclass(frozen=True)
+class TableWrite:
+    """How one kind's rows land in its table."""
+
+    table: str
+    #: Columns identifying a row (unique constraint used by ON CONFLICT).
+    key: tuple[str, ...]
+    #: Columns written on insert, in staging order (key columns included).
+    columns: tuple[str, ...]
+    #: Columns written on insert only, never on update (e.g. created_at of an employee).
+    insert_only: tuple[str, ...] = ()
+    #: Columns written on update but not compared (stamps such as updated_at).
+    not_compared: tuple[str, ...] = ()
+    #: Column -> SQL for its value on update, in place of `excluded.column`.
+    update_expr: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def stage(self) -> str:
+        return f"_ombud_stage_{self.table}"
+
+    @property
+    def compared(self) -> tuple[str, ...]:
+        skip = set(self.key) | set(self.insert_only) | set(self.not_compared) | set(self.update_expr)
+        return tuple(c for c in self.columns if c not in skip)
+
+    @property
+    def updated(self) -> tuple[str, ...]:
+        skip = set(self.key) | set(self.insert_only)
+        return tuple(c for c in self.columns if c not in skip)
+
+
+@dataclass
+class Landed:
+    """What one upsert did: ids of rows inserted and of rows changed; the rest were identical."""
+
+    inserted: list[int]
+    updated: list[int]
+    unchanged: int
+
+
+class Store:
+    """Bulk reads and writes on one session's connection, in its transaction."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    @property
+    def connection(self) -> Connection:
+        # Asked afresh each time: after a commit the session may hold another pooled connection.
+        return self.session.connection()
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.connection.dialect.name == "postgresql"
+
+    # --- lookups -----------------------------------------------------------------------------------------
+
+    def select_in(self, table: str, match: str, values: Iterable[str | None],
+                  columns: Mapping[str, pl.DataType]) -> pl.DataFrame:
+        """Rows of `table` whose text column `match` is one of `values`: a frame of `match` plus `columns`."""
+        wanted = sorted({v for v in values if v is not None})
+        names = [match, *columns]
+        found: list[tuple[Any, ...]] = []
+        for start in range(0, len(wanted), LOOKUP_CHUNK):
+            part = wanted[start : start + LOOKUP_CHUNK]
+            marks = ", ".join(f":v{i}" for i in range(len(part)))
+            query = text(f"SELECT {', '.join(names)} FROM {table} WHERE {match} IN ({marks})")
+            found.extend(tuple(r) for r in self.connection.execute(query, {f"v{i}": v for i, v in enumerate(part)}))
+        return pl.DataFrame(found, schema={match: pl.String, **columns}, orient="row")
+
+    # --- writes ------------------------------------------------------------------------------------------
+
+    def _stage(self, spec: TableWrite, columns: Sequence[str], rows: pl.DataFrame) -> str:
+        """Fill a temporary staging table with `rows` (anything left in it removed); its name."""
+        stage = spec.stage + ("" if tuple(columns) == spec.columns else "_" + "_".join(columns))
+        self.connection.exec_driver_sql(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} AS SELECT {', '.join(columns)} FROM {spec.table} LIMIT 0"
+        )
+        self.connection.exec_driver_sql(f"DELETE FROM {stage}")
+        frame = rows.select(columns)
+        if self.is_postgres:
+            self._copy(stage, frame)
+        else:
+            marks = ", ".join("?" for _ in columns)
+            self.connection.exec_driver_sql(f"INSERT INTO {stage} VALUES ({marks})", _sqlite_rows(frame))
+        return stage
+
+    def _copy(self, stage: str, frame: pl.DataFrame) -> None:
+        data = _postgres_csv(frame)
+        raw = self.connection.connection.driver_connection
+        assert raw is not None
+        with raw.cursor() as cursor, cursor.copy(
+            f"COPY {stage} ({', '.join(frame.columns)}) FROM STDIN (FORMAT csv)"
+        ) as copy:
+            copy.write(data)
+
+    def upsert(self, spec: TableWrite, rows: pl.DataFrame) -> Landed:
+        """Insert new rows, update changed ones, leave identical ones; one statement for the whole frame."""
+        if rows.is_empty():
+            return Landed([], [], 0)
+        stage = self._stage(spec, spec.columns, rows)
+        join = " AND ".join(f"t.{k} = s.{k}" for k in spec.key)
+        existing = {r[0] for r in self.connection.exec_driver_sql(
+            f"SELECT t.id FROM {spec.table} t JOIN {stage} s ON {join}")}
+        cols = ", ".join(spec.columns)
+        sets = ", ".join(f"{c} = {spec.update_expr.get(c, f'excluded.{c}')}" for c in spec.updated)
+        differs = " OR ".join(f"{spec.table}.{c} IS DISTINCT FROM excluded.{c}" for c in spec.compared)
+        sql = (
+            f"INSERT INTO {spec.table} ({cols}) SELECT {cols} FROM {stage} WHERE true "
+            f"ON CONFLICT ({', '.join(spec.key)}) DO UPDATE SET {sets} WHERE {differs} RETURNING id"
+        )
+        changed = [r[0] for r in self.connection.exec_driver_sql(sql)]
+        inserted = [i for i in changed if i not in existing]
+        updated = [i for i in changed if i in existing]
+        self.connection.exec_driver_sql(f"DELETE FROM {stage}")
+        return Landed(inserted, updated, rows.height - len(changed))
+
+    def update_where_different(self, spec: TableWrite, columns: Sequence[str], rows: pl.DataFrame) -> list[int]:
+        """Set `columns` of existing rows (matched on the key) where they differ; the ids of rows changed."""
+        if rows.is_empty():
+            return []
+        staged = (*spec.key, *columns)
+        stage = self._stage(spec, staged, rows)
+        match = " AND ".join(f"{spec.table}.{k} = s.{k}" for k in spec.key)
+        sets = ", ".join(f"{c} = s.{c}" for c in columns)
+        differs = " OR ".join(f"{spec.table}.{c} IS DISTINCT FROM s.{c}" for c in columns)
+        sql = (f"UPDATE {spec.table} SET {sets} FROM {stage} s WHERE {match} AND ({differs}) "
+               f"RETURNING {spec.table}.id")
+        changed = [r[0] for r in self.connection.exec_driver_sql(sql)]
+        self.connection.exec_driver_sql(f"DELETE FROM {stage}")
+        return changed
+
+
+def _sqlite_rows(frame: pl.DataFrame) -> list[tuple[Any, ...]]:
+    """Rows in the forms SQLAlchemy's SQLite types store: datetimes as text, booleans as 0/1."""
+    exprs = []
+    for name, dtype in frame.schema.items():
+        column = pl.col(name)
+        if isinstance(dtype, pl.Datetime):
+            exprs.append(column.dt.convert_time_zone("UTC").dt.strftime(_SQLITE_DATETIME))
+        elif dtype == pl.Date:
+            exprs.append(column.dt.strftime("%Y-%m-%d"))
+        elif dtype == pl.Boolean:
+            exprs.append(column.cast(pl.Int64))
+        else:
+            exprs.append(column)
+    return frame.select(exprs).rows()
+
+
+def _postgres_csv(frame: pl.DataFrame) -> bytes:
+    """The frame as CSV that PostgreSQL's COPY reads: empty unquoted is NULL, bytea as hex."""
+    exprs = []
+    for name, dtype in frame.schema.items():
+        column = pl.col(name)
+        if isinstance(dtype, pl.Datetime):
+            exprs.append(column.dt.convert_time_zone("UTC").dt.strftime("%Y-%m-%d %H:%M:%S.%6f+00"))
+        elif dtype == pl.Binary:
+            exprs.append(pl.lit("\\x") + column.bin.encode("hex"))
+        else:
+            exprs.append(column)
+    return frame.select(exprs).write_csv(include_header=False).encode()
