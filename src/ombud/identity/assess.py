@@ -1,0 +1,112 @@
+"""Telling the person's own long-standing account apart from fraud, and spotting a takeover. Pure.
+
+An account is judged the person's own when the account itself (not only a card or an address on it)
+carries their name, it has a long history (a year or more between opening and its latest activity),
+it has been signed in to from the same device over months, and its early records (the first addresses
+and cards, the account's own email or phone) are theirs. An own account is still reported. It is
+flagged as a suspected takeover when, late in that history, things changed that are not the person's:
+the account email or phone replaced by one not in the profile, a device never seen before (often after
+failed sign-ins), a shipping address or card added that the person does not list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+#: How long an account must have been in use, and a device in use on it, to count as established.
+TENURE = timedelta(days=365)
+DEVICE_SPAN = timedelta(days=180)
+#: Records added this soon after opening count as "early" (the person's own setup).
+EARLY = timedelta(days=120)
+
+
+@dataclass
+class DeviceUse:
+    device: str
+    first: datetime
+    last: datetime
+    successes: int
+    failures: int
+    first_success: datetime | None = None
+
+
+@dataclass
+class Added:
+    """An address or card on the account: when it was added and whether it is one of the person's."""
+
+    ref: str
+    at: datetime
+    theirs: bool
+    kind: str = ""
+
+
+@dataclass
+class AccountFacts:
+    created_at: datetime
+    last_activity: datetime
+    devices: list[DeviceUse]
+    addresses: list[Added]
+    cards: list[Added]
+    account_name_matches: bool
+    account_email: bool | None  # None: no email on the account or none in the profile
+    account_phone: bool | None
+    dob_matches: bool | None
+
+
+@dataclass
+class Assessment:
+    own: bool
+    takeover: bool
+    signals: list[str] = field(default_factory=list)
+
+
+def _days(delta: timedelta) -> str:
+    years = delta.days / 365.25
+    return f"{years:.1f} years" if years >= 1 else f"{delta.days} days"
+
+
+def assess(facts: AccountFacts) -> Assessment:
+    """Own account or not, and whether it shows a takeover; with the reasons as signals."""
+    signals: list[str] = []
+    tenure = facts.last_activity - facts.created_at
+    established = [d for d in facts.devices if d.successes >= 2 and d.last - d.first >= DEVICE_SPAN]
+    early_cutoff = facts.created_at + EARLY
+    early_theirs = [a for a in facts.addresses + facts.cards if a.at <= early_cutoff and a.theirs]
+    own = (
+        facts.account_name_matches
+        and tenure >= TENURE
+        and bool(established)
+        and (bool(early_theirs) or facts.account_email is True or facts.account_phone is True
+             or facts.dob_matches is True)
+    )
+    if not own:
+        return Assessment(False, False, signals)
+    signals.append(f"in use for {_days(tenure)}, opened {facts.created_at.date().isoformat()}")
+    signals.append(f"signed in from the same device for {_days(max(d.last - d.first for d in established))}")
+    if early_theirs:
+        signals.append("its first addresses or cards are yours")
+
+    # What changed late in the history, relative to the established devices.
+    settled = max(min(d.first for d in established) + DEVICE_SPAN, facts.created_at + TENURE)
+    changes: list[str] = []
+    new_devices = [d for d in facts.devices if d.first_success and d.first_success > settled and d not in established]
+    for d in sorted(new_devices, key=lambda d: d.first)[:3]:
+        failed = f" after {d.failures} failed sign-ins" if d.failures else ""
+        changes.append(f"new device first signed in {d.first_success.date().isoformat()}{failed}")  # type: ignore[union-attr]
+    if facts.account_email is False:
+        changes.append("the account's email address is not one of yours")
+    if facts.account_phone is False:
+        changes.append("the account's phone number is not one of yours")
+    foreign_ship = [a for a in facts.addresses if not a.theirs and a.at > settled and a.kind == "shipping"]
+    for a in foreign_ship[:3]:
+        changes.append(f"shipping address added {a.at.date().isoformat()} is not one of yours")
+    foreign_cards = [c for c in facts.cards if not c.theirs and c.at > settled]
+    for c in foreign_cards[:3]:
+        changes.append(f"card added {c.at.date().isoformat()} is not one of yours")
+    signals.extend(changes)
+    contact_changed = facts.account_email is False or facts.account_phone is False
+    takeover = contact_changed or (bool(new_devices) and bool(foreign_ship or foreign_cards)) or (
+        any(d.failures >= 2 for d in new_devices) and bool(foreign_ship or foreign_cards or contact_changed)
+    )
+    return Assessment(True, takeover, signals)

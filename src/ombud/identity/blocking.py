@@ -1,0 +1,131 @@
+"""Blocking keys: the few indexed keys under which a record can be found, so a lookup never scans.
+
+Each key combines identifiers that together are rare (a card, an SSN, surname sound + date of birth,
+house number + street + ZIP, ...). Keys are stored as 64-bit keyed hashes (BLAKE2b with a key derived
+from the deployment's identifier-hash key): compact, fast to index, and meaningless without the key.
+The record side stores a plain set of keys; the query side adds variants (swapped day and month,
+transposed SSN digits, first and last name swapped) so typing slips still land in the right block.
+Pure: no database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from datetime import date
+from enum import IntEnum
+
+from ombud.identity.normalize import email_local, given_forms, phonetic, swapped_day_month
+from ombud.identity.record import Identity
+
+
+class KeyKind(IntEnum):
+    """What a blocking key is made of; stored with each key (for statistics and caps)."""
+
+    card = 1
+    ssn = 2
+    email = 3
+    phone = 4
+    dob_surname = 5
+    dob_given = 6
+    name_zip = 7
+    address = 8
+    dob_zip = 9
+    email_local = 10
+    house_zip = 11
+
+
+#: Kinds whose blocks are normally tiny; a larger cap applies before a block counts as "too common".
+STRONG_KINDS = frozenset({KeyKind.card, KeyKind.ssn, KeyKind.email, KeyKind.phone})
+_MIN_LOCAL_PART = 6
+
+
+class KeyHasher:
+    """Turns (kind, text) into a signed 64-bit keyed hash."""
+
+    def __init__(self, secret: bytes) -> None:
+        self._key = hashlib.blake2b(b"ombud-identity-blocking-v1", key=secret[:64], digest_size=32).digest()
+
+    def __call__(self, kind: KeyKind, text: str) -> int:
+        digest = hashlib.blake2b(f"{int(kind)}\x00{text}".encode(), key=self._key, digest_size=8).digest()
+        return int.from_bytes(digest, "big", signed=True)
+
+
+def _surname_sounds(identity: Identity, swapped: bool = False) -> set[str]:
+    out: set[str] = set()
+    for name in identity.names:
+        if swapped:
+            if name.given and len(name.given) > 1:
+                out.add(phonetic(name.given))
+            continue
+        if name.surname:
+            out.add(phonetic(name.surname))
+            if len(name.surname_parts) > 1:
+                out.update(phonetic(p) for p in name.surname_parts)
+    return out
+
+
+def _given_forms(identity: Identity, swapped: bool = False) -> set[str]:
+    out: set[str] = set()
+    for name in identity.names:
+        given = name.surname if swapped else name.given
+        if given and len(given) > 1:
+            out.update(given_forms(given))
+    return out
+
+
+def _raw_keys(
+    identity: Identity, dobs: set[date], surnames: set[str], givens: set[str], ssns: set[str]
+) -> Iterator[tuple[KeyKind, str]]:
+    for fp in identity.cards:
+        yield KeyKind.card, fp
+    for ssn in ssns:
+        yield KeyKind.ssn, ssn
+    for email in identity.emails:
+        yield KeyKind.email, email
+        local = email_local(email)
+        if len(local) >= _MIN_LOCAL_PART and not local.isdigit():
+            yield KeyKind.email_local, local
+    for phone in identity.phones:
+        yield KeyKind.phone, phone
+    zips = {a.zip5 for a in identity.addresses if a.zip5}
+    for dob in dobs:
+        text = dob.isoformat()
+        for sound in surnames:
+            yield KeyKind.dob_surname, f"{text}|{sound}"
+        for given in givens:
+            yield KeyKind.dob_given, f"{text}|{given}"
+        for zip5 in zips:
+            yield KeyKind.dob_zip, f"{text}|{zip5}"
+    for zip5 in zips:
+        for given in givens:
+            for sound in surnames:
+                yield KeyKind.name_zip, f"{given}|{sound}|{zip5}"
+    for address in identity.addresses:
+        if address.number and address.zip5:
+            yield KeyKind.address, address.key
+            yield KeyKind.house_zip, f"{address.number}|{address.zip5}"
+
+
+def record_keys(identity: Identity, hasher: KeyHasher) -> set[tuple[int, int]]:
+    """The (key, kind) pairs under which an indexed record is stored."""
+    raw = _raw_keys(identity, set(identity.dobs), _surname_sounds(identity), _given_forms(identity),
+                    set(identity.ssns))
+    return {(hasher(kind, text), int(kind)) for kind, text in raw}
+
+
+def query_keys(
+    identity: Identity, hasher: KeyHasher, extra_ssn_hashes: set[str] | None = None
+) -> dict[int, KeyKind]:
+    """The keys to look up for a profile: the record keys plus variants for common slips."""
+    dobs = set(identity.dobs)
+    dobs.update(d for d in (swapped_day_month(x) for x in identity.dobs) if d)
+    ssns = set(identity.ssns) | (extra_ssn_hashes or set())
+    keys: dict[int, KeyKind] = {}
+    for kind, text in _raw_keys(identity, dobs, _surname_sounds(identity), _given_forms(identity), ssns):
+        keys[hasher(kind, text)] = kind
+    # First and last name swapped ("Smith John"): only the name-bearing kinds need the swap.
+    swapped_sur, swapped_given = _surname_sounds(identity, swapped=True), _given_forms(identity, swapped=True)
+    for kind, text in _raw_keys(Identity(addresses=identity.addresses), dobs, swapped_sur, swapped_given, set()):
+        keys.setdefault(hasher(kind, text), kind)
+    return keys
