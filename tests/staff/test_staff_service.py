@@ -11,6 +11,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from ombud.audit.service import list_events
 from ombud.clock import FrozenClock, use_clock
 from ombud.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 from ombud.staff import service
@@ -365,12 +366,6 @@ def test_a_departure_stops_live_credentials_even_before_they_are_revoked(session
 
 
 def test_sign_in_sign_out_and_refusals_are_audited_without_the_email(session, settings, clock):
-    from ombud.staff import events
-
-    if not events.audit_available():
-        pytest.skip("the audit domain is not installed")
-    from ombud.audit.service import list_events
-
     employee = make_employee(session)
     with pytest.raises(Unauthenticated):
         _sign_in(session, settings, employee.email, "wrong password 123")

@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ombud.api.deps import SESSION_COOKIE, bearer_token, get_context, optional_staff
 from ombud.errors import OmbudError, Unauthenticated
 
 log = logging.getLogger(__name__)
@@ -48,10 +49,26 @@ def login_redirect(request: Request) -> RedirectResponse:
     return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
 
 
+def _resolve_viewer(request: Request) -> None:
+    """Who is signed in, for an error raised before the route's dependencies ran (e.g. an unknown address)."""
+    if hasattr(request.state, "viewer"):
+        return
+    request.state.viewer = None
+    if bearer_token(request) is not None or SESSION_COOKIE not in request.cookies:
+        return
+    try:
+        with get_context(request).sessions() as session, session.begin():
+            optional_staff(request, session)
+    except Exception:  # an error page must render even when the store is the problem
+        log.warning("could not resolve the signed-in employee for an error page", exc_info=True)
+        request.state.viewer = None
+
+
 def error_page(request: Request, status_code: int, message: str, **context: Any) -> Response:
     """The HTML error page, inside the layout."""
     from ombud.web.templating import render  # the pages import the API layer, not the other way round
 
+    _resolve_viewer(request)
     return render(
         request,
         "errors/error.html",

@@ -9,26 +9,14 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from ombud.audit.events import AuditEvent
+from ombud.audit.service import append_event
 from ombud.staff.models import Employee, StaffSession
-
-try:
-    from ombud.audit.events import AuditEvent
-    from ombud.audit.service import append_event
-except ImportError:  # pragma: no cover - the audit domain is built alongside; until then the door's table
-    AuditEvent = None  # type: ignore[assignment,misc]
-    append_event = None  # type: ignore[assignment]
-
-
-def audit_available() -> bool:
-    """Whether sign-in events also go to the audit log."""
-    return append_event is not None
 
 
 def _append(
     session: Session, action: str, employee: Employee, *, ip: str | None, record: StaffSession | None = None
 ) -> None:
-    if append_event is None or AuditEvent is None:
-        return
     append_event(
         session,
         AuditEvent(
@@ -54,8 +42,6 @@ def signed_out(session: Session, employee: Employee, record: StaffSession, *, ip
 
 def sign_in_refused(session: Session, employee: Employee, *, ip: str | None, reason: str) -> None:
     """Audit a refused sign-in to a known account (wrong password, paused by the rate limit, departed)."""
-    if append_event is None or AuditEvent is None:
-        return
     append_event(
         session,
         AuditEvent(
