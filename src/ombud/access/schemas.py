@@ -1,0 +1,293 @@
+"""Request and response shapes of the access API (Pydantic), kept apart from the tables."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ombud.access.models import (
+    BreakGlassReview,
+    CaseStatus,
+    CaseType,
+    Decision,
+    GrantKind,
+    GrantStatus,
+    ReviewDecision,
+    RoundStatus,
+)
+
+
+class ReadRequest(BaseModel):
+    """A read through the broker: whose data, which fields or classes, and for what."""
+
+    customer_id: str = Field(description="The customer's account id (external id).", examples=["C000123"])
+    fields: list[str] | None = Field(None, description="Field names (email, phone, addresses, ...).")
+    classes: list[str] | None = Field(None, description="Data classes; every field of each is read.")
+    purpose: str | None = Field(
+        None, description="case:<id>, grant:<id> or break_glass:<id>. A read without one is refused (and audited).",
+        examples=["case:42"],
+    )
+
+
+class ReadResponse(BaseModel):
+    """The view: every asked field, masked where the policies deny its class."""
+
+    decision: Decision
+    customer_id: str
+    purpose: str
+    fields: dict[str, Any]
+    masked: list[str] = Field(description="Fields shown masked (whole or in part).")
+    classes: dict[str, str] = Field(description="Each data class touched: allowed or masked.")
+    policy_ids: list[str]
+    audit_index: int | None = Field(description="The audit log leaf recording this decision.")
+    at: datetime | None
+
+
+class Refusal(BaseModel):
+    """A refused read (HTTP 403): the reason and the audit leaf recording the refusal."""
+
+    detail: str
+    decision: Decision = Decision.denied
+    customer_id: str
+    purpose: str
+    policy_ids: list[str] = []
+    audit_index: int | None = None
+
+
+class CaseCreate(BaseModel):
+    case_type: CaseType
+    customer_id: str
+    title: str = Field(description="Short description, without personal data.", min_length=3, max_length=200)
+    assignee: str | None = Field(None, description="Employee directory id or email (default: whoever opens it).")
+    team: str | None = None
+    source: str | None = Field(None, description="Reference of what created the case, e.g. victim_request:12.")
+
+
+class CaseAssign(BaseModel):
+    assignee: str | None = None
+    team: str | None = None
+
+
+class CaseClose(BaseModel):
+    reason: str | None = Field(None, max_length=300)
+
+
+class CaseRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    case_type: CaseType
+    customer_id: str
+    title: str
+    status: CaseStatus
+    assignee_id: int | None
+    team: str | None
+    source: str | None
+    opened_by_id: int | None
+    opened_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+    close_reason: str | None
+
+    @property
+    def purpose(self) -> str:
+        return f"case:{self.id}"
+
+
+class GrantCreate(BaseModel):
+    kind: GrantKind = GrantKind.just_in_time
+    data_class: str
+    customer_id: str | None = None
+    justification: str = Field(min_length=1, max_length=2000)
+    duration_minutes: int | None = Field(None, description="Just-in-time: 5-480 (default 60). Standing: optional.")
+
+
+class GrantDecide(BaseModel):
+    note: str | None = Field(None, max_length=500)
+
+
+class GrantRevoke(BaseModel):
+    reason: str | None = Field(None, max_length=300)
+
+
+class GrantRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: GrantKind
+    employee_id: int
+    customer_id: str | None
+    data_class: str
+    justification: str
+    duration_minutes: int | None
+    status: GrantStatus
+    requested_at: datetime
+    decided_at: datetime | None
+    decided_by_id: int | None
+    decision_note: str | None
+    starts_at: datetime | None
+    expires_at: datetime | None
+    ended_at: datetime | None
+
+
+class BreakGlassCreate(BaseModel):
+    customer_id: str
+    justification: str = Field(min_length=1, max_length=2000)
+    classes: list[str] | None = Field(None, description="Data classes (default: all).")
+    minutes: int = Field(30, ge=1, le=60)
+
+
+class BreakGlassReviewIn(BaseModel):
+    outcome: BreakGlassReview
+    note: str | None = Field(None, max_length=1000)
+
+
+class BreakGlassRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    employee_id: int
+    customer_id: str
+    classes: list[str]
+    justification: str
+    opened_at: datetime
+    expires_at: datetime
+    ended_at: datetime | None
+    raised_at: datetime
+    review: BreakGlassReview
+    reviewed_by_id: int | None
+    reviewed_at: datetime | None
+    review_note: str | None
+
+
+class DecisionRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    at: datetime
+    employee_id: int
+    team: str
+    region: str
+    customer_id: str
+    purpose_kind: str
+    purpose_id: int | None
+    case_type: str | None
+    decision: Decision
+    classes_allowed: list[str]
+    classes_masked: list[str]
+    fields: list[str]
+    policy_ids: list[str]
+    reason: str | None
+    audit_index: int | None
+
+
+class TransparencyEntry(BaseModel):
+    at: datetime
+    data_classes: list[str]
+    purpose_category: str
+    purpose: str
+    team: str
+    region: str
+
+
+class TransparencyReport(BaseModel):
+    customer_id: str
+    accesses: list[TransparencyEntry]
+
+
+class ReachRowOut(BaseModel):
+    employee_id: int
+    employee: str
+    role: str
+    team: str
+    data_class: str
+    via: str
+    via_roles: list[str]
+    via_grants: list[int]
+    reads: int
+    last_used_at: datetime | None
+
+
+class ReachReportOut(BaseModel):
+    since: datetime
+    people_per_class: dict[str, int]
+    sensitive: list[str]
+    rows: list[ReachRowOut]
+    unused_standing_grants: list[GrantRead]
+
+
+class RoundCreate(BaseModel):
+    name: str = Field(min_length=3, max_length=200)
+    due_days: int = Field(14, ge=1, le=90)
+    unused_days: int = Field(30, ge=1, le=366)
+
+
+class RoundClose(BaseModel):
+    revoke_unreviewed: bool = False
+
+
+class RoundRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    status: RoundStatus
+    unused_days: int
+    opened_at: datetime
+    due_at: datetime
+    closed_at: datetime | None
+
+
+class ReviewItemRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    round_id: int
+    grant_id: int
+    employee_id: int
+    reviewer_id: int | None
+    data_class: str
+    reads_in_window: int
+    last_used_at: datetime | None
+    flagged_unused: bool
+    decision: ReviewDecision
+    decided_at: datetime | None
+    note: str | None
+
+
+class RoundDetail(RoundRead):
+    items: list[ReviewItemRead]
+
+
+class ReviewItemDecide(BaseModel):
+    decision: ReviewDecision
+    note: str | None = Field(None, max_length=500)
+
+
+class ProfileIn(BaseModel):
+    daily_limit: int | None = Field(None, ge=1, le=100_000)
+    shift_start: int | None = Field(None, ge=0, le=24)
+    shift_end: int | None = Field(None, ge=0, le=24)
+    timezone: str | None = None
+
+
+class ProfileOut(BaseModel):
+    employee: str
+    daily_limit: int
+    shift_start: int
+    shift_end: int
+    timezone: str
+
+
+class PolicyOut(BaseModel):
+    id: str
+    effect: str
+    reason: str
+    file: str
+
+
+class PolicySetOut(BaseModel):
+    digest: str
+    policies: list[PolicyOut]

@@ -1,0 +1,68 @@
+"""What a customer may know about staff access to their data: when, which data classes, for what kind of
+purpose, and which team and region looked — never the employee's name or id."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ombud.access.broker import classes_in
+from ombud.access.cases import check_customer_id
+from ombud.access.classes import DESCRIPTIONS, DataClass
+from ombud.access.models import BrokerDecision, Decision, PurposeKind
+
+#: Purpose categories as a customer reads them.
+CATEGORIES: dict[str, str] = {
+    "victim_request": "your identity-theft records request",
+    "support_ticket": "a customer-service request",
+    "insider_investigation": "an investigation of possible staff misuse",
+    "incident": "a security incident",
+    "grant": "a one-off access approved by a second person",
+    "break_glass": "emergency access, reviewed by our security team",
+}
+
+
+@dataclass(frozen=True)
+class AccessEntry:
+    """One access to a customer's data, as shown to that customer."""
+
+    at: datetime
+    data_classes: tuple[DataClass, ...]
+    purpose_category: str
+    purpose_label: str
+    team: str
+    region: str
+
+    @property
+    def described(self) -> list[str]:
+        return [DESCRIPTIONS[cls] for cls in self.data_classes]
+
+
+def category_of(purpose_kind: PurposeKind, case_type: str | None) -> str:
+    """The purpose category key of a decision."""
+    if purpose_kind is PurposeKind.case:
+        return case_type or "support_ticket"
+    return purpose_kind.value
+
+
+def accesses(session: Session, customer_id: str, *, limit: int = 500) -> list[AccessEntry]:
+    """Every read that showed this customer's data (masked-only and refused reads showed nothing), newest first."""
+    customer_id = check_customer_id(customer_id)
+    rows = session.scalars(
+        select(BrokerDecision)
+        .where(BrokerDecision.customer_id == customer_id, BrokerDecision.decision != Decision.denied,
+               BrokerDecision.allowed_mask != 0)
+        .order_by(BrokerDecision.at.desc(), BrokerDecision.id.desc())
+        .limit(min(max(limit, 1), 5000))
+    ).all()
+    out = []
+    for row in rows:
+        category = category_of(row.purpose_kind, row.case_type)
+        out.append(AccessEntry(
+            at=row.at, data_classes=tuple(classes_in(row.allowed_mask)), purpose_category=category,
+            purpose_label=CATEGORIES.get(category, category), team=row.team, region=row.region,
+        ))
+    return out
