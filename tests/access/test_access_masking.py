@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -51,7 +51,7 @@ def test_dates_keep_the_year_only(value):
     masked = masking.year_only(value)
     assert masked == f"{value.year:04d}"
     assert masking.year_only(value.isoformat()) == masked
-    moment = datetime(value.year, value.month, value.day, 13, 5, tzinfo=timezone.utc)
+    moment = datetime(value.year, value.month, value.day, 13, 5, tzinfo=UTC)
     assert masking.year_only(moment) == masked
 
 
@@ -85,7 +85,7 @@ def test_card_keeps_brand_and_last_four_hides_expiry_and_holder(month, year):
 @given(st.ip_addresses(v=4))
 def test_ip_keeps_its_first_octet_only(ip):
     masked = masking.mask_ip(str(ip))
-    first, *rest = str(ip).split(".")
+    first, *_rest = str(ip).split(".")
     assert masked == f"{first}.•.•.•"
 
 

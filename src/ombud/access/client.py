@@ -40,7 +40,9 @@ class AccessRefused(AccessError):
 class AccessClient:
     """A client for ``/api/access``; one connection pool, reused across calls."""
 
-    def __init__(self, base_url: str, token: str, *, timeout: float = 10.0, transport: httpx.BaseTransport | None = None):
+    def __init__(
+        self, base_url: str, token: str, *, timeout: float = 10.0, transport: httpx.BaseTransport | None = None
+    ) -> None:
         self._http = httpx.Client(
             base_url=base_url.rstrip("/"),
             headers={"authorization": f"Bearer {token}", "accept": "application/json"},
