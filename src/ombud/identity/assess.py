@@ -58,6 +58,7 @@ class AccountFacts:
 class Assessment:
     own: bool
     takeover: bool
+    established: bool
     signals: list[str] = field(default_factory=list)
 
 
@@ -73,19 +74,29 @@ def assess(facts: AccountFacts) -> Assessment:
     established = [d for d in facts.devices if d.successes >= 2 and d.last - d.first >= DEVICE_SPAN]
     early_cutoff = facts.created_at + EARLY
     early_theirs = [a for a in facts.addresses + facts.cards if a.at <= early_cutoff and a.theirs]
-    own = (
-        facts.account_name_matches
-        and tenure >= TENURE
-        and bool(established)
-        and (bool(early_theirs) or facts.account_email is True or facts.account_phone is True
-             or facts.dob_matches is True)
+    long_standing = tenure >= TENURE and bool(established)
+    own_history = facts.account_name_matches and long_standing and (
+        bool(early_theirs) or facts.account_email is True or facts.account_phone is True
     )
-    if not own:
-        return Assessment(False, False, signals)
+    # A newer account can be the person's own too: everything on it is theirs (name, email, phone when
+    # given, every address and card), which a thief, who ships elsewhere, does not manage.
+    all_theirs = (
+        facts.account_name_matches
+        and facts.account_email is True
+        and facts.account_phone is not False
+        and all(a.theirs for a in facts.addresses + facts.cards)
+    )
+    if not (own_history or all_theirs):
+        return Assessment(False, False, long_standing, signals)
     signals.append(f"in use for {_days(tenure)}, opened {facts.created_at.date().isoformat()}")
-    signals.append(f"signed in from the same device for {_days(max(d.last - d.first for d in established))}")
+    if established:
+        signals.append(f"signed in from the same device for {_days(max(d.last - d.first for d in established))}")
     if early_theirs:
         signals.append("its first addresses or cards are yours")
+    if all_theirs:
+        signals.append("its name, email, phone, addresses and cards are all yours")
+    if not established:  # nothing to compare later changes with
+        return Assessment(True, False, long_standing, signals)
 
     # What changed late in the history, relative to the established devices.
     settled = max(min(d.first for d in established) + DEVICE_SPAN, facts.created_at + TENURE)
@@ -109,4 +120,4 @@ def assess(facts: AccountFacts) -> Assessment:
     takeover = contact_changed or (bool(new_devices) and bool(foreign_ship or foreign_cards)) or (
         any(d.failures >= 2 for d in new_devices) and bool(foreign_ship or foreign_cards or contact_changed)
     )
-    return Assessment(True, takeover, signals)
+    return Assessment(True, takeover, long_standing, signals)

@@ -11,6 +11,7 @@ from ombud.identity.scoring import Evidence, Score
 _WHAT = {
     "given_name": "first name",
     "surname": "last name",
+    "middle_name": "middle name",
     "date_of_birth": "date of birth",
     "ssn": "Social Security number",
     "email": "email address",
@@ -24,6 +25,10 @@ _TEXT: dict[tuple[str, str], str] = {
     ("given_name", "nickname"): "a nickname or short form of your first name",
     ("given_name", "fuzzy"): "your first name spelled slightly differently",
     ("given_name", "initial"): "the initial of your first name",
+    ("given_name", "alone"): "your first name, but not your last name",
+    ("surname", "alone"): "your last name, but not your first name",
+    ("middle_name", "exact"): "your middle name",
+    ("middle_name", "initial"): "the initial of your middle name",
     ("surname", "exact"): "the same last name as yours",
     ("surname", "part"): "part of your last name",
     ("surname", "fuzzy"): "your last name spelled slightly differently",

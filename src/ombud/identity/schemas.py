@@ -113,7 +113,9 @@ class MatchedOrder(BaseModel):
     via: list[str] = Field(description="payment_method, ship_to or billing: how the order used a matched item.")
 
 
-Verdict = Literal["suspected_fraud", "own_account", "own_account_takeover_suspected", "below_threshold"]
+Verdict = Literal[
+    "suspected_fraud", "own_account", "own_account_takeover_suspected", "possible_namesake", "below_threshold"
+]
 
 
 class Match(BaseModel):

@@ -34,13 +34,20 @@ LEVELS: dict[str, tuple[tuple[str, str, float, float], ...]] = {
         ("nickname", "variant", 0.08, 0.002),
         ("fuzzy", "fuzzy", 0.06, 0.003),
         ("initial", "variant", 0.03, 0.01),
-        ("mismatch", "mismatch", 0.11, 0.98),
+        ("alone", "partial", 0.02, 0.02),
+        ("mismatch", "mismatch", 0.03, 0.96),
     ),
     "surname": (
         ("exact", "exact", 0.74, 0.002),
         ("part", "variant", 0.05, 0.0005),
         ("fuzzy", "fuzzy", 0.07, 0.002),
-        ("mismatch", "mismatch", 0.14, 0.9955),
+        ("alone", "partial", 0.01, 0.004),
+        ("mismatch", "mismatch", 0.04, 0.9915),
+    ),
+    "middle_name": (
+        ("exact", "exact", 0.6, 0.03),
+        ("initial", "variant", 0.37, 0.1),
+        ("mismatch", "mismatch", 0.03, 0.87),
     ),
     "date_of_birth": (
         ("exact", "exact", 0.82, 4e-5),
@@ -55,8 +62,8 @@ LEVELS: dict[str, tuple[tuple[str, str, float, float], ...]] = {
     ),
     "email": (
         ("exact", "exact", 0.55, 1e-8),
-        ("fuzzy", "fuzzy", 0.12, 5e-7),
-        ("other_domain", "variant", 0.05, 2e-5),
+        ("fuzzy", "fuzzy", 0.12, 2e-3),
+        ("other_domain", "variant", 0.05, 5e-3),
         ("mismatch", "mismatch", 0.28, 1.0),
     ),
     "phone": (
@@ -98,7 +105,6 @@ HARD_LINK_LOG2_ODDS = 12.0  # P = 0.99976: only a data-entry error or a family m
 _GIVEN_FUZZY = 0.88
 _SURNAME_FUZZY = 0.90
 _STREET_FUZZY = 0.85
-_EMAIL_FUZZY = 0.92
 
 
 @dataclass
@@ -206,35 +212,65 @@ def surname_level(a: PersonName, b: PersonName) -> tuple[str, str]:
     return "mismatch", ""
 
 
+_AGREE = frozenset({"exact", "nickname", "fuzzy", "initial", "part"})
+
+
+def middle_level(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, str]:
+    """Middle names: the first of each side compared; missing when either side has none."""
+    if not a or not b:
+        return "", ""
+    x, y = a[0], b[0]
+    if x == y and len(x) > 1:
+        return "exact", ""
+    if x[0] == y[0] and (len(x) == 1 or len(y) == 1):
+        return "initial", "middle initial"
+    if len(x) > 1 and len(y) > 1 and JaroWinkler.normalized_similarity(x, y) >= _GIVEN_FUZZY:
+        return "exact", "spelling differs"
+    return "mismatch", ""
+
+
+def _name_pair(a: PersonName, b: PersonName) -> list[tuple[str, str, str, str, str, str]]:
+    """Candidate (given, note, surname, note, middle, note) readings of one pair of names."""
+    g, g_note = given_level(a.given, b.given)
+    s, s_note = surname_level(a, b)
+    # A surname without the first name (a relative, a namesake) or a first name without the surname
+    # says little: these "alone" levels keep the two from being counted as independent evidence.
+    if g in _AGREE and s == "mismatch":
+        g, g_note = "alone", "first name only"
+    if s in _AGREE and g == "mismatch":
+        s, s_note = "alone", "last name only"
+    m, m_note = middle_level(a.middles, b.middles)
+    out = [(g, g_note, s, s_note, m, m_note)]
+    if a.given and b.given and len(a.given) > 1 and len(b.given) > 1:
+        sg, _ = given_level(a.given, b.surname)
+        gs, _ = given_level(a.surname, b.given)
+        if sg in ("exact", "fuzzy") and gs in ("exact", "fuzzy"):
+            note = "first and last name swapped"
+            out.append(("nickname", note, "part", note, "", ""))
+    return out
+
+
 def compare_names(
     left: Mapping[PersonName, list[str]], right: Mapping[PersonName, list[str]], model: Model
-) -> tuple[Outcome, Outcome]:
-    """The best-agreeing pair of names, compared on given name and surname (swapped order allowed)."""
-    best: tuple[float, Outcome, Outcome] | None = None
+) -> tuple[Outcome, Outcome, Outcome]:
+    """The best-agreeing pair of names: given name, surname (swapped order allowed) and middle name."""
+    best: tuple[float, Outcome, Outcome, Outcome] | None = None
     for a, a_refs in left.items():
         for b, b_refs in right.items():
-            candidates = []
-            g, g_note = given_level(a.given, b.given)
-            s, s_note = surname_level(a, b)
-            candidates.append((g, g_note, s, s_note))
-            if a.given and b.given and len(a.given) > 1 and len(b.given) > 1:
-                sg, _ = given_level(a.given, b.surname)
-                gs, _ = given_level(a.surname, b.given)
-                if sg in ("exact", "fuzzy") and gs in ("exact", "fuzzy"):
-                    note = "first and last name swapped"
-                    candidates.append(("nickname", note, "part", note))
-            for g, g_note, s, s_note in candidates:
-                score = (model.weight("given_name", g) if g else 0.0) + (model.weight("surname", s) if s else 0.0)
-                if best is None or score > best[0]:
+            for g, g_note, s, s_note, m, m_note in _name_pair(a, b):
+                total = sum(model.weight(c, lv) for c, lv in (("given_name", g), ("surname", s), ("middle_name", m))
+                            if lv)
+                if best is None or total > best[0]:
                     lr, rr = tuple(a_refs), tuple(b_refs)
                     best = (
-                        score,
+                        total,
                         Outcome("given_name", g or "missing", lr, rr, g_note, a.given if g == "exact" else None),
                         Outcome("surname", s or "missing", lr, rr, s_note, a.surname if s == "exact" else None),
+                        Outcome("middle_name", m or "missing", lr if m else (), rr if m else (), m_note),
                     )
     if best is None:
-        return Outcome("given_name", "missing"), Outcome("surname", "missing")
-    return best[1], best[2]
+        return Outcome("given_name", "missing"), Outcome("surname", "missing"), Outcome("middle_name", "missing")
+    return best[1], best[2], best[3]
 
 
 def _dob_level(a: date, b: date) -> tuple[str, str]:
@@ -252,14 +288,18 @@ def _email_level(a: str, b: str) -> tuple[str, str]:
         return "exact", ""
     a_local, a_domain = a.rsplit("@", 1)
     b_local, b_domain = b.rsplit("@", 1)
-    if a_domain == b_domain and min(len(a_local), len(b_local)) >= 5 and (
-        OSA.distance(a_local, b_local) <= 1 or JaroWinkler.normalized_similarity(a_local, b_local) >= _EMAIL_FUZZY
-    ):
+    if (a_domain == b_domain and min(len(a_local), len(b_local)) >= 5 and OSA.distance(a_local, b_local) <= 1
+            and _letters(a_local) != _letters(b_local)):
+        # Addresses that differ only in their numbers ("jsmith71", "jsmith84") belong to namesakes.
         return "fuzzy", "same provider, address differs slightly"
     la, lb = email_local(a), email_local(b)
     if la == lb and len(la) >= 6:
         return "other_domain", "same name at another provider"
     return "mismatch", ""
+
+
+def _letters(text: str) -> str:
+    return "".join(ch for ch in text if not ch.isdigit())
 
 
 def _phone_level(a: str, b: str) -> tuple[str, str]:
@@ -339,10 +379,11 @@ def compare(left: Identity, right: Identity, model: Model, ssn_variants: Mapping
         Outcome]:
     """Every comparison of a profile (left) with a record (right). `ssn_variants` maps the hash of each
     one-transposition variant of the profile's SSN to the hash of the SSN itself."""
-    given, surname = compare_names(left.names, right.names, model)
+    given, surname, middle = compare_names(left.names, right.names, model)
     return [
         given,
         surname,
+        middle,
         _best_pairwise("date_of_birth", left.dobs, right.dobs, _dob_level, model),
         _best_pairwise("ssn", left.ssns, right.ssns, _ssn_level(ssn_variants or {}), model),
         _best_pairwise("email", left.emails, right.emails, _email_level, model),

@@ -214,7 +214,7 @@ def discover(
 def _external_ids(session: Session, model: Any, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
-    return dict(session.execute(select(model.id, model.external_id).where(model.id.in_(ids))).tuples())
+    return dict(session.execute(select(model.id, model.external_id).where(model.id.in_(ids))).tuples().all())
 
 
 def _evidence_items(s: Score, query: Query, ext: dict[str, dict[int, str]], account_ext: str | None) -> list[
@@ -415,11 +415,33 @@ def _enrich(session: Session, match: Match, s: Score, ident: Identity, f: dict[s
     match.signals = verdict.signals
     if verdict.own:
         match.verdict = "own_account_takeover_suspected" if verdict.takeover else "own_account"
+    elif not _links(s, established=verdict.established):
+        match.verdict = "possible_namesake"
+        match.signals.append("only your name (and perhaps city or date of birth) matched, on an account with its own "
+                             "long history and none of your cards, contact details or addresses")
     pm_ids = {int(r[1:]) for r in card_refs}
     addr_ids = {int(r[1:]) for r in address_refs}
     if verdict.takeover:  # what the intruder added: orders shipped there are the fraud
         addr_ids |= {int(a.ref[1:]) for a in facts.addresses if not a.theirs and a.kind == "shipping"}
     match.orders, match.orders_total = _matched_orders(session, account.id, pm_ids, addr_ids)
+
+
+#: Levels that tie a record to the person rather than to someone with the same name.
+_LINKING = {
+    "card": {"exact"}, "ssn": {"exact", "transposed"}, "email": {"exact"}, "phone": {"exact", "typo"},
+    "address": {"exact", "unit_missing", "fuzzy"},
+}
+
+
+def _links(s: Score, *, established: bool) -> bool:
+    """True when the evidence goes beyond the name: a card, SSN, contact detail or address of the person,
+    or their date of birth on an account that is not somebody's long-standing own."""
+    for e in s.evidence:
+        if e.level in _LINKING.get(e.comparison, ()):
+            return True
+        if e.comparison == "date_of_birth" and e.kind != "mismatch" and e.kind != "missing" and not established:
+            return True
+    return False
 
 
 def their_addresses(ident: Identity, mine: Identity) -> set[str]:
