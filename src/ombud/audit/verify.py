@@ -1,0 +1,394 @@
+"""Full verification of the stored audit log against its signed checkpoints.
+
+Every leaf is recomputed from the stored columns (so editing any column shows), the tree is rebuilt from
+those leaves and compared with every stored node, every checkpoint's signature and root is checked
+against the rebuilt tree, and consecutive checkpoints are proved consistent from the stored nodes.
+See docs/audit-log.md for what an attacker with write access to the database can and cannot hide.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from ombud.audit import merkle
+from ombud.audit.checkpoint import list_checkpoints
+from ombud.audit.events import EPOCH, ONE_MICROSECOND, encode_leaf
+from ombud.audit.merkle import Frontier
+from ombud.audit.note import NoteError, Verifier, open_note, parse_checkpoint
+from ombud.audit.service import raw_connection
+from ombud.audit.tree import TreeError, node_source, tree_head
+
+_EPOCH_NAIVE = EPOCH.replace(tzinfo=None)
+_CHUNK = 20_000
+_COLUMNS = (
+    "idx, at, action, actor_type, actor_id, customer_id, subject_type, subject_id, fields, purpose, decision, "
+    "detail, leaf_hash"
+)
+
+Progress = Callable[[int, int], None]
+"""Called with (events checked so far, events in the log)."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One way the stored log differs from what was logged, and the events it implicates.
+
+    A precise problem (an event whose values no longer match its leaf hash, a missing or extra event) has
+    `index == last`; a tree node or checkpoint that no longer matches implicates the range index..last.
+    Log-wide problems (a bad signature, a head) have no index.
+    """
+
+    index: int | None
+    last: int | None
+    kind: str  # changed | missing | extra | node | checkpoint | signature | consistency | head
+    message: str
+
+    def sort_key(self) -> tuple[bool, int, int]:
+        """Earliest-ending first, then narrowest: the first bad entry is the one located best and earliest."""
+        if self.index is None or self.last is None:
+            return (True, 0, 0)
+        return (False, self.last, -self.index)
+
+
+@dataclass
+class VerifyReport:
+    """The outcome of a full verification."""
+
+    events: int = 0
+    tree_size: int = 0
+    checkpoints: int = 0
+    latest_checkpoint: int | None = None
+    nodes_checked: int = 0
+    seconds: float = 0.0
+    problems: list[Problem] = field(default_factory=list)
+    problem_count: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.problem_count == 0
+
+    @property
+    def uncovered(self) -> int:
+        """Events after the latest checkpoint: not yet protected by a signature."""
+        return self.events - (self.latest_checkpoint or 0)
+
+    @property
+    def first_problem(self) -> Problem | None:
+        """The problem implicating the earliest event (log-wide problems last)."""
+        if not self.problems:
+            return None
+        return min(self.problems, key=Problem.sort_key)
+
+    def sorted_problems(self) -> list[Problem]:
+        """The problems, the first bad entry first."""
+        return sorted(self.problems, key=Problem.sort_key)
+
+    @property
+    def leaves_per_second(self) -> float:
+        return self.events / self.seconds if self.seconds else 0.0
+
+
+class _Collector:
+    def __init__(self, report: VerifyReport, limit: int) -> None:
+        self.report = report
+        self.limit = limit
+
+    def add(self, index: int | None, kind: str, message: str, last: int | None = None) -> None:
+        self.report.problem_count += 1
+        if len(self.report.problems) < self.limit:
+            self.report.problems.append(Problem(index, index if last is None else last, kind, message))
+
+
+def _micros(value: object) -> int:
+    if isinstance(value, str):  # SQLite keeps UTC times as text
+        return (datetime.fromisoformat(value) - _EPOCH_NAIVE) // ONE_MICROSECOND
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            return (value - _EPOCH_NAIVE) // ONE_MICROSECOND
+        return (value - EPOCH) // ONE_MICROSECOND
+    raise ValueError(f"not a timestamp: {value!r}")
+
+
+def recompute_leaf(row: Sequence[object]) -> bytes:
+    """The leaf hash of a stored event row (columns in the order of a full select), from its values."""
+    idx, at, action, actor_type, actor_id, customer_id, subject_type, subject_id, fields, purpose, decision, \
+        detail = row[:12]
+    data = encode_leaf(
+        int(idx),  # type: ignore[call-overload]
+        _micros(at),
+        action,  # type: ignore[arg-type]
+        actor_type,  # type: ignore[arg-type]
+        actor_id,  # type: ignore[arg-type]
+        customer_id,  # type: ignore[arg-type]
+        subject_type,  # type: ignore[arg-type]
+        subject_id,  # type: ignore[arg-type]
+        fields,  # type: ignore[arg-type]
+        purpose,  # type: ignore[arg-type]
+        decision,  # type: ignore[arg-type]
+        detail,  # type: ignore[arg-type]
+    )
+    return merkle.leaf_hash(data)
+
+
+def _stream(session: Session, sql: str) -> Iterator[list[tuple[object, ...]]]:
+    dbapi, dialect = raw_connection(session)
+    # A server-side cursor on PostgreSQL, so ten million rows are never all in memory.
+    cursor = dbapi.cursor() if dialect.is_sqlite else dbapi.cursor(name="ombud_audit_verify")
+    try:
+        cursor.execute(sql)
+        while rows := cursor.fetchmany(_CHUNK):
+            yield rows
+    finally:
+        cursor.close()
+
+
+def _count(session: Session, sql: str) -> int:
+    dbapi, _ = raw_connection(session)
+    cursor = dbapi.cursor()
+    try:
+        cursor.execute(sql)
+        return int(cursor.fetchone()[0] or 0)
+    finally:
+        cursor.close()
+
+
+def _stored_nodes(session: Session, begin: int, end: int, tree_size: int) -> dict[tuple[int, int], bytes]:
+    """Stored interior nodes whose last leaf lies in [begin, end) (those completed by these leaves)."""
+    end = min(end, tree_size)
+    if begin >= end:
+        return {}
+    terms: list[str] = []
+    level = 1
+    while (1 << level) <= end:
+        lo = ((begin + (1 << level)) >> level) - 1  # first k whose last leaf (k+1) * 2**level - 1 >= begin
+        hi = (end >> level) - 1  # last k whose last leaf < end
+        if lo <= hi:
+            terms.append(f"(level = {level} AND idx BETWEEN {lo} AND {hi})")
+        level += 1
+    if not terms:
+        return {}
+    dbapi, _ = raw_connection(session)
+    cursor = dbapi.cursor()
+    try:
+        cursor.execute(f"SELECT level, idx, hash FROM audit_node WHERE {' OR '.join(terms)}")  # integers only
+        return {(int(lv), int(ix)): bytes(h) for lv, ix, h in cursor.fetchall()}
+    finally:
+        cursor.close()
+
+
+@dataclass(frozen=True)
+class _Signed:
+    size: int
+    root: bytes
+
+
+def _check_checkpoints(
+    session: Session, verifiers: Sequence[Verifier], origin: str, problems: _Collector
+) -> list[_Signed]:
+    """Each stored checkpoint's signature and body; returns the validly signed ones, smallest first."""
+    signed: list[_Signed] = []
+    for record in list_checkpoints(session):
+        where = f"checkpoint of size {record.tree_size}"
+        try:
+            opened = open_note(record.note, verifiers)
+            body = parse_checkpoint(opened.text)
+        except NoteError as exc:
+            problems.add(None, "signature", f"{where}: {exc}")
+            continue
+        if body.origin != origin:
+            problems.add(None, "signature", f"{where}: signed for origin {body.origin!r}, not {origin!r}")
+            continue
+        if body.size != record.tree_size or body.root_hash != bytes(record.root_hash):
+            problems.add(None, "checkpoint", f"{where}: its stored size or root differ from its signed note")
+        signed.append(_Signed(body.size, body.root_hash))
+    signed.sort(key=lambda s: s.size)
+    return signed
+
+
+def verify_log(
+    session: Session,
+    verifiers: Sequence[Verifier],
+    origin: str,
+    *,
+    progress: Progress | None = None,
+    max_problems: int = 100,
+) -> VerifyReport:
+    """Check the whole stored log; the report lists what differs from what was logged and signed."""
+    started = time.perf_counter()
+    report = VerifyReport()
+    problems = _Collector(report, max_problems)
+    signed = _check_checkpoints(session, verifiers, origin, problems)
+    report.checkpoints = len(signed)
+    report.latest_checkpoint = signed[-1].size if signed else None
+    head = tree_head(session)
+    report.tree_size = head.size
+    sequence = _count(session, "SELECT next_index FROM audit_sequence WHERE id = 1")
+    total = _count(session, "SELECT COUNT(*) FROM audit_event")
+
+    frontier = Frontier()
+    pending = iter(signed)
+    target = next(pending, None)
+    previous_good = 0
+    expected = 0
+    done = 0
+    for rows in _stream(session, f"SELECT {_COLUMNS} FROM audit_event ORDER BY idx"):
+        begin = frontier.size
+        completed: list[tuple[int, int, bytes]] = []
+        append = frontier.append
+        for row in rows:
+            idx = int(row[0])  # type: ignore[call-overload]
+            if idx != expected:
+                if idx > expected:
+                    span = f"{expected}" if idx == expected + 1 else f"{expected}..{idx - 1}"
+                    problems.add(
+                        expected, "missing", f"event {span} missing (deleted?): the next stored is {idx}", idx - 1
+                    )
+                expected = idx
+            try:
+                leaf = recompute_leaf(row)
+            except (ValueError, TypeError, AttributeError, UnicodeEncodeError) as exc:
+                problems.add(idx, "changed", f"event {idx}: a stored value is malformed ({exc})")
+                leaf = bytes(row[12])  # type: ignore[arg-type]
+            else:
+                if leaf != bytes(row[12]):  # type: ignore[arg-type]
+                    problems.add(idx, "changed", f"event {idx}: its stored values do not match its leaf hash")
+            expected += 1
+            append(leaf, completed)
+            if frontier.size == head.size and frontier.hashes != head.frontier.hashes:
+                problems.add(
+                    0, "head", "the stored tree head's right edge does not match the events", head.size - 1
+                )
+            while target is not None and frontier.size == target.size:
+                if frontier.root() != target.root:
+                    problems.add(
+                        previous_good,
+                        "checkpoint",
+                        f"the events below {target.size} do not match the checkpoint signed at that size: "
+                        f"an event in {previous_good}..{target.size - 1} was changed, removed, inserted or reordered",
+                        target.size - 1,
+                    )
+                else:
+                    previous_good = target.size
+                target = next(pending, None)
+        # Compare the stored tree with the rebuilt one for the nodes these leaves completed.
+        stored = _stored_nodes(session, begin, frontier.size, head.size)
+        for level, k, h in completed:
+            if (k + 1) << level > head.size:
+                continue
+            report.nodes_checked += 1
+            found = stored.get((level, k))
+            first, last = k << level, ((k + 1) << level) - 1
+            if found is None:
+                problems.add(first, "node", f"stored tree node (level {level}, index {k}) is missing", last)
+            elif found != h:
+                problems.add(
+                    first, "node",
+                    f"stored tree node (level {level}, index {k}) does not match events {first}..{last}", last,
+                )
+        done += len(rows)
+        if progress is not None:
+            progress(done, total)
+    report.events = frontier.size
+
+    _check_heads(session, report, problems, sequence, head.size, signed, target)
+    _check_consistency(session, signed, head.size, problems)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _check_heads(
+    session: Session,
+    report: VerifyReport,
+    problems: _Collector,
+    sequence: int,
+    tree_size: int,
+    signed: list[_Signed],
+    target: _Signed | None,
+) -> None:
+    events = report.events
+    if sequence < events:
+        problems.add(
+            sequence, "extra", f"events {sequence}..{events - 1} lie beyond the log's sequence (inserted?)", events - 1
+        )
+    elif sequence > events:
+        problems.add(
+            events, "missing", f"events {events}..{sequence - 1} are missing (deleted at the end?)", sequence - 1
+        )
+    if tree_size > events:
+        problems.add(
+            events, "missing", f"the stored tree covers {tree_size} events but only {events} are stored", tree_size - 1
+        )
+    if target is not None:
+        problems.add(
+            events, "missing",
+            f"a checkpoint was signed at size {target.size} but only {events} events are stored (deleted?)",
+            target.size - 1,
+        )
+    expected_nodes = sum(tree_size >> level for level in range(1, max(tree_size, 1).bit_length()))
+    stored_nodes = _count(session, "SELECT COUNT(*) FROM audit_node")
+    if stored_nodes != expected_nodes:
+        problems.add(None, "node", f"the store holds {stored_nodes} tree nodes; a tree of {tree_size} has "
+                     f"{expected_nodes}")
+
+
+def _check_consistency(session: Session, signed: list[_Signed], tree_size: int, problems: _Collector) -> None:
+    """Prove each checkpoint consistent with the next from the stored nodes, as a client would."""
+    get_nodes = node_source(session)
+    for older, newer in itertools.pairwise(signed):
+        if newer.size > tree_size:
+            break
+        try:
+            proof = merkle.consistency_proof(older.size, newer.size, get_nodes)
+        except TreeError as exc:
+            problems.add(
+                older.size, "consistency", f"checkpoints {older.size} -> {newer.size}: {exc}", newer.size - 1
+            )
+            continue
+        if not merkle.verify_consistency(older.size, newer.size, proof, older.root, newer.root):
+            problems.add(
+                older.size, "consistency",
+                f"the stored tree cannot prove checkpoint {older.size} consistent with checkpoint {newer.size}",
+                newer.size - 1,
+            )
+
+
+@dataclass(frozen=True)
+class LatestStatus:
+    """A quick check of the latest checkpoint against the stored tree (O(log n) reads, not a full verify)."""
+
+    checkpoint_size: int | None
+    ok: bool
+    message: str
+
+
+def check_latest(session: Session, verifiers: Sequence[Verifier], origin: str) -> LatestStatus:
+    """Check the latest checkpoint: its signature, the stored root at its size, consistency with the one before."""
+    records = list_checkpoints(session)
+    if not records:
+        return LatestStatus(None, True, "no checkpoint signed yet")
+    latest = records[-1]
+    try:
+        body = parse_checkpoint(open_note(latest.note, verifiers).text)
+    except NoteError as exc:
+        return LatestStatus(latest.tree_size, False, f"the latest checkpoint's signature fails: {exc}")
+    if body.origin != origin or body.size != latest.tree_size:
+        return LatestStatus(latest.tree_size, False, "the latest checkpoint's note does not match its record")
+    get_nodes = node_source(session)
+    try:
+        stored_root = merkle.root_from_nodes(body.size, get_nodes)
+        if stored_root != body.root_hash:
+            return LatestStatus(body.size, False, "the stored tree's root differs from the latest signed checkpoint")
+        if len(records) > 1:
+            previous = parse_checkpoint(open_note(records[-2].note, verifiers).text)
+            proof = merkle.consistency_proof(previous.size, body.size, get_nodes)
+            if not merkle.verify_consistency(previous.size, body.size, proof, previous.root_hash, body.root_hash):
+                return LatestStatus(body.size, False, f"checkpoint {previous.size} is not consistent with {body.size}")
+    except (TreeError, NoteError) as exc:
+        return LatestStatus(body.size, False, str(exc))
+    return LatestStatus(body.size, True, "signature valid; the stored tree matches it and extends the previous one")
