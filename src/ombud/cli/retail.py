@@ -1,9 +1,118 @@
-"""Commands of the retail domain."""
+"""Commands of the retail domain: `ombud import DIR`."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import IO
+
 import typer
+from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ombud.cli.common import console, context, err_console
+from ombud.retail.importer import BatchCallback, ImportAborted, ImportReport, RowError, import_directory
+
+#: Errors printed per file at the end of an import (all of them go to --rejects).
+ERRORS_SHOWN_PER_FILE = 5
+#: Run after each batch lands, in its transaction (e.g. the identity index keeping up with new rows).
+ON_BATCH: list[BatchCallback] = []
+
+
+class _Bars:
+    """Rich progress bars, one per file, advancing by bytes read."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.tasks: dict[str, TaskID] = {}
+        self.rows: dict[str, int] = {}
+
+    def start(self, kind: str, file: str, size: int) -> None:
+        self.rows[kind] = 0
+        self.tasks[kind] = self.progress.add_task(file, total=max(size, 1), rows=0)
+
+    def advance(self, kind: str, position: int, rows: int) -> None:
+        self.rows[kind] += rows
+        self.progress.update(self.tasks[kind], completed=position, rows=self.rows[kind])
+
+    def finish(self, kind: str) -> None:
+        task = self.tasks[kind]
+        self.progress.update(task, completed=self.progress.tasks[task].total, rows=self.rows[kind])
+
+
+def _summary(report: ImportReport) -> Table:
+    table = Table(title=f"import of {report.directory}", show_footer=True)
+    totals = [report.read, *(sum(getattr(k, name) for k in report.kinds)
+                             for name in ("inserted", "updated", "unchanged", "rejected"))]
+    table.add_column("kind", footer="total")
+    for name, total in zip(("read", "inserted", "updated", "unchanged", "rejected"), totals, strict=True):
+        table.add_column(name, justify="right", footer=f"{total:,}")
+    table.add_column("rows/s", justify="right",
+                     footer=f"{report.read / report.seconds:,.0f}" if report.seconds else "")
+    for k in report.kinds:
+        rejected = f"[red]{k.rejected:,}[/]" if k.rejected else "0"
+        table.add_row(k.kind, f"{k.read:,}", f"{k.inserted:,}", f"{k.updated:,}", f"{k.unchanged:,}",
+                      rejected, f"{k.rows_per_second:,.0f}")
+    table.caption = f"{report.seconds:.1f} s"
+    return table
+
+
+def _print_report(report: ImportReport, rejects: Path | None) -> None:
+    for warning in report.warnings:
+        err_console.print(f"[yellow]warning:[/] {warning}")
+    if report.ignored_files:
+        console.print("not import files, left alone: " + ", ".join(report.ignored_files))
+    console.print(_summary(report))
+    if report.error_count:
+        per_file: dict[str, int] = {}
+        shown = 0
+        err_console.print(f"[bold red]{report.rejected:,} row(s) rejected[/] ({report.error_count:,} problem(s)):")
+        for error in report.errors:
+            per_file[error.file] = per_file.get(error.file, 0) + 1
+            if per_file[error.file] <= ERRORS_SHOWN_PER_FILE:
+                shown += 1
+                err_console.print(f"  {error.file}:{error.line}  [bold]{error.field}[/]  {error.reason}",
+                                  highlight=False)
+        if report.error_count > shown:
+            where = f"all of them are in {rejects}" if rejects else "use --rejects FILE.jsonl to list them all"
+            err_console.print(f"  ... and {report.error_count - shown:,} more; {where}")
 
 
 def register(app: typer.Typer) -> None:
     """Add this domain's commands to the root app."""
+
+    @app.command("import")
+    def import_command(
+        directory: Path = typer.Argument(..., help="Folder holding the retailer's files (docs/import-format.md)."),
+        rejects: Path | None = typer.Option(
+            None, "--rejects", help="Write every rejected field as a JSON line (file, line, kind, field, reason, id)."
+        ),
+        batch_size: int | None = typer.Option(
+            None, "--batch-size", min=1, help="Rows per transaction (default: OMBUD_IMPORT_BATCH_SIZE, 5000)."
+        ),
+    ) -> None:
+        """Import the retailer's records; every bad row is named (file, line, field) and the rest land."""
+        ctx = context()
+        sink: IO[str] | None = rejects.open("w", encoding="utf-8") if rejects else None
+
+        def write_reject(error: RowError) -> None:
+            assert sink is not None
+            sink.write(json.dumps(error.as_dict()) + "\n")
+
+        columns = (TextColumn("{task.description:<26}"), BarColumn(), TaskProgressColumn(),
+                   TextColumn("{task.fields[rows]:>11,} rows"), TimeElapsedColumn())
+        try:
+            with Progress(*columns, console=console, transient=False) as progress:
+                report = import_directory(ctx, directory, batch_size=batch_size, progress=_Bars(progress),
+                                          on_batch=ON_BATCH, on_reject=write_reject if sink else None)
+        except ImportAborted as exc:
+            _print_report(exc.report, rejects)
+            err_console.print(f"[bold red]import stopped:[/] {exc.message}")
+            raise typer.Exit(2) from exc
+        finally:
+            if sink is not None:
+                sink.close()
+            ctx.close()
+        _print_report(report, rejects)
+        if not report.ok:
+            raise typer.Exit(1)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import polars as pl
+from sqlalchemy import inspect
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -142,6 +143,7 @@ def import_directory(
         raise OmbudError(f"{directory} holds no import file (expected e.g. accounts.csv or accounts.jsonl)",
                          field="DIR")
     headers = {s.kind.name: reader.read_header(s) for s in sources}  # refuse a bad header before writing
+    _check_store(ctx.sessions)
     report = ImportReport(directory=directory, ignored_files=ignored)
     for source in sources:
         for column in headers[source.kind.name].unknown:
@@ -239,13 +241,16 @@ class _Run:
             kind_report.read += chunk.frame.height + len({line for line, _, _ in chunk.errors})
             with self.sessions() as session:
                 store = Store(session)
-                rows, errors, raw = self._checked(kind, chunk, tracker, store)
+                try:
+                    rows, errors, raw = self._checked(kind, chunk, tracker, store)
+                except SQLAlchemyError as exc:
+                    raise ImportAborted(f"{source.name}: looking up references failed ({_describe(exc)})",
+                                        self.report) from exc
                 session.rollback()  # lookups only so far; end the read before the batches begin
+                self._reject(source, errors, raw, kind_report)
                 if kind.name == "employees":
                     pending.append(rows)  # managers may be listed after their reports: land the file at once
-                    self._reject(source, errors, raw, kind_report)
                 else:
-                    self._reject(source, errors, raw, kind_report)
                     self._write(session, store, source, rows, kind_report)
             if self.progress:
                 self.progress.advance(kind.name, chunk.position, chunk.frame.height)
@@ -270,7 +275,7 @@ class _Run:
                 lines = batch.get_column(LINE)
                 raise ImportAborted(
                     f"{source.name}: the store refused the batch of lines {lines.min()}-{lines.max()} "
-                    f"({type(exc.orig or exc).__name__}); rows before it have landed",
+                    f"({_describe(exc)}); rows before it have landed",
                     self.report,
                 ) from exc
 
@@ -302,7 +307,26 @@ class _Run:
             except SQLAlchemyError as exc:
                 session.rollback()
                 raise ImportAborted(f"{source.name}: the store refused the staff directory "
-                                    f"({type(exc.orig or exc).__name__}); no employee landed", self.report) from exc
+                                    f"({_describe(exc)}); no employee landed", self.report) from exc
+
+
+def _check_store(sessions: sessionmaker[Session]) -> None:
+    """Refuse to start on a store without the tables (before any file is read)."""
+    with sessions() as session:
+        inspector = inspect(session.connection())
+        missing = [w.table for w in WRITES.values() if not inspector.has_table(w.table)]
+    if missing:
+        raise OmbudError(f"the store has no table {missing[0]}: run `ombud db upgrade` first", field="database")
+
+
+def _describe(exc: SQLAlchemyError) -> str:
+    """A store error without the statement's parameters (they may hold personal data)."""
+    orig = getattr(exc, "orig", None) or exc
+    diag = getattr(orig, "diag", None)
+    if diag is not None:  # PostgreSQL: the constraint and SQLSTATE, never the offending values
+        parts = [getattr(orig, "sqlstate", None), diag.constraint_name, diag.table_name]
+        return f"{type(orig).__name__}: " + ", ".join(p for p in parts if p)
+    return f"{type(orig).__name__}: {str(orig).splitlines()[0] if str(orig) else ''}"
 
 
 def _frame_errors(errors: list[tuple[int, str, str]]) -> pl.DataFrame:
