@@ -134,5 +134,8 @@ def logout(request: Request, session: DbSession, staff: OptionalStaff) -> Respon
     if staff is not None and not staff.via_api_token:
         staff_service.end_session(session, request.cookies.get(SESSION_COOKIE), ip=client_ip(request))
         flash(request, response, "You have signed out.", "success")
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    # Only a request that carried the cookie may clear it: a cross-site post (which SameSite=Lax strips of
+    # the cookie) must not be able to sign anyone out by overwriting it.
+    if SESSION_COOKIE in request.cookies:
+        response.delete_cookie(SESSION_COOKIE, path="/")
     return response
