@@ -28,14 +28,21 @@ _CLOSED_STATUSES = ("closed", "resolved", "cancelled", "canceled", "declined", "
 
 @dataclass(frozen=True)
 class StatSpec:
-    """A count on the home page: rows of the first of `tables` the store has (only open ones if asked)."""
+    """A count on the home page: rows of the first of `tables` the store has.
+
+    `open_only` counts rows not finished (no `left_on`, or a `status` that is not a closing one);
+    `where` counts only rows whose column holds one of the values, e.g. ("status", ("requested",)).
+    """
 
     label: str
     tables: tuple[str, ...]
     open_only: bool = False
+    where: tuple[str, tuple[str, ...]] | None = None
     roles: tuple[Role, ...] = ()  # empty: everyone
     link_label: str | None = None  # the nav section this count links to, when the app serves it
 
+
+_OVERSIGHT = (Role.privacy_officer, Role.security_analyst)
 
 #: The home page's counts, in order. A table that does not exist yet is skipped, so a domain still being
 #: built never breaks the home page.
@@ -44,8 +51,12 @@ HOME_STATS: list[StatSpec] = [
     StatSpec("Orders in the store", ("retail_order",)),
     StatSpec("Open victim records requests", ("victim_request", "victim_requests_request"), open_only=True),
     StatSpec("Open cases", ("access_case",), open_only=True, link_label="Cases"),
-    StatSpec("Open insider-risk alerts", ("insider_alert",), open_only=True,
-             roles=(Role.security_analyst, Role.privacy_officer)),
+    StatSpec("Grants awaiting a decision", ("access_grant",), where=("status", ("requested",)),
+             link_label="Grants"),
+    StatSpec("Break-glass uses awaiting review", ("access_break_glass",), where=("review", ("pending",)),
+             roles=_OVERSIGHT, link_label="Break-glass"),
+    StatSpec("Open insider-risk alerts", ("insider_alert",), open_only=True, roles=_OVERSIGHT),
+    StatSpec("Events in the audit log", ("audit_event",), roles=_OVERSIGHT, link_label="Audit"),
     StatSpec("Active staff accounts", ("staff_employee",), open_only=True, roles=(Role.admin,)),
 ]
 
@@ -80,8 +91,14 @@ class Stat:
     href: str | None
 
 
-def _count(session: Session, table: Table, open_only: bool) -> int | None:
+def _count(session: Session, table: Table, spec: StatSpec) -> int | None:
     query = select(func.count()).select_from(table)
+    if spec.where is not None:
+        column, values = spec.where
+        if column not in table.c:
+            return None
+        query = query.where(table.c[column].in_(values))
+    open_only = spec.open_only
     if open_only and "left_on" in table.c:
         query = query.where(table.c.left_on.is_(None))
     elif open_only and "status" in table.c:
@@ -105,7 +122,7 @@ def home_stats(session: Session, request: Request, staff: Staff) -> list[Stat]:
         table = next((metadata.tables[name] for name in spec.tables if name in metadata.tables), None)
         if table is None:
             continue
-        value = _count(session, table, spec.open_only)
+        value = _count(session, table, spec)
         if value is not None:
             href = links.get(spec.link_label) if spec.link_label else None
             stats.append(Stat(spec.label, value, href))
