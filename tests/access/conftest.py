@@ -1,11 +1,19 @@
-"""Access test fixtures: the clock stands still at a weekday morning, so shift guards are predictable."""
+"""Access test fixtures: a clock standing still on a weekday morning, and clients signed in as an employee."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from accessutil import T0
+from fastapi.testclient import TestClient
 
+from ombud.app import create_app
 from ombud.clock import FrozenClock, use_clock
+from ombud.staff import service as staff_service
+from ombud.staff.models import Employee
+
+HTML = {"accept": "text/html,application/xhtml+xml"}
 
 
 @pytest.fixture
@@ -13,3 +21,34 @@ def frozen():
     clock = FrozenClock(T0)
     with use_clock(clock):
         yield clock
+
+
+@pytest.fixture
+def app(ctx):
+    return create_app(ctx=ctx)
+
+
+@pytest.fixture
+def api(app, session) -> Callable[[Employee], TestClient]:
+    """A JSON client acting as the employee through an API token."""
+
+    def _client(employee: Employee) -> TestClient:
+        token = staff_service.create_api_token(session, employee, name="test tool").token
+        session.flush()
+        return TestClient(app, headers={"authorization": f"Bearer {token}"})
+
+    return _client
+
+
+@pytest.fixture
+def browser(app, session, settings) -> Callable[[Employee], tuple[TestClient, str]]:
+    """A browser-like client signed in as the employee, and the session's CSRF token."""
+
+    def _client(employee: Employee) -> tuple[TestClient, str]:
+        started = staff_service.start_session(session, settings, employee, ip="127.0.0.1", user_agent="pytest")
+        session.flush()
+        client = TestClient(app, headers=HTML, follow_redirects=False)
+        client.cookies.set("ombud_session", started.token)
+        return client, started.record.csrf_token
+
+    return _client

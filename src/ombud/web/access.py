@@ -1,7 +1,324 @@
-"""WEB routes of the access domain."""
+"""Console pages of the access domain: cases (and reading through the broker), grants, break-glass, reviews,
+the broker's recent decisions, and a customer's "who accessed my data and why".
+
+Forms post and redirect (post/redirect/get); a domain error on a form is rolled back to a savepoint and shown
+as a message. Customer data reaches these pages only as broker views.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from collections.abc import Callable
+from typing import Annotated, Any
 
-router = APIRouter()
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from ombud.access import breakglass, broker, cases, grants, reviews, service, transparency
+from ombud.access.broker import classes_in
+from ombud.access.classes import DESCRIPTIONS, FIELDS, SENSITIVE, DataClass
+from ombud.access.models import (
+    BreakGlassReview,
+    CaseStatus,
+    CaseType,
+    GrantKind,
+    GrantStatus,
+    ReviewDecision,
+    ReviewItem,
+)
+from ombud.api.deps import CurrentStaff, DbSession, Staff, get_context
+from ombud.errors import NotFound, OmbudError, PolicyDenied
+from ombud.staff.models import Employee, Role
+from ombud.web.templating import NavItem, flash, register_nav, render
+
+router = APIRouter(prefix="/access", tags=["pages"], include_in_schema=False)
+register_nav(NavItem("Transparency", ("/access/transparency",)))
+_OVERSEERS = (Role.privacy_officer, Role.security_analyst)
+
+Text = Annotated[str, Form()]
+OptText = Annotated[str | None, Form()]
+
+
+def _attempt(request: Request, session: Session, action: Callable[[], Any], done: Callable[[Any], str],
+             back: str, success: Callable[[Any], str] | None = None) -> Response:
+    """Run a form's action in a savepoint; redirect with a message either way."""
+    try:
+        with session.begin_nested():
+            result = action()
+    except OmbudError as exc:
+        where = f" ({exc.field})" if exc.field else ""
+        return flash(request, RedirectResponse(back, status_code=303), exc.message + where, "error")
+    target = success(result) if success else back
+    return flash(request, RedirectResponse(target, status_code=303), done(result), "success")
+
+
+def _names(session: Session, ids: set[int | None]) -> dict[int, str]:
+    out: dict[int, str] = {}
+    for i in ids:
+        if i is not None and i not in out:
+            emp = session.get(Employee, i)
+            out[i] = f"{emp.name} ({emp.team})" if emp else str(i)
+    return out
+
+
+def _find(session: Session, ref: str | None) -> Employee | None:
+    return service.find_employee(session, ref) if ref and ref.strip() else None
+
+
+# --- cases ----------------------------------------------------------------------------------------------------
+
+
+@router.get("/cases")
+def case_list(request: Request, session: DbSession, staff: CurrentStaff, status: str | None = "open") -> Response:
+    """Cases: yours and your team's (overseers see all)."""
+    wanted = CaseStatus(status) if status in {s.value for s in CaseStatus} else None
+    mine = None if staff.has_role(*_OVERSEERS) else staff.employee
+    rows = cases.list_cases(session, status=wanted, mine=mine, limit=200)
+    names = _names(session, {c.assignee_id for c in rows})
+    return render(request, "access/cases.html", staff, cases=rows, names=names, status=status,
+                  case_types=list(CaseType), can_open_any=staff.has_role(*_OVERSEERS))
+
+
+@router.post("/cases")
+def case_create(request: Request, session: DbSession, staff: CurrentStaff, customer_id: Text, title: Text,
+                case_type: Text = "support_ticket", assignee: OptText = None, team: OptText = None) -> Response:
+    """Open a case."""
+    def action() -> Any:
+        kind = CaseType(case_type) if case_type in {t.value for t in CaseType} else CaseType.support_ticket
+        return cases.open_case(session, case_type=kind, customer_id=customer_id, title=title, actor=staff.employee,
+                               assignee=_find(session, assignee), team=(team or "").strip() or None)
+    return _attempt(request, session, action, lambda c: f"Case {c.id} opened", "/access/cases",
+                    lambda c: f"/access/cases/{c.id}")
+
+
+def _case_for(session: Session, staff: Staff, case_id: int) -> cases.Case:
+    case = cases.get_case(session, case_id)
+    visible = staff.has_role(*_OVERSEERS) or case.assignee_id == staff.employee.id or case.opened_by_id == \
+        staff.employee.id or (case.team is not None and case.team == staff.employee.team)
+    if not visible:
+        raise NotFound(f"no case {case_id}")
+    return case
+
+
+@router.get("/cases/{case_id}")
+def case_detail(case_id: int, request: Request, session: DbSession, staff: CurrentStaff) -> Response:
+    """One case, its assignment, and a form to read its customer's data through the broker."""
+    case = _case_for(session, staff, case_id)
+    names = _names(session, {case.assignee_id, case.opened_by_id, case.closed_by_id})
+    return render(request, "access/case.html", staff, case=case, names=names, classes=list(DataClass),
+                  descriptions=DESCRIPTIONS, view=None)
+
+
+@router.post("/cases/{case_id}/read")
+def case_read(case_id: int, request: Request, session: DbSession, staff: CurrentStaff,
+              classes: Annotated[list[str] | None, Form()] = None) -> Response:
+    """Read the case's customer through the broker for this case; the decision is recorded either way."""
+    case = _case_for(session, staff, case_id)
+    view = broker.read(session, staff.employee, customer_id=case.customer_id, classes=classes or ["contact"],
+                       purpose=f"case:{case.id}", cipher=get_context(request).keys.field_cipher)
+    names = _names(session, {case.assignee_id, case.opened_by_id, case.closed_by_id})
+    return render(request, "access/case.html", staff, status_code=403 if view.refused else 200, case=case,
+                  names=names, classes=list(DataClass), descriptions=DESCRIPTIONS, view=view, fields=FIELDS)
+
+
+@router.post("/cases/{case_id}/assign")
+def case_assign(case_id: int, request: Request, session: DbSession, staff: CurrentStaff,
+                assignee: OptText = None, team: OptText = None) -> Response:
+    """Give a case to someone else or a team."""
+    back = f"/access/cases/{case_id}"
+    return _attempt(request, session, lambda: cases.assign(
+        session, _case_for(session, staff, case_id), actor=staff.employee, assignee=_find(session, assignee),
+        team=(team or "").strip() or None), lambda c: f"Case {c.id} reassigned", back)
+
+
+@router.post("/cases/{case_id}/close")
+def case_close(case_id: int, request: Request, session: DbSession, staff: CurrentStaff,
+               reason: OptText = None) -> Response:
+    """Close a case."""
+    return _attempt(request, session, lambda: cases.close(
+        session, _case_for(session, staff, case_id), actor=staff.employee, reason=reason),
+        lambda c: f"Case {c.id} closed", f"/access/cases/{case_id}")
+
+
+@router.post("/cases/{case_id}/reopen")
+def case_reopen(case_id: int, request: Request, session: DbSession, staff: CurrentStaff,
+                reason: OptText = None) -> Response:
+    """Reopen a case."""
+    return _attempt(request, session, lambda: cases.reopen(
+        session, _case_for(session, staff, case_id), actor=staff.employee, reason=reason),
+        lambda c: f"Case {c.id} reopened", f"/access/cases/{case_id}")
+
+
+# --- reading with a grant or break-glass ---------------------------------------------------------------------
+
+
+@router.post("/read")
+def read_page(request: Request, session: DbSession, staff: CurrentStaff, customer_id: Text, purpose: Text,
+              classes: Annotated[list[str] | None, Form()] = None) -> Response:
+    """Read through the broker with a grant or break-glass as the purpose."""
+    view = broker.read(session, staff.employee, customer_id=customer_id, classes=classes or ["contact"],
+                       purpose=purpose, cipher=get_context(request).keys.field_cipher)
+    return render(request, "access/view.html", staff, status_code=403 if view.refused else 200, view=view,
+                  fields=FIELDS)
+
+
+# --- grants ---------------------------------------------------------------------------------------------------
+
+
+@router.get("/grants")
+def grant_list(request: Request, session: DbSession, staff: CurrentStaff) -> Response:
+    """Your grants, the requests you may decide, and a form to ask for one."""
+    mine = grants.list_grants(session, employee_id=staff.employee.id, limit=100)
+    waiting = grants.waiting_for(session, staff.employee)
+    everyone = grants.list_grants(session, limit=100) if staff.has_role(Role.privacy_officer) else []
+    names = _names(session, {g.employee_id for g in [*waiting, *everyone]})
+    return render(request, "access/grants.html", staff, mine=mine, waiting=waiting, everyone=everyone, names=names,
+                  classes=list(DataClass), descriptions=DESCRIPTIONS, GrantStatus=GrantStatus, GrantKind=GrantKind)
+
+
+@router.post("/grants")
+def grant_create(request: Request, session: DbSession, staff: CurrentStaff, data_class: Text, justification: Text,
+                 kind: Text = "just_in_time", customer_id: OptText = None,
+                 duration_minutes: Annotated[int | None, Form()] = None) -> Response:
+    """Ask for a grant."""
+    grant_kind = GrantKind.standing if kind == "standing" else GrantKind.just_in_time
+    return _attempt(request, session, lambda: grants.request_grant(
+        session, requester=staff.employee, kind=grant_kind, data_class=data_class, justification=justification,
+        customer_id=(customer_id or "").strip() or None, duration_minutes=duration_minutes),
+        lambda g: f"Grant {g.id} requested; a privacy officer or your manager decides it", "/access/grants")
+
+
+@router.post("/grants/{grant_id}/{verb}")
+def grant_act(grant_id: int, verb: str, request: Request, session: DbSession, staff: CurrentStaff,
+              note: OptText = None) -> Response:
+    """Approve, deny, cancel or revoke a grant."""
+    def action() -> Any:
+        grant = grants.get_grant(session, grant_id)
+        if verb == "approve":
+            return grants.approve(session, grant, approver=staff.employee, note=note)
+        if verb == "deny":
+            return grants.deny(session, grant, approver=staff.employee, note=note)
+        if verb == "cancel":
+            return grants.cancel(session, grant, actor=staff.employee)
+        if verb == "revoke":
+            return grants.revoke(session, grant, actor=staff.employee, reason=note)
+        raise NotFound(f"no action {verb}")
+    return _attempt(request, session, action, lambda g: f"Grant {g.id} is now {g.status.value}", "/access/grants")
+
+
+# --- break-glass ----------------------------------------------------------------------------------------------
+
+
+@router.get("/break-glass")
+def glass_list(request: Request, session: DbSession, staff: CurrentStaff) -> Response:
+    """Open emergency access; security sees every use and reviews them."""
+    security = staff.has_role(Role.security_analyst)
+    rows = breakglass.list_break_glass(session, employee_id=None if security else staff.employee.id, limit=200)
+    names = _names(session, {r.employee_id for r in rows} | {r.reviewed_by_id for r in rows})
+    return render(request, "access/break_glass.html", staff, rows=rows, names=names, security=security,
+                  classes=list(DataClass), pending=BreakGlassReview.pending, minimum=breakglass.MIN_JUSTIFICATION)
+
+
+@router.post("/break-glass")
+def glass_open(request: Request, session: DbSession, staff: CurrentStaff, customer_id: Text, justification: Text,
+               classes: Annotated[list[str] | None, Form()] = None,
+               minutes: Annotated[int, Form()] = breakglass.DEFAULT_MINUTES) -> Response:
+    """Open break-glass access (raised to security at once)."""
+    return _attempt(request, session, lambda: breakglass.open_break_glass(
+        session, employee=staff.employee, customer_id=customer_id, justification=justification,
+        classes=classes or None, minutes=minutes),
+        lambda r: f"Break-glass {r.id} open until {r.expires_at:%H:%M} UTC; security has been notified. "
+                  f"Read with purpose break_glass:{r.id}.", "/access/break-glass")
+
+
+@router.post("/break-glass/{record_id}/review")
+def glass_review(record_id: int, request: Request, session: DbSession, staff: CurrentStaff, outcome: Text,
+                 note: OptText = None) -> Response:
+    """Security's verdict on a use."""
+    def action() -> Any:
+        verdict = BreakGlassReview(outcome) if outcome in ("justified", "unjustified") else BreakGlassReview.pending
+        return breakglass.review(session, breakglass.get_break_glass(session, record_id), reviewer=staff.employee,
+                                 outcome=verdict, note=note)
+    return _attempt(request, session, action, lambda r: f"Break-glass {r.id} reviewed: {r.review.value}",
+                    "/access/break-glass")
+
+
+@router.post("/break-glass/{record_id}/end")
+def glass_end(record_id: int, request: Request, session: DbSession, staff: CurrentStaff) -> Response:
+    """End emergency access early."""
+    return _attempt(request, session, lambda: breakglass.end(
+        session, breakglass.get_break_glass(session, record_id), actor=staff.employee),
+        lambda r: f"Break-glass {r.id} ended", "/access/break-glass")
+
+
+# --- reviews --------------------------------------------------------------------------------------------------
+
+
+@router.get("/reviews")
+def review_page(request: Request, session: DbSession, staff: CurrentStaff, days: int = 30) -> Response:
+    """The minimisation report (overseers), open rounds and the items you recertify."""
+    report = reviews.reach_report(session, days=max(1, min(days, 366))) if staff.has_role(*_OVERSEERS) else None
+    rounds = reviews.list_rounds(session)
+    current = next((r for r in rounds if r.status.value == "open"), None)
+    items = reviews.items(session, current.id, reviewer=staff.employee) if current else []
+    names = _names(session, {i.employee_id for i in items} | {i.reviewer_id for i in items})
+    return render(request, "access/reviews.html", staff, report=report, rounds=rounds, current=current,
+                  items=items, names=names, days=days, sensitive=SENSITIVE,
+                  can_run=staff.has_role(Role.privacy_officer))
+
+
+@router.post("/reviews/rounds")
+def review_open(request: Request, session: DbSession, staff: CurrentStaff, name: Text,
+                due_days: Annotated[int, Form()] = 14) -> Response:
+    """Open a recertification round."""
+    if not staff.has_role(Role.privacy_officer):
+        raise PolicyDenied("privacy officers open review rounds")
+    return _attempt(request, session, lambda: reviews.open_round(session, actor=staff.employee, name=name,
+                                                                 due_days=due_days),
+                    lambda r: f"Review round {r.id} opened", "/access/reviews")
+
+
+@router.post("/reviews/items/{item_id}")
+def review_decide(item_id: int, request: Request, session: DbSession, staff: CurrentStaff, decision: Text,
+                  note: OptText = None) -> Response:
+    """Confirm or revoke one standing grant."""
+    def action() -> Any:
+        item = session.get(ReviewItem, item_id)
+        if item is None:
+            raise NotFound(f"no review item {item_id}")
+        verdict = ReviewDecision(decision) if decision in ("confirmed", "revoked") else ReviewDecision.pending
+        return reviews.decide_item(session, item, reviewer=staff.employee, decision=verdict, note=note)
+    return _attempt(request, session, action, lambda i: f"Access {i.decision.value}", "/access/reviews")
+
+
+@router.post("/reviews/rounds/{round_id}/close")
+def review_close(round_id: int, request: Request, session: DbSession, staff: CurrentStaff,
+                 revoke_unreviewed: Annotated[bool, Form()] = False) -> Response:
+    """Close a round."""
+    return _attempt(request, session, lambda: reviews.close_round(
+        session, reviews.get_round(session, round_id), actor=staff.employee, revoke_unreviewed=revoke_unreviewed),
+        lambda r: f"Review round {r.id} closed", "/access/reviews")
+
+
+# --- decisions and transparency -------------------------------------------------------------------------------
+
+
+@router.get("/decisions")
+def decision_list(
+    request: Request, session: DbSession, staff: CurrentStaff, customer_id: str | None = None
+) -> Response:
+    """The broker's recent decisions (overseers see everyone's, others their own)."""
+    mine = None if staff.has_role(*_OVERSEERS) else staff.employee.id
+    rows = broker.recent_decisions(session, limit=200, employee_id=mine, customer_id=customer_id or None)
+    names = _names(session, {r.employee_id for r in rows})
+    return render(request, "access/decisions.html", staff, rows=rows, names=names, classes_in=classes_in,
+                  customer_id=customer_id or "")
+
+
+@router.get("/transparency")
+def transparency_page(request: Request, session: DbSession, staff: CurrentStaff,
+                      customer_id: str | None = None) -> Response:
+    """Who accessed a customer's data and why: when, which data, what for, which team and region."""
+    entries = transparency.accesses(session, customer_id) if customer_id else []
+    return render(request, "access/transparency.html", staff, entries=entries, customer_id=customer_id or "",
+                  descriptions=DESCRIPTIONS)
