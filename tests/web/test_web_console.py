@@ -147,3 +147,11 @@ def test_html_403_page_for_a_role_refusal(ctx, session):
     response = client.get("/admin-only")
     assert response.status_code == 403
     assert "Not allowed" in response.text and "this needs one of the roles: admin" in response.text
+
+
+def test_pages_are_never_cached_or_framed(client):
+    page = client.get("/login")
+    assert page.headers["cache-control"] == "no-store"
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert page.headers["x-frame-options"] == "DENY"
+    assert page.headers["x-content-type-options"] == "nosniff"
