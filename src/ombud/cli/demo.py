@@ -14,7 +14,7 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 from ombud import migrate
-from ombud.cli.common import console, context, fail
+from ombud.cli.common import console, fail
 from ombud.config import Settings
 from ombud.context import Context
 from ombud.db import transaction
