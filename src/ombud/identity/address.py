@@ -266,6 +266,7 @@ def normalize_country(country: str | None) -> str:
     return folded.upper()[:2] if len(folded) == 2 else folded.upper()
 
 
+@lru_cache(maxsize=262144)
 def normalize_address(
     line1: str | None,
     line2: str | None = None,

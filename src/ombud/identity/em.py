@@ -17,8 +17,9 @@ from dataclasses import dataclass
 
 Pattern = tuple[int, ...]
 
-#: m and u are kept inside (FLOOR, 1 - FLOOR) so no level's weight becomes infinite.
-FLOOR = 1e-6
+#: m is kept inside (FLOOR, 1 - FLOOR): a level EM never saw among matches is unlikely, not impossible,
+#: and one slip (a middle name typed wrong) must not outweigh everything else.
+FLOOR = 0.002
 
 
 @dataclass

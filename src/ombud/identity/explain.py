@@ -52,18 +52,22 @@ _TEXT: dict[tuple[str, str], str] = {
 }
 
 
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def evidence_text(e: Evidence, card_last4: Mapping[str, str] | None = None) -> str:
     """One comparison in a sentence, e.g. "Card ending 4242 (card_numbers[0]): your card, exact (+31.2)"."""
     what = _WHAT.get(e.comparison, e.comparison)
     if e.kind == "missing":
-        return f"{what.capitalize()}: not on file on one side, not compared."
+        return f"{_cap(what)}: not on file on one side, not compared."
     if e.kind == "mismatch":
-        return f"{what.capitalize()}: does not match yours ({e.weight:+.1f})."
+        return f"{_cap(what)}: does not match yours ({e.weight:+.1f})."
     said = _TEXT.get((e.comparison, e.level), e.level)
     if e.note and e.note not in said and e.level in ("nickname", "part"):
         said = f"{said} ({e.note})"
     items = ", ".join(e.profile_refs)
-    label = what.capitalize()
+    label = _cap(what)
     if e.comparison == "card" and card_last4:
         last4 = next((card_last4[r] for r in e.profile_refs if r in card_last4), None)
         if last4:

@@ -9,13 +9,14 @@ batch touched; `reindex` rebuilds everything.
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, case, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from ombud import clock
@@ -116,50 +117,77 @@ class Written:
 
 
 def _write(
-    session: Session, hasher: KeyHasher, idents: dict[int, Identity], owner: Any, *, fresh: bool = False
+    session: Session, hasher: KeyHasher, idents: dict[int, Identity], owner: Any, *, next_id: list[int] | None = None
 ) -> Written:
-    """Insert or replace the records of these owners (account ids or application ids) and their keys."""
+    """Insert or replace the records of these owners (account ids or application ids) and their keys.
+
+    `next_id` (a one-item list) marks a rebuild into empty tables: ids are assigned here and rows go in
+    through the driver's bulk path (COPY on PostgreSQL), with no look-up of existing records.
+    """
     if not idents:
         return Written()
     now = clock.now()
-    existing: dict[int, int] = {}
-    if not fresh:
+    if next_id is not None:
+        record_ids = {}
+        for oid in idents:
+            record_ids[oid] = next_id[0]
+            next_id[0] += 1
+        _bulk_insert_records(session, [(record_ids[oid], oid, ident) for oid, ident in idents.items()], owner.key, now)
+    else:
+        existing: dict[int, int] = {}
         for chunk in _chunks(list(idents)):
             existing.update(session.execute(select(owner, IdentityRecord.id).where(owner.in_(chunk))).tuples().all())
-    column = owner.key
-    new_rows = [{column: oid, "payload": ident.to_payload(), "updated_at": now}
-                for oid, ident in idents.items() if oid not in existing]
-    record_ids = dict(existing)
-    if new_rows:
-        result = session.execute(insert(IdentityRecord).returning(getattr(IdentityRecord, column), IdentityRecord.id,
-                                                                  sort_by_parameter_order=True), new_rows)
-        record_ids.update(result.tuples().all())
-    if existing:
-        session.execute(update(IdentityRecord), [
-            {"id": rid, "payload": idents[oid].to_payload(), "updated_at": now} for oid, rid in existing.items()
-        ])
-        for chunk in _chunks(list(existing.values())):
-            session.execute(delete(IdentityBlockKey).where(IdentityBlockKey.record_id.in_(chunk)))
-    key_rows = [
-        {"key": key, "record_id": record_ids[oid], "kind": kind}
-        for oid, ident in idents.items()
-        for key, kind in record_keys(ident, hasher)
-    ]
+        column = owner.key
+        new_rows = [{column: oid, "payload": ident.to_payload(), "updated_at": now}
+                    for oid, ident in idents.items() if oid not in existing]
+        record_ids = dict(existing)
+        if new_rows:
+            result = session.execute(insert(IdentityRecord).returning(
+                getattr(IdentityRecord, column), IdentityRecord.id, sort_by_parameter_order=True), new_rows)
+            record_ids.update(result.tuples().all())
+        if existing:
+            session.execute(update(IdentityRecord), [
+                {"id": rid, "payload": idents[oid].to_payload(), "updated_at": now} for oid, rid in existing.items()
+            ])
+            for chunk in _chunks(list(existing.values())):
+                session.execute(delete(IdentityBlockKey).where(IdentityBlockKey.record_id.in_(chunk)))
+    key_rows = sorted(
+        (key, record_ids[oid], kind) for oid, ident in idents.items() for key, kind in record_keys(ident, hasher)
+    )
     _bulk_insert_keys(session, key_rows)
     return Written(len(idents), len(key_rows))
 
 
-def _bulk_insert_keys(session: Session, rows: list[dict[str, int]]) -> None:
+def _is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _bulk_insert_records(session: Session, rows: list[tuple[int, int, Identity]], column: str, now: Any) -> None:
+    columns = f"id, {column}, payload, updated_at"
+    if _is_postgres(session):
+        raw = session.connection().connection.driver_connection
+        with raw.cursor() as cursor, cursor.copy(f"COPY identity_record ({columns}) FROM STDIN") as copy:
+            for rid, oid, ident in rows:
+                copy.write_row((rid, oid, json.dumps(ident.to_payload(), separators=(",", ":")), now))
+        return
+    stamp = now.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")  # as UTCDateTime stores it on SQLite
+    session.connection().exec_driver_sql(
+        f"INSERT INTO identity_record ({columns}) VALUES (?, ?, ?, ?)",
+        [(rid, oid, json.dumps(ident.to_payload(), separators=(",", ":")), stamp) for rid, oid, ident in rows],
+    )
+
+
+def _bulk_insert_keys(session: Session, rows: list[tuple[int, int, int]]) -> None:
     if not rows:
         return
-    if session.get_bind().dialect.name == "postgresql":
+    if _is_postgres(session):
         # COPY is several times faster than batched INSERTs for millions of narrow rows.
         raw = session.connection().connection.driver_connection
         with raw.cursor() as cursor, cursor.copy("COPY identity_block_key (key, record_id, kind) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row((row["key"], row["record_id"], row["kind"]))
+                copy.write_row(row)
         return
-    session.execute(insert(IdentityBlockKey), rows)
+    session.connection().exec_driver_sql("INSERT INTO identity_block_key (key, record_id, kind) VALUES (?, ?, ?)", rows)
 
 
 def _chunks(items: Sequence[int], size: int = _CHUNK) -> Iterable[list[int]]:
@@ -250,9 +278,8 @@ class ReindexResult:
 
 
 def _clear(session: Session) -> None:
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(IdentityBlockKey.__table__.delete())  # type: ignore[attr-defined]
-        session.execute(IdentityRecord.__table__.delete())  # type: ignore[attr-defined]
+    if _is_postgres(session):
+        session.execute(text("TRUNCATE identity_block_key, identity_record"))
     else:
         session.execute(delete(IdentityBlockKey))
         session.execute(delete(IdentityRecord))
@@ -276,6 +303,7 @@ def reindex(session: Session, keys: KeyRing, progress: Progress | None = None, b
     _clear(session)
     terms: Counter[tuple[str, str]] = Counter()
     total = Written()
+    next_id = [1]
     last = 0
     while True:
         ids = list(session.scalars(select(Account.id).where(Account.id > last).order_by(Account.id).limit(batch_size)))
@@ -284,7 +312,7 @@ def reindex(session: Session, keys: KeyRing, progress: Progress | None = None, b
         lo, hi = ids[0], ids[-1]
         idents = _account_identities(session, Account.id.between(lo, hi), lambda col, a=lo, b=hi: col.between(a, b))
         _count_terms(terms, idents.values())
-        written = _write(session, hasher, idents, IdentityRecord.account_id, fresh=True)
+        written = _write(session, hasher, idents, IdentityRecord.account_id, next_id=next_id)
         total.records += written.records
         total.keys += written.keys
         last = hi
@@ -301,13 +329,16 @@ def reindex(session: Session, keys: KeyRing, progress: Progress | None = None, b
             break
         idents = _application_identities(session, CreditApplication.id.in_(ids))
         _count_terms(terms, idents.values())
-        written = _write(session, hasher, idents, IdentityRecord.application_id, fresh=True)
+        written = _write(session, hasher, idents, IdentityRecord.application_id, next_id=next_id)
         total.records += written.records
         total.keys += written.keys
         last = ids[-1]
         if progress:
             progress(len(ids))
     write_terms(session, terms)
+    if _is_postgres(session):  # ids were assigned here: move the sequence past them
+        session.execute(text("SELECT setval(pg_get_serial_sequence('identity_record', 'id'), "
+                             "(SELECT coalesce(max(id), 0) + 1 FROM identity_record), false)"))
     seconds = time.perf_counter() - t0
     session.add(IdentityIndexRun(started_at=started, finished_at=clock.now(), records=total.records,
                                  keys=total.keys, seconds=seconds))
