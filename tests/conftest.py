@@ -88,7 +88,9 @@ def session(sessions: sessionmaker[Session]) -> Iterator[Session]:
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
-    return Settings(env=Environment.test, data_dir=tmp_path / "data", database_url=database_url)
+    return Settings(
+        env=Environment.test, data_dir=tmp_path / "data", database_url=database_url, audit_checkpoint_schedule=False
+    )
 
 
 @pytest.fixture

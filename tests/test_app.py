@@ -12,3 +12,23 @@ def test_health_and_docs(ctx):
     assert client.get("/api/health").json()["status"] == "ok"
     assert client.get("/docs").status_code == 200
     assert client.get("/openapi.json").json()["info"]["title"] == "Ombud"
+
+
+def test_running_app_signs_audit_checkpoints_on_schedule(ctx, sessions):
+    import time
+
+    from ombud.audit.checkpoint import latest_checkpoint
+    from ombud.audit.events import AuditEvent
+    from ombud.audit.service import append_event
+
+    with sessions() as session, session.begin():
+        append_event(session, AuditEvent(action="test.scheduled"))
+    ctx.settings = ctx.settings.model_copy(update={"audit_checkpoint_schedule": True})
+    with TestClient(create_app(ctx=ctx)):
+        deadline = time.monotonic() + 5
+        checkpoint = None
+        while checkpoint is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+            with sessions() as session:
+                checkpoint = latest_checkpoint(session)
+    assert checkpoint is not None and checkpoint.tree_size >= 1

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
@@ -14,6 +19,7 @@ from ombud.api import staff as staff_api
 from ombud.api.deps import csrf_protect
 from ombud.config import Settings
 from ombud.context import Context
+from ombud.db import transaction
 from ombud.keys import check_production_ready
 from ombud.web import access as access_pages
 from ombud.web import audit as audit_pages
@@ -37,6 +43,42 @@ ROUTERS = [
 ]
 
 
+log = logging.getLogger("ombud.app")
+
+
+def _sign_checkpoint_if_due(ctx: Context) -> None:
+    from ombud.audit.checkpoint import maybe_checkpoint
+
+    with transaction(ctx.sessions) as session:
+        checkpoint = maybe_checkpoint(session, ctx.keys, ctx.settings)
+    if checkpoint is not None:
+        log.info("signed audit checkpoint at tree size %d", checkpoint.tree_size)
+
+
+async def _checkpoint_schedule(ctx: Context) -> None:
+    """Sign an audit checkpoint whenever the log has grown and the interval has passed."""
+    interval = ctx.settings.audit_checkpoint_interval_seconds
+    while True:
+        try:
+            await asyncio.to_thread(_sign_checkpoint_if_due, ctx)
+        except Exception:  # a failed round must not stop the schedule; the next one retries
+            log.exception("signing the scheduled audit checkpoint failed")
+        await asyncio.sleep(min(interval, 60))
+
+
+def _lifespan(ctx: Context):
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(_checkpoint_schedule(ctx)) if ctx.settings.audit_checkpoint_schedule else None
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+
+    return lifespan
+
+
 def create_app(settings: Settings | None = None, *, ctx: Context | None = None) -> FastAPI:
     """Build the app for these settings (or this context); refuses unsafe production settings."""
     ctx = ctx or Context(settings)
@@ -50,6 +92,7 @@ def create_app(settings: Settings | None = None, *, ctx: Context | None = None) 
         # One CSRF check for every route of every domain: a cookie-authenticated POST/PUT/PATCH/DELETE
         # without the session's token is refused (403); bearer-token calls are exempt.
         dependencies=[Depends(csrf_protect)],
+        lifespan=_lifespan(ctx),
     )
     app.state.ctx = ctx
     errors.install(app)

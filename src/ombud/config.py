@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     audit_checkpoint_interval_seconds: int = Field(
         300, ge=1, description="How often `ombud serve` signs a new audit checkpoint when the log has grown."
     )
+    audit_checkpoint_schedule: bool = Field(
+        True, description="Whether the web app signs audit checkpoints on a timer while it runs."
+    )
     host: str = Field("127.0.0.1", description="Address `ombud serve` listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port `ombud serve` listens on.")
     public_base_url: str = Field(
