@@ -77,7 +77,7 @@ class Verifier:
 
 def parse_verifier(text: str) -> Verifier:
     """A verifier from its note-format text; checks the key id matches the name and key."""
-    parts = text.strip().split("+")
+    parts = text.strip().split("+", 2)  # the base64 key may itself hold "+"
     if len(parts) != 3:
         raise NoteError("a verifier key reads <name>+<hex key id>+<base64 key>")
     name, hex_id, encoded = parts

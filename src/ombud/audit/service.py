@@ -29,7 +29,7 @@ _sha256 = hashlib.sha256
 _LOCK_SEQUENCE = "UPDATE audit_sequence SET next_index = next_index + ? WHERE id = 1 RETURNING next_index"
 _UNDO_SEQUENCE = "UPDATE audit_sequence SET next_index = next_index - ? WHERE id = 1"
 _CREATE_SEQUENCE = (
-    "INSERT INTO audit_sequence (id, next_index) SELECT 1, COALESCE(MAX(idx) + 1, 0) FROM audit_event "
+    "INSERT INTO audit_sequence (id, next_index) SELECT 1, COALESCE(MAX(idx) + 1, 0) FROM audit_event WHERE true "
     "ON CONFLICT DO NOTHING"
 )
 _INSERT_EVENT = (

@@ -20,7 +20,7 @@ from ombud.audit import merkle
 from ombud.audit.checkpoint import list_checkpoints
 from ombud.audit.events import EPOCH, ONE_MICROSECOND, encode_leaf
 from ombud.audit.merkle import Frontier
-from ombud.audit.note import NoteError, Verifier, open_note, parse_checkpoint
+from ombud.audit.note import CheckpointBody, NoteError, Verifier, open_note, parse_checkpoint
 from ombud.audit.service import raw_connection
 from ombud.audit.tree import TreeError, node_source, tree_head
 
@@ -46,7 +46,7 @@ class Problem:
 
     index: int | None
     last: int | None
-    kind: str  # changed | missing | extra | node | checkpoint | signature | consistency | head
+    kind: str  # changed | moved | missing | extra | node | checkpoint | signature | consistency | head
     message: str
 
     def sort_key(self) -> tuple[bool, int, int]:
@@ -136,6 +136,28 @@ def recompute_leaf(row: Sequence[object]) -> bytes:
     return merkle.leaf_hash(data)
 
 
+#: How far from its place a moved event is recognised (each step costs two hashes, only for bad rows).
+MOVE_WINDOW = 16
+_MAX_DIAGNOSED = 1000
+
+
+def _diagnose(row: Sequence[object], idx: int, problems: _Collector) -> None:
+    """Name what happened to an event whose values no longer match its leaf hash: moved, or changed."""
+    stored = bytes(row[12])  # type: ignore[arg-type]
+    if problems.report.problem_count < _MAX_DIAGNOSED:
+        for distance in range(1, MOVE_WINDOW + 1):
+            for logged in (idx - distance, idx + distance):
+                if logged < 0 or recompute_leaf((logged, *row[1:])) != stored:
+                    continue
+                hint = "inserted before it" if logged < idx else "deleted before it"
+                problems.add(
+                    min(idx, logged), "moved",
+                    f"the event stored at {idx} was logged as event {logged}: events were {hint}, or reordered",
+                )
+                return
+    problems.add(idx, "changed", f"event {idx}: its stored values do not match its leaf hash (edited?)")
+
+
 def _stream(session: Session, sql: str) -> Iterator[list[tuple[object, ...]]]:
     dbapi, dialect = raw_connection(session)
     # A server-side cursor on PostgreSQL, so ten million rows are never all in memory.
@@ -188,27 +210,48 @@ class _Signed:
     root: bytes
 
 
+def _open_checkpoint(note: str, verifiers: Sequence[Verifier], origin: str, where: str, problems: _Collector
+                     ) -> CheckpointBody | None:
+    try:
+        body = parse_checkpoint(open_note(note, verifiers).text)
+    except NoteError as exc:
+        problems.add(None, "signature", f"{where}: {exc}")
+        return None
+    if body.origin != origin:
+        problems.add(None, "signature", f"{where}: signed for origin {body.origin!r}, not {origin!r}")
+        return None
+    return body
+
+
 def _check_checkpoints(
-    session: Session, verifiers: Sequence[Verifier], origin: str, problems: _Collector
+    session: Session, verifiers: Sequence[Verifier], origin: str, published: Sequence[str], problems: _Collector
 ) -> list[_Signed]:
-    """Each stored checkpoint's signature and body; returns the validly signed ones, smallest first."""
-    signed: list[_Signed] = []
+    """Each stored (and published) checkpoint's signature and body; returns the validly signed ones by size."""
+    signed: dict[int, _Signed] = {}
     for record in list_checkpoints(session):
         where = f"checkpoint of size {record.tree_size}"
-        try:
-            opened = open_note(record.note, verifiers)
-            body = parse_checkpoint(opened.text)
-        except NoteError as exc:
-            problems.add(None, "signature", f"{where}: {exc}")
-            continue
-        if body.origin != origin:
-            problems.add(None, "signature", f"{where}: signed for origin {body.origin!r}, not {origin!r}")
+        body = _open_checkpoint(record.note, verifiers, origin, where, problems)
+        if body is None:
             continue
         if body.size != record.tree_size or body.root_hash != bytes(record.root_hash):
             problems.add(None, "checkpoint", f"{where}: its stored size or root differ from its signed note")
-        signed.append(_Signed(body.size, body.root_hash))
-    signed.sort(key=lambda s: s.size)
-    return signed
+        signed[body.size] = _Signed(body.size, body.root_hash)
+    # Checkpoints published outside the database: a rewritten or deleted stored checkpoint shows against them.
+    for number, note in enumerate(published, 1):
+        body = _open_checkpoint(note, verifiers, origin, f"published checkpoint #{number}", problems)
+        if body is None:
+            continue
+        stored = signed.get(body.size)
+        if stored is None:
+            problems.add(None, "checkpoint", f"the published checkpoint of size {body.size} is not in the store")
+            signed[body.size] = _Signed(body.size, body.root_hash)
+        elif stored.root != body.root_hash:
+            problems.add(
+                None, "checkpoint",
+                f"the published checkpoint of size {body.size} has another root than the stored one: two "
+                "different logs were signed (a forked or rewritten log)",
+            )
+    return sorted(signed.values(), key=lambda s: s.size)
 
 
 def verify_log(
@@ -217,13 +260,18 @@ def verify_log(
     origin: str,
     *,
     progress: Progress | None = None,
+    published: Sequence[str] = (),
     max_problems: int = 100,
 ) -> VerifyReport:
-    """Check the whole stored log; the report lists what differs from what was logged and signed."""
+    """Check the whole stored log; the report lists what differs from what was logged and signed.
+
+    `published` are signed checkpoint notes kept outside the database (see `ombud audit export`); they are
+    checked like the stored ones, so deleting or re-signing stored checkpoints is caught too.
+    """
     started = time.perf_counter()
     report = VerifyReport()
     problems = _Collector(report, max_problems)
-    signed = _check_checkpoints(session, verifiers, origin, problems)
+    signed = _check_checkpoints(session, verifiers, origin, published, problems)
     report.checkpoints = len(signed)
     report.latest_checkpoint = signed[-1].size if signed else None
     head = tree_head(session)
@@ -257,7 +305,7 @@ def verify_log(
                 leaf = bytes(row[12])  # type: ignore[arg-type]
             else:
                 if leaf != bytes(row[12]):  # type: ignore[arg-type]
-                    problems.add(idx, "changed", f"event {idx}: its stored values do not match its leaf hash")
+                    _diagnose(row, idx, problems)
             expected += 1
             append(leaf, completed)
             if frontier.size == head.size and frontier.hashes != head.frontier.hashes:

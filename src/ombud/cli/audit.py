@@ -135,10 +135,19 @@ def verify(
     key: list[str] = typer.Option(
         [], "--key", help="Another trusted verifier key (text or file), e.g. one the log was signed with before."
     ),
+    published_dir: Path = typer.Option(
+        None, "--checkpoints", help="Also check against checkpoints published outside the database (an export folder)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
     """Recompute every leaf, node and checkpoint root from the stored events; exit 1 naming the first bad entry."""
     ctx = context()
+    published: list[str] = []
+    if published_dir is not None:
+        if not published_dir.is_dir():
+            err_console.print(f"[bold red]error (checkpoints):[/] {published_dir} is not a folder")
+            raise typer.Exit(2)
+        published = [p.read_text(encoding="utf-8") for p in sorted(published_dir.glob("*.checkpoint"))]
     try:
         verifiers = _verifiers(ctx, key)
         with _unit_of_work(ctx) as session:
@@ -152,7 +161,9 @@ def verify(
                 def advance(done: int, total: int) -> None:
                     progress.update(task, completed=done, total=total)
 
-                report = verify_log(session, verifiers, ctx.settings.audit_origin, progress=advance)
+                report = verify_log(
+                    session, verifiers, ctx.settings.audit_origin, progress=advance, published=published
+                )
     finally:
         ctx.close()
     if as_json:

@@ -1,0 +1,23 @@
+"""Audit test fixtures: the vectors' folder, a signer, and a guard for tests that need PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ombud.audit import checkpoint as checkpoints
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture
+def postgres_only(is_postgres):
+    """Skip on SQLite: the test needs several connections committing at once against one server."""
+    if not is_postgres:
+        pytest.skip("needs PostgreSQL (set OMBUD_TEST_DATABASE_URL); SQLite serialises writers itself")
+
+
+@pytest.fixture
+def verifier(ctx):
+    return checkpoints.verifier(ctx.keys, ctx.settings)
