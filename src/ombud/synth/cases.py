@@ -6,7 +6,7 @@ victim's own form is recorded as a variation tag, so the truth says exactly what
 
 from __future__ import annotations
 
-from ombud.synth.fraud import Case, CasePlan, Planner, Thief, Victim
+from ombud.synth.fraud import Case, CasePlan, Thief, Victim
 from ombud.synth.people import DAY, AccountRefs, Card, PeopleMaker, Person
 from ombud.synth.pools import Rng
 from ombud.synth.sink import Sink
@@ -24,8 +24,8 @@ from ombud.synth.variants import (
 
 _HARD = ("typo:", "transposed:", "day_month_swap:", "nickname", "initial", "former_")
 _NAME_HOWS = ((None, 30), ("nickname", 14), ("middle_initial", 10), ("initial", 8), ("typo:name", 12),
-              ("name_order", 8), ("case:name", 8), ("former_name", 5), ("full_middle", 5))
-_ADDR_HOWS = ((None, 30), ("street_abbrev", 15), ("apartment_form", 12), ("unit_in_line1", 6), ("zip_plus4", 6),
+              ("name_order", 8), ("case:name", 8), ("former_name", 8), ("full_middle", 5))
+_ADDR_HOWS = ((None, 30), ("street_abbrev", 15), ("apartment_form", 12), ("unit_in_line1", 9), ("zip_plus4", 6),
               ("transposed:zip", 8), ("typo:street", 8), ("case:address", 5), ("former_address", 10))
 _FRAUD_NOTES = (
     "Customer asked to expedite shipping on order {order}.",
@@ -96,7 +96,7 @@ class Typist:
             self._tag(how)
             return ssn.replace("-", "")
         if how == "transposed:ssn":
-            digits = transpose_digits(ssn.replace("-", ""), self.rng)
+            digits = transpose_digits(ssn.replace("-", ""), self.rng, start=1)
             if digits:
                 self._tag(how)
                 return f"{digits[:3]}-{digits[3:5]}-{digits[5:]}"
@@ -129,15 +129,18 @@ class Typist:
         self._tag("transposed:phone")
         return phone_text(transpose_digits(self.victim.phone, rng, start=3) or self.victim.phone, rng.below(9))
 
-    def email(self, planner: Planner) -> str:
+    def email(self, thief_email: str, other_domain: str) -> str:
+        """Mostly the thief's own address; sometimes a variant of the victim's (a mailbox they got into)."""
         rng = self.rng
         if rng.random() < 0.8 or self.hard >= 2:
-            return planner.thief_email(self.victim, rng)
-        how = rng.pick(("dots", "plus_tag", "other_provider", "typo"))
-        other = str(planner.maker.pools.providers.one(rng))
-        varied = email_variant(self.victim.emails[0], how, rng, other)
+            return thief_email
+        email = self.victim.emails[0]
+        options = [how for how in ("dots", "plus_tag", "other_provider", "typo")
+                   if email_variant(email, how, rng, other_domain) is not None]
+        how = rng.pick(options)
+        varied = email_variant(email, how, rng, other_domain)
         if varied is None:
-            return planner.thief_email(self.victim, rng)
+            return thief_email
         self._use("email")
         self._tag("typo:email" if how == "typo" else f"email:{how}")
         return varied
@@ -146,12 +149,11 @@ class Typist:
 class CaseWriter:
     """Writes each planned case of a victim and records its truth."""
 
-    def __init__(self, planner: Planner, sink: Sink, agents: list[tuple[str, int, int]]) -> None:
-        self.planner = planner
-        self.maker: PeopleMaker = planner.maker
+    def __init__(self, maker: PeopleMaker, sink: Sink, agents: list[tuple[str, int, int]]) -> None:
+        self.maker = maker
         self.sink = sink
         self.agents = agents
-        self.as_of = planner.as_of
+        self.as_of = maker.as_of
 
     def write(self, victim: Victim, rng: Rng) -> None:
         for plan in victim.plans:
@@ -168,8 +170,11 @@ class CaseWriter:
 
     # ------------------------------------------------------------ helpers
 
+    def _provider(self, rng: Rng) -> str:
+        return str(self.maker.pools.providers.one(rng))
+
     def _card_at(self, person: Person, t: int, rng: Rng) -> Card:
-        live = [c for c in person.cards if c.issued <= t and (c.removed is None or c.removed > t)]
+        live = [c for c in person.cards if c.usable(t)]
         return rng.pick(live or person.cards)
 
     def _device(self, thief: Thief, rng: Rng) -> tuple[str, str]:
@@ -202,7 +207,7 @@ class CaseWriter:
         ip, device = self._device(plan.thief, rng)
         name = typist.name()
         status = rng.choices(("active", "locked", "closed"), (65, 25, 10))[0]
-        email, phone = typist.email(self.planner), typist.phone(plan.thief.person)
+        email, phone = typist.email(plan.email, self._provider(rng)), typist.phone(plan.thief.person)
         account_id = self.sink.account(plan.at, name, email, phone, typist.dob() if dob else None, ip, device,
                                        status)
         case.account_id = account_id
@@ -259,7 +264,8 @@ class CaseWriter:
                                                                              rng.random() < 0.5)
         else:
             ip, device = self._device(plan.thief, rng)
-            name, email, phone = typist.name(), typist.email(self.planner), typist.phone(plan.thief.person)
+            name, phone = typist.name(), typist.phone(plan.thief.person)
+            email = typist.email(plan.email, self._provider(rng))
         dob = typist.dob()
         ssn = typist.ssn()
         if rng.random() < 0.75:
@@ -268,7 +274,7 @@ class CaseWriter:
             parts = render(rng.pick(plan.thief.drops), AddrStyle(abbreviate=True))
         at = plan.at + rng.between(60, 3600)
         decision = rng.choices(("approved", "declined", "pending"), (45, 40, 15))[0]
-        decided = at + rng.between(30, 2 * DAY) if decision != "pending" else None
+        decided = min(at + rng.between(30, 2 * DAY), self.as_of - 60) if decision != "pending" else None
         limit = rng.pick((500, 1000, 1500, 2500)) * 100 if decision == "approved" else None
         case.application_ids.append(self.sink.application(
             account_id, rng.pick(("store_card", "store_card", "financing")), at, name, dob, ssn, email, phone,
@@ -292,12 +298,12 @@ class CaseWriter:
             bill_id = self.sink.address(own.account_id, "billing", holder, typist.address(), plan.at)
             case.address_ids.append(bill_id)
         else:
-            bill_id = own.bill_id
+            bill_id = own.home_at(plan.at)[1]
         pm_id = self.sink.payment_method(own.account_id, card.number, card.brand, card.exp_month, card.exp_year,
                                          holder, bill_id, plan.at + 30, None)
         case.payment_method_ids.append(pm_id)
         ship_id = self._drop(case, own.account_id, plan, own.name, plan.at + 40, rng) if rng.random() < 0.3 \
-            else own.ship_id
+            else own.home_at(plan.at)[0]
         ip, device = rng.pick(thief.person.ips), rng.pick(thief.person.devices)
         case.login_ids.append(self.sink.login(own.account_id, plan.at, ip, device))
         self._orders(case, own.account_id, plan.at, rng.randint(1, 5), pm_id, ship_id, bill_id, ip, device, rng)
@@ -321,10 +327,9 @@ class CaseWriter:
         ship_id = self._drop(case, own.account_id, plan, own.name if rng.random() < 0.6 else
                              f"{plan.thief.person.first} {plan.thief.person.last}", plan.at + 900, rng)
         case.variations.append("new_shipping_address")
-        live = [pm for pm in own.pms if pm[1].issued <= plan.at and (pm[1].removed is None or pm[1].removed > plan.at)]
-        live = live or own.pms
+        live = [pm for pm in own.pms if pm[1].usable(plan.at)] or own.pms
         pm_id = rng.pick(live)[0]
         case.payment_method_ids.append(pm_id)
-        self._orders(case, own.account_id, plan.at + 1200, rng.randint(1, 4), pm_id, ship_id, own.bill_id, ip,
-                     device, rng)
+        billing = own.home_at(plan.at)[1]
+        self._orders(case, own.account_id, plan.at + 1200, rng.randint(1, 4), pm_id, ship_id, billing, ip, device, rng)
         self._logins(case, own.account_id, plan.at, plan.thief, ip, device, rng, rng.randint(1, 5))

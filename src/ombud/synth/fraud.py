@@ -30,8 +30,8 @@ class CasePlan:
     at: int  # when the fraud starts (epoch seconds)
     thief: Thief
     with_account: bool = True  # credit applications: opened a new account too
-    email_now: str | None = None  # takeovers: what the thief changed the email and phone to
-    phone_now: str | None = None
+    email: str = ""  # an address the thief controls (a takeover changes the account's email to it)
+    phone_now: str | None = None  # takeovers: the phone the thief changed it to, if they did
 
 
 @dataclass(slots=True)
@@ -62,6 +62,7 @@ class Case:
 class Victim:
     person: Person
     plans: list[CasePlan]
+    victim_id: str = ""
     lookalikes: list[tuple[str, Person]] = field(default_factory=list)
     refs: list[AccountRefs] = field(default_factory=list)
     cases: list[Case] = field(default_factory=list)
@@ -86,13 +87,13 @@ class Victim:
             "card_numbers": [card.number for card in p.cards],
         }
 
-    def truth(self, victim_id: str) -> dict[str, object]:
+    def truth(self) -> dict[str, object]:
         fraudulent: list[str] = []
         for case in self.cases:
             if case.account_id and case.account_id not in fraudulent:
                 fraudulent.append(case.account_id)
         return {
-            "victim_id": victim_id,
+            "victim_id": self.victim_id,
             "profile": self.profile(),
             "own_account_ids": list(self.person.account_ids),
             "fraudulent_account_ids": fraudulent,
@@ -127,6 +128,8 @@ class Planner:
         self.as_of = maker.as_of
 
     def make_thief(self, person: Person, rng: Rng) -> Thief:
+        # A thief's own account is an established one (it predates every case, as the truth's times need).
+        person.account_times[0] = min(person.account_times[0], self.as_of - rng.between(2 * YEAR, 8 * YEAR))
         drops = [person.home]
         if rng.random() < 0.5:
             drops.append(self.maker.random_addr(rng))
@@ -141,22 +144,24 @@ class Planner:
             person.cards[0].issued = person.account_times[0]
         thief = rng.pick(thieves)
         start = self.as_of - rng.between(10 * DAY, 540 * DAY)
+        if not any(card.usable(start) for card in person.cards):  # a card in their wallet to steal
+            person.cards.append(self.maker.new_card(rng, start - rng.between(30 * DAY, 2 * YEAR)))
         plans = []
         for kind, opens_account in zip(kinds, opens, strict=True):
             at = min(start + rng.between(0, 60 * DAY), self.as_of - 2 * DAY)
             plan = CasePlan(kind, at, thief if rng.random() < 0.8 else rng.pick(thieves), opens_account)
-            if kind == "account_takeover":
-                plan.email_now = self.thief_email(person, rng)
-                if rng.random() < 0.5:
-                    plan.phone_now = phone_text(self.maker.phone_for(rng, plan.thief.person.home.town),
-                                                rng.below(4))
+            # Drawn here, in the one process that knows every address already given out.
+            plan.email = self.thief_email(person, rng)
+            if kind == "account_takeover" and rng.random() < 0.5:
+                plan.phone_now = phone_text(self.maker.phone_for(rng, plan.thief.person.home.town),
+                                            rng.below(4))
             plans.append(plan)
         return Victim(person, plans)
 
     def thief_email(self, victim: Person, rng: Rng) -> str:
         """An address the thief controls, often made to look like the victim's name."""
         if rng.random() < 0.6:
-            return self.maker.email_for(rng, victim.first, victim.last + str(rng.randint(1, 999)), victim.dob.year)
+            return self.maker.email_for(rng, victim.first, victim.last + str(rng.between(1, 1000)), victim.dob.year)
         t = self.maker.pools
         return self.maker.email_for(rng, str(t.male.one(rng)), str(t.last.one(rng)), 1990)
 

@@ -1,37 +1,33 @@
 """The synthetic retailer, end to end: staff, people, their accounts, injected identity theft, ground truth.
 
-Generation streams in chunks of accounts: each chunk's people, victims, thieves and look-alikes are made,
-written and dropped, so memory stays flat however many accounts are asked for. One seeded generator drives
-everything, so the same arguments give the same bytes.
+One process plans chunks of accounts from the seed (see plan.py); chunks are written in worker processes
+(or in this one) and appended in order, so the output is the same bytes whatever the number of workers,
+and memory stays flat however many accounts are asked for.
 """
 
 from __future__ import annotations
 
 import json
-import math
+import os
 import shutil
-from collections import Counter
-from collections.abc import Callable
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from multiprocessing import get_context
 from pathlib import Path
 
 from ombud.errors import InvalidInput
-from ombud.synth.cases import CaseWriter
-from ombud.synth.fraud import LOOKALIKE_KINDS, Planner, Thief, Victim, new_accounts_of, plan_kinds
-from ombud.synth.ids import epoch_seconds
-from ombud.synth.people import AccountRefs, PeopleMaker, Person
-from ombud.synth.pools import Pools, Rng
-from ombud.synth.sink import KINDS, Sink
-from ombud.synth.staff import make_staff, staff_size
-from ombud.synth.writer import FORMATS, ImportWriter
+from ombud.synth.chunk import ChunkPlan, ChunkResult, ChunkWriter, init_worker, write_in_worker
+from ombud.synth.plan import CHUNK_ACCOUNTS, RunPlanner
+from ombud.synth.writer import FORMATS, ImportFiles, render
 
 DEFAULT_AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
 DEFAULT_VICTIM_RATE = 0.02
-CHUNK_ACCOUNTS = 5000
+MAX_ACCOUNTS = 20_000_000
 TRUTH_DIR = "truth"
-_LOOKALIKE_RATES = {"same_name": 0.35, "same_name_same_city": 0.2, "same_name_dob_other_state": 0.12,
-                    "family": 0.25, "roommate": 0.12}
 
 
 @dataclass
@@ -51,9 +47,10 @@ class Summary:
     variations: Counter[str] = field(default_factory=Counter)
     lookalikes: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
+    workers: int = 1
 
     def to_json(self) -> dict[str, object]:
-        """The summary.json document (no timings: the file is byte-for-byte deterministic)."""
+        """The summary.json document (no timings or worker count: the file is deterministic)."""
         return {
             "seed": self.seed, "accounts": self.accounts, "victim_rate": self.victim_rate, "format": self.fmt,
             "as_of": self.as_of.isoformat().replace("+00:00", "Z"), "rows": self.rows, "victims": self.victims,
@@ -61,96 +58,17 @@ class Summary:
             "variations": dict(sorted(self.variations.items())), "lookalikes": dict(sorted(self.lookalikes.items())),
         }
 
+    def add(self, result: ChunkResult) -> None:
+        self.victims += result.victims
+        self.fraudulent_accounts += result.fraudulent_accounts
+        self.cases.update(result.cases)
+        self.variations.update(result.variations)
+        self.lookalikes.update(result.lookalikes)
 
-def _stochastic_round(value: float, rng: Rng) -> int:
-    whole = math.floor(value)
-    return whole + (1 if rng.random() < value - whole else 0)
 
-
-class _Run:
-    def __init__(self, seed: int, victim_rate: float, as_of: datetime, writer: ImportWriter,
-                 truth: Path, summary: Summary) -> None:
-        self.rng = Rng(seed)
-        self.victim_rate = victim_rate
-        self.pools = Pools(seed)
-        self.maker = PeopleMaker(self.pools, seed, epoch_seconds(as_of))
-        self.planner = Planner(self.maker)
-        self.sink = Sink(seed)
-        self.writer = writer
-        self.truth = truth.open("w", encoding="utf-8", newline="\n")
-        self.summary = summary
-        self.agents: list[tuple[str, int, int]] = []
-        self.fraudulent: set[str] = set()
-
-    def staff(self, accounts: int) -> None:
-        rows, self.agents = make_staff(self.pools, self.rng, staff_size(accounts), self.maker.as_of)
-        self.writer.write("employees", rows)
-
-    def chunk(self, budget: int) -> None:
-        rng, maker = self.rng, self.maker
-        n_victims = _stochastic_round(budget * self.victim_rate, rng)
-        # Each victim needs about three other people (a share of a thief, look-alikes): keep tiny runs sane.
-        n_victims = min(n_victims, budget // 8)
-        kinds = [plan_kinds(rng) for _ in range(n_victims)]
-        opens = [new_accounts_of(k, rng) for k in kinds]
-        looks = [[kind for kind in LOOKALIKE_KINDS if rng.random() < _LOOKALIKE_RATES[kind]] for _ in kinds]
-        n_thieves = math.ceil(n_victims / 3)
-        left = budget - sum(sum(o) for o in opens)
-        people: list[Person] = []
-        while left > 0:
-            person = maker.person(rng)
-            del person.account_times[left:]
-            left -= len(person.account_times)
-            people.append(person)
-        needed = n_victims + n_thieves + sum(len(x) for x in looks)
-        picked = rng.sample(range(len(people)), min(needed, len(people)))
-        cursor = iter(picked)
-        thieves = [self.planner.make_thief(people[next(cursor)], rng) for _ in range(n_thieves)]
-        victims: dict[int, Victim] = {}
-        for kind_list, open_list, look_list in zip(kinds, opens, looks, strict=True):
-            index = next(cursor)
-            victim = self.planner.make_victim(people[index], kind_list, open_list, thieves, rng)
-            for look in look_list:
-                other = people[next(cursor)]
-                self.planner.make_lookalike(look, victim.person, other, rng)
-                victim.lookalikes.append((look, other))
-            victims[index] = victim
-        thief_of = {id(t.person): t for t in thieves}
-        for index, person in enumerate(people):
-            victim = victims.get(index)
-            if victim is not None:
-                takeover = victim.takeover
-                victim.refs = maker.write_accounts(
-                    person, self.sink, rng, self.agents, activity=2.5,
-                    email_now=takeover.email_now if takeover else None,
-                    phone_now=takeover.phone_now if takeover else None,
-                    status=("locked" if rng.random() < 0.5 else "active") if takeover else None)
-                refs: list[AccountRefs] = victim.refs
-            else:
-                refs = maker.write_accounts(person, self.sink, rng, self.agents)
-                thief: Thief | None = thief_of.get(id(person))
-                if thief is not None:
-                    thief.refs = refs
-            if rng.random() < 0.02:
-                maker.honest_application(person, refs[0], self.sink, rng)
-        cases = CaseWriter(self.planner, self.sink, self.agents)
-        for victim in victims.values():
-            cases.write(victim, rng)
-            self.summary.victims += 1
-            truth = victim.truth(f"V{self.summary.victims:07d}")
-            self.truth.write(json.dumps(truth) + "\n")
-            for case in victim.cases:
-                self.summary.cases[case.kind] += 1
-                self.summary.variations.update(case.variations)
-            self.summary.lookalikes.update(kind for kind, _ in victim.lookalikes)
-            self.fraudulent.update(truth["fraudulent_account_ids"])  # type: ignore[arg-type]
-        rows = self.sink.take()
-        rng.shuffle(rows["accounts"])  # the rows of a chunk's fraud accounts are not told apart by position
-        for kind in KINDS:
-            self.writer.write(kind, rows[kind])
-
-    def close(self) -> None:
-        self.truth.close()
+def default_workers() -> int:
+    """Worker processes used by default: one per core, at most 8."""
+    return max(1, min(8, os.cpu_count() or 1))
 
 
 def _prepare(out_dir: Path, overwrite: bool) -> Path:
@@ -171,14 +89,33 @@ def _prepare(out_dir: Path, overwrite: bool) -> Path:
     return partial
 
 
-def generate(out_dir: Path | str, accounts: int, seed: int = 0, *, victim_rate: float = DEFAULT_VICTIM_RATE,
-             fmt: str = "csv", as_of: datetime = DEFAULT_AS_OF, overwrite: bool = False,
-             on_progress: Callable[[int], None] | None = None) -> Summary:
-    """Write a synthetic retailer of `accounts` accounts to `out_dir` (import files + truth/); all or nothing."""
-    import time
+def _in_process(plans: Iterator[ChunkPlan], writer: ChunkWriter) -> Iterator[ChunkResult]:
+    for plan in plans:
+        yield writer.write(plan)
 
-    if accounts < 1:
-        raise InvalidInput("accounts must be at least 1", field="accounts")
+
+def _in_pool(plans: Iterator[ChunkPlan], pool: ProcessPoolExecutor, window: int) -> Iterator[ChunkResult]:
+    """Results in plan order, with at most `window` chunks planned ahead (memory stays bounded)."""
+    pending: deque[Future[ChunkResult]] = deque()
+    for plan in plans:
+        pending.append(pool.submit(write_in_worker, plan))
+        if len(pending) >= window:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
+def generate(out_dir: Path | str, accounts: int, seed: int = 0, *, victim_rate: float = DEFAULT_VICTIM_RATE,
+             fmt: str = "csv", as_of: datetime = DEFAULT_AS_OF, overwrite: bool = False, workers: int = 1,
+             chunk_accounts: int = CHUNK_ACCOUNTS, on_progress: Callable[[int], None] | None = None) -> Summary:
+    """Write a synthetic retailer of `accounts` accounts to `out_dir` (import files + truth/); all or nothing.
+
+    With `workers` > 1, chunks are written in that many spawned processes (same bytes as with one); a script
+    doing so needs the usual `if __name__ == "__main__":` guard. `chunk_accounts` is the unit of streaming and
+    of parallel work; the output depends on it (keep the default to compare runs).
+    """
+    if not 1 <= accounts <= MAX_ACCOUNTS:
+        raise InvalidInput(f"accounts must be between 1 and {MAX_ACCOUNTS:,}", field="accounts")
     if not 0 <= victim_rate <= 0.25:
         raise InvalidInput("victim rate must be between 0 and 0.25", field="victim_rate")
     if fmt not in FORMATS:
@@ -187,28 +124,43 @@ def generate(out_dir: Path | str, accounts: int, seed: int = 0, *, victim_rate: 
         raise InvalidInput("as_of must be an aware datetime", field="as_of")
     out = Path(out_dir)
     started = time.perf_counter()
+    if not 100 <= chunk_accounts <= 100_000:
+        raise InvalidInput("chunk_accounts must be between 100 and 100,000", field="chunk_accounts")
+    chunks = -(-accounts // chunk_accounts)
+    workers = max(1, min(workers, chunks))
     partial = _prepare(out, overwrite)
-    summary = Summary(out, accounts, seed, victim_rate, fmt, as_of)
-    writer = ImportWriter(partial, fmt)
-    run = _Run(seed, victim_rate, as_of, writer, partial / TRUTH_DIR / "victims.jsonl", summary)
+    summary = Summary(out, accounts, seed, victim_rate, fmt, as_of, workers=workers)
+    files = ImportFiles(partial, fmt)
+    pool: ProcessPoolExecutor | None = None
     try:
-        run.staff(accounts)
-        remaining = accounts
-        while remaining > 0:
-            budget = min(CHUNK_ACCOUNTS, remaining)
-            run.chunk(budget)
-            remaining -= budget
-            if on_progress:
-                on_progress(budget)
+        with (partial / TRUTH_DIR / "victims.jsonl").open("w", encoding="utf-8", newline="\n") as truth:
+            planner = RunPlanner(seed, victim_rate, as_of, chunk_accounts)
+            staff_rows, agents = planner.staff(accounts)
+            files.write("employees", render("employees", staff_rows, fmt), len(staff_rows))
+            plans = planner.chunks(accounts)
+            if workers == 1:
+                results = _in_process(plans, ChunkWriter(seed, as_of, fmt, agents))
+            else:
+                pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=init_worker,
+                                           initargs=(seed, as_of, fmt, agents))
+                results = _in_pool(plans, pool, window=workers + 1)
+            for result in results:
+                for kind, text in result.texts.items():
+                    files.write(kind, text, result.counts[kind])
+                truth.write(result.truth)
+                summary.add(result)
+                if on_progress:
+                    on_progress(min(chunk_accounts, accounts - result.index * chunk_accounts))
     except BaseException:
-        writer.close()
-        run.close()
+        files.close()
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
         shutil.rmtree(partial, ignore_errors=True)
         raise
-    writer.close()
-    run.close()
-    summary.rows = dict(writer.counts)
-    summary.fraudulent_accounts = len(run.fraudulent)
+    files.close()
+    if pool is not None:
+        pool.shutdown()
+    summary.rows = dict(files.counts)
     (partial / TRUTH_DIR / "summary.json").write_text(json.dumps(summary.to_json(), indent=2) + "\n",
                                                       encoding="utf-8")
     if out.exists():

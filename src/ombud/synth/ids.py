@@ -38,15 +38,16 @@ class Permuter:
     def __call__(self, counter: int) -> int:
         if counter >= self.modulus:
             raise ValueError("identifier space exhausted")
-        x, mask, bits = counter, self.mask, self.bits
+        x, mask, bits, key, modulus = counter, self.mask, self.bits, self.key, self.modulus
+        m1, m2, s1, s2, s3 = self.mult1, self.mult2, bits // 2, bits // 3 + 1, bits // 2 + 1
         while True:
-            x = (x + self.key) & mask
-            x ^= x >> (bits // 2)
-            x = (x * self.mult1) & mask
-            x ^= x >> (bits // 3 + 1)
-            x = (x * self.mult2) & mask
-            x ^= x >> (bits // 2 + 1)
-            if x < self.modulus:
+            x = (x + key) & mask
+            x ^= x >> s1
+            x = (x * m1) & mask
+            x ^= x >> s2
+            x = (x * m2) & mask
+            x ^= x >> s3
+            if x < modulus:
                 return x
 
 
@@ -55,23 +56,23 @@ class IdMaker:
 
     __slots__ = ("counter", "digits", "perm", "prefix")
 
-    def __init__(self, prefix: str, digits: int, multiplier: int, seed: int) -> None:
+    def __init__(self, prefix: str, digits: int, multiplier: int, seed: int, start: int = 0) -> None:
         self.prefix = prefix
         self.digits = digits
         self.perm = Permuter(10**digits, multiplier, seed)
-        self.counter = 0
+        self.counter = start
 
     def next(self) -> str:
         value = self.perm(self.counter)
         self.counter += 1
-        return f"{self.prefix}{value:0{self.digits}d}"
+        return self.prefix + str(value).zfill(self.digits)
 
 
 class OrderIdMaker(IdMaker):
     """Order numbers in the familiar three-part form, e.g. 112-4829103-5520917."""
 
-    def __init__(self, seed: int) -> None:
-        super().__init__("", 17, 7_777_777_777_777, seed)
+    def __init__(self, seed: int, start: int = 0) -> None:
+        super().__init__("", 17, 7_777_777_777_777, seed, start)
 
     def next(self) -> str:
         text = super().next()
@@ -110,15 +111,24 @@ def luhn_check_digit(body: str) -> str:
     return str((10 - total % 10) % 10)
 
 
-class CardMaker:
-    """Unique Luhn-valid card numbers on test BIN prefixes, per brand."""
+#: Card counters below this are for people's own cards (made while planning); chunks' writers make the few
+#: other cards (prepaid cards bought by thieves) from CARD_CHUNK_STRIDE-wide ranges above it.
+CARD_WRITER_BASE = 90_000_000
+CARD_CHUNK_STRIDE = 1_000
 
-    def __init__(self, seed: int) -> None:
+
+class CardMaker:
+    """Unique Luhn-valid card numbers on test BIN prefixes, per brand (up to 10^8 cards a run)."""
+
+    def __init__(self, seed: int, start: int = 0) -> None:
         self.perm16 = Permuter(10**9, 1_000_003, seed)
         self.perm15 = Permuter(10**8, 9_999_991, seed)
-        self.counter = 0
+        self.counter = start
+        self.limit = CARD_WRITER_BASE
 
     def next(self, brand: str, bin_index: int) -> str:
+        if self.counter >= self.limit:
+            raise ValueError("card number range exhausted")
         bins = TEST_BINS[brand]
         prefix = bins[bin_index % len(bins)]
         if CARD_LENGTH[brand] == 15:

@@ -38,7 +38,12 @@ class Card:
     exp_month: int
     exp_year: int
     issued: int  # epoch seconds the holder started using it
+    expires: int  # the first second after its expiry month
     removed: int | None
+
+    def usable(self, t: int) -> bool:
+        """Whether the card can pay at time t (issued, not expired, not removed)."""
+        return self.issued <= t < self.expires and (self.removed is None or t < self.removed)
 
 
 @dataclass(slots=True)
@@ -83,10 +88,17 @@ class AccountRefs:
     account_id: str
     created: int
     name: str
-    ship_id: str  # current home, shipping
-    bill_id: str  # current home, billing
+    homes: list[tuple[int, str, str]]  # (from when, shipping address id, billing address id), oldest first
     pms: list[tuple[str, Card]]
     order_ids: list[str]
+
+    def home_at(self, t: int) -> tuple[str, str]:
+        """The (shipping, billing) address ids of the home the account had at time t."""
+        current = self.homes[0]
+        for home in self.homes:
+            if t >= home[0]:
+                current = home
+        return current[1], current[2]
 
 
 def poisson(rng: Rng, mean: float) -> int:
@@ -162,12 +174,13 @@ class PeopleMaker:
         brand = str(_BRANDS.one(rng))
         number = self.cards.next(brand, rng.below(8))
         year = date.fromordinal(_EPOCH.toordinal() + issued // DAY).year
-        exp_year = year + rng.randint(3, 5)
+        exp_year, exp_month = year + rng.between(3, 6), rng.between(1, 13)
+        after = date(exp_year + 1, 1, 1) if exp_month == 12 else date(exp_year, exp_month + 1, 1)
+        expires = (after - _EPOCH).days * DAY
         removed = None
-        end_of_life = int((date(exp_year, 1, 1) - _EPOCH).total_seconds())
-        if end_of_life < self.as_of and rng.random() < 0.7:
-            removed = end_of_life + rng.below(60 * DAY)
-        return Card(number, brand, rng.randint(1, 12), exp_year, issued, removed)
+        if expires < self.as_of and rng.random() < 0.7:  # most people remove a card once it has expired
+            removed = min(expires + rng.below(90 * DAY), self.as_of - DAY)
+        return Card(number, brand, exp_month, exp_year, issued, expires, removed)
 
     def person(self, rng: Rng) -> Person:
         """A new person with a first account time; the caller may adjust them before writing."""
@@ -299,7 +312,9 @@ class PeopleMaker:
         order_ids = []
         for _ in range(poisson(rng, activity * 0.45 * years + 0.2)):
             t = rng.between(pms[0][2], self.as_of)
-            usable = [pm for pm in pms if pm[2] <= t and (pm[3] is None or t < pm[3])] or pms[:1]
+            usable = [pm for pm in pms if pm[2] <= t and pm[1].usable(t) and (pm[3] is None or t < pm[3])]
+            if not usable:  # no card that could pay then: no order then
+                continue
             pm = rng.pick(usable)
             _, ship, bill = home_at(t)
             if gift and t >= gift[0] and rng.random() < 0.15:
@@ -315,7 +330,7 @@ class PeopleMaker:
                 t = rng.between(created, self.as_of)
                 body = rng.pick(HONEST_NOTES).format(order=rng.pick(order_ids))
                 sink.note(account_id, t, self.agent_at(rng, agents, t), str(_CHANNELS.one(rng)), body)
-        return AccountRefs(account_id, created, name, ship_id, bill_id, [(pm[0], pm[1]) for pm in pms], order_ids)
+        return AccountRefs(account_id, created, name, homes, [(pm[0], pm[1]) for pm in pms], order_ids)
 
     def order_status(self, rng: Rng, t: int) -> str:
         age = self.as_of - t

@@ -1,18 +1,20 @@
-"""Pools drawn once per run (Faker is slow per call): names with their frequencies, towns, streets, products.
+"""Pools drawn once per run: names with their frequencies, towns, streets, products.
 
-Rows are then made by sampling these pools with one seeded `random.Random`, which is fast and deterministic.
+The raw material is Faker's en_US data (first names and surnames with their US frequencies, city-name
+patterns, ZIP ranges by state); calling Faker per value is slow, so its tables are sampled directly with
+one seeded `random.Random`, which is fast and deterministic.
 """
 
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from faker import Faker
 from faker.providers.address.en_US import Provider as AddressProvider
 from faker.providers.person.en_US import Provider as PersonProvider
 
@@ -87,38 +89,53 @@ class Weighted(Generic[T]):
 
 
 class Pools:
-    """Everything sampled to make people, built once from a seeded Faker."""
+    """Everything sampled to make people; read-only once built (`Pools.for_seed` shares them in a process)."""
+
+    @staticmethod
+    @functools.lru_cache(maxsize=4)
+    def for_seed(seed: int) -> Pools:
+        """The pools of a seed, built once per process."""
+        return Pools(seed)
 
     def __init__(self, seed: int, towns: int = 4000) -> None:
-        fake = Faker("en_US")
-        fake.seed_instance(seed)
         rng = random.Random(seed ^ 0x5EED)
         self.female = Weighted(list(PersonProvider.first_names_female.items()))
         self.male = Weighted(list(PersonProvider.first_names_male.items()))
         self.last = Weighted(list(PersonProvider.last_names.items()))
-        self.last_uniform = list(PersonProvider.last_names)
         self.street_types = Weighted([((full, abbr), w) for full, abbr, w in STREET_TYPES])
+        firsts = list(PersonProvider.first_names)
         bases = list(_STREET_WORDS) * 4
-        bases += [fake.last_name() for _ in range(1500)] + [fake.first_name() for _ in range(500)]
+        bases += [str(self.last.one(rng)) for _ in range(1500)] + [rng.choice(firsts) for _ in range(500)]
         self.street_bases = bases
-        self.towns = self._towns(fake, rng, towns)
-        self.town_weights = Weighted([(t, 1.0) for t in self.towns])
+        self.towns = self._towns(rng, towns, firsts)
         self.by_state: dict[str, list[Town]] = {}
         for town in self.towns:
             self.by_state.setdefault(town.state, []).append(town)
         self.providers = Weighted(MAIL_PROVIDERS)
         self.device_models = Weighted(DEVICE_MODELS)
-        self.products = self._catalog(fake, rng)
+        self.products = self._catalog(rng)
         self.fraud_products = [p for p in self.products if p.family in ("ELE", "GFT")]
 
-    @staticmethod
-    def _towns(fake: Faker, rng: random.Random, count: int) -> list[Town]:
+    def _city(self, rng: random.Random, firsts: list[str]) -> str:
+        """A made-up town name in one of Faker's en_US patterns ("Port Jennifer", "Lake Mariaton")."""
+        pattern = rng.randrange(4)
+        prefix = rng.choice(AddressProvider.city_prefixes)
+        suffix = rng.choice(AddressProvider.city_suffixes)
+        if pattern == 0:
+            return f"{prefix} {rng.choice(firsts)}{suffix}"
+        if pattern == 1:
+            return f"{prefix} {rng.choice(firsts)}"
+        if pattern == 2:
+            return f"{rng.choice(firsts)}{suffix}"
+        return f"{self.last.one(rng)}{suffix}"
+
+    def _towns(self, rng: random.Random, count: int, firsts: list[str]) -> list[Town]:
         states = Weighted([(code, pop) for code, (pop, _) in STATES.items()])
         seen: set[tuple[str, str]] = set()
         towns: list[Town] = []
         while len(towns) < count:
             state = str(states.one(rng))
-            city = fake.city()
+            city = self._city(rng, firsts)
             if (city, state) in seen:
                 continue
             seen.add((city, state))
@@ -128,10 +145,9 @@ class Pools:
             towns.append(Town(city, state, zips, STATES[state][1]))
         return towns
 
-    @staticmethod
-    def _catalog(fake: Faker, rng: random.Random) -> list[Product]:
+    def _catalog(self, rng: random.Random) -> list[Product]:
         products: list[Product] = []
-        brands = [f"{fake.last_name()} {rng.choice(BRAND_SUFFIXES)}" for _ in range(300)]
+        brands = [f"{self.last.one(rng)} {rng.choice(BRAND_SUFFIXES)}" for _ in range(300)]
         for code, nouns, low, high in PRODUCT_FAMILIES:
             for n in range(400):
                 noun = rng.choice(nouns)

@@ -28,21 +28,24 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 #: Import order (docs/import-format.md): a row only refers to rows of earlier kinds.
 KINDS: tuple[str, ...] = tuple(COLUMNS)
+#: Each chunk draws ids from its own range of counters, this wide (far more rows than a chunk makes).
+CHUNK_ID_STRIDE = 1_000_000
 
 
 class Sink:
     """Collects one chunk's rows per kind and hands out the ids."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, base: int = 0) -> None:
+        """Ids are drawn from counters starting at `base`: chunks use disjoint ranges (see CHUNK_ID_STRIDE)."""
         self.rows: dict[str, list[list[object]]] = {kind: [] for kind in KINDS}
         self.fmt = TimeFormat()
-        self.account_ids = IdMaker("A", 10, 3_141_592_653, seed)
-        self.address_ids = IdMaker("AD", 11, 27_182_818_287, seed + 1)
-        self.pm_ids = IdMaker("PM", 11, 16_180_339_887, seed + 2)
-        self.order_ids = OrderIdMaker(seed + 3)
-        self.application_ids = IdMaker("CA", 9, 141_421_357, seed + 4)
-        self.login_ids = IdMaker("L", 12, 173_205_080_757, seed + 5)
-        self.note_ids = IdMaker("N", 10, 2_236_067_977, seed + 6)
+        self.account_ids = IdMaker("A", 10, 3_141_592_653, seed, base)
+        self.address_ids = IdMaker("AD", 11, 27_182_818_287, seed + 1, base)
+        self.pm_ids = IdMaker("PM", 11, 16_180_339_887, seed + 2, base)
+        self.order_ids = OrderIdMaker(seed + 3, base)
+        self.application_ids = IdMaker("CA", 10, 1_414_213_567, seed + 4, base)
+        self.login_ids = IdMaker("L", 12, 173_205_080_757, seed + 5, base)
+        self.note_ids = IdMaker("N", 10, 2_236_067_977, seed + 6, base)
 
     def take(self) -> dict[str, list[list[object]]]:
         """The rows collected since the last take, and start afresh."""

@@ -1,8 +1,13 @@
-"""Writing the import files: CSV (default) or JSON Lines, one file per record kind, in large batches."""
+"""Writing the import files: CSV (default) or JSON Lines, one file per record kind, in large batches.
+
+A chunk's rows are rendered to text where they were made (possibly a worker process) and appended here in
+chunk order, so the files do not depend on how many processes made them.
+"""
 
 from __future__ import annotations
 
 import csv
+import io
 import json
 from pathlib import Path
 from typing import IO
@@ -13,8 +18,24 @@ FORMATS = ("csv", "jsonl")
 _BOOL_COLUMNS = {"logins": (COLUMNS["logins"].index("success"),)}
 
 
-class ImportWriter:
-    """Open files for every kind; `write` appends rows given in `COLUMNS` order."""
+def render(kind: str, rows: list[list[object]], fmt: str) -> str:
+    """Rows of one kind (in `COLUMNS` order) as CSV lines (no header) or JSON Lines."""
+    if not rows:
+        return ""
+    if fmt == "csv":
+        for i in _BOOL_COLUMNS.get(kind, ()):
+            for row in rows:
+                row[i] = "true" if row[i] else "false"
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerows(rows)
+        return buffer.getvalue()
+    columns = COLUMNS[kind]
+    dumps = json.dumps
+    return "".join(dumps(dict(zip(columns, row, strict=True))) + "\n" for row in rows)
+
+
+class ImportFiles:
+    """One open file per kind (CSV files start with their header row); text is appended as given."""
 
     def __init__(self, out_dir: Path, fmt: str = "csv") -> None:
         if fmt not in FORMATS:
@@ -22,30 +43,15 @@ class ImportWriter:
         self.fmt = fmt
         self.counts = dict.fromkeys(KINDS, 0)
         self._files: dict[str, IO[str]] = {}
-        self._csv: dict[str, csv._writer] = {}  # type: ignore[name-defined]
         for kind in KINDS:
             handle = (out_dir / f"{kind}.{fmt}").open("w", encoding="utf-8", newline="", buffering=1 << 20)
-            self._files[kind] = handle
             if fmt == "csv":
-                writer = csv.writer(handle, lineterminator="\n")
-                writer.writerow(COLUMNS[kind])
-                self._csv[kind] = writer
+                handle.write(",".join(COLUMNS[kind]) + "\n")
+            self._files[kind] = handle
 
-    def write(self, kind: str, rows: list[list[object]]) -> None:
-        if not rows:
-            return
-        self.counts[kind] += len(rows)
-        bools = _BOOL_COLUMNS.get(kind, ())
-        if self.fmt == "csv":
-            if bools:
-                for row in rows:
-                    for i in bools:
-                        row[i] = "true" if row[i] else "false"
-            self._csv[kind].writerows(rows)
-            return
-        columns = COLUMNS[kind]
-        dumps = json.dumps
-        self._files[kind].write("".join(dumps(dict(zip(columns, row, strict=True))) + "\n" for row in rows))
+    def write(self, kind: str, text: str, count: int) -> None:
+        self._files[kind].write(text)
+        self.counts[kind] += count
 
     def close(self) -> None:
         for handle in self._files.values():
