@@ -28,7 +28,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from ombud import clock
-from ombud.access import breakglass, cases, grants, records, trail, versions
+from ombud.access import breakglass, cases, grants, guard, records, trail, versions
 from ombud.access.classes import FIELDS, DataClass, classes_of, resolve_fields
 from ombud.access.masking import MASKERS, mask_value
 from ombud.access.models import (
@@ -242,7 +242,10 @@ def read(
     reads_today = bump_usage(session, employee.id, now.date())
     resolved = _resolve_purpose(session, employee, ref, customer_id, now)
     problem = resolved.problem
-    located = None if problem else records.locate(session, customer_id)
+    located = None
+    if problem is None:
+        with guard.broker_scope():
+            located = records.locate(session, customer_id)
     if problem is None and located is None:
         problem = f"no customer {customer_id}"
     needed = sorted(classes_of(names))
@@ -266,7 +269,8 @@ def read(
             view.policy_ids = tuple(guards)
         else:
             allowed = {cls: decisions[cls].allowed for cls in needed}
-            values = records.load(session, account_id, names, cipher)
+            with guard.broker_scope():
+                values = records.load(session, account_id, names, cipher)
             view.fields, masked = _apply_masks(values, names, allowed)
             view.masked = tuple(masked)
             view.classes = {cls.value: "allowed" if ok else "masked" for cls, ok in allowed.items()}
