@@ -21,14 +21,24 @@ from fastapi.testclient import TestClient
 import ombud
 from ombud.access import breakglass, grants, guard
 from ombud.access.models import GrantKind
+from ombud.retail import models as retail_models
 from ombud.staff import service as staff_service
 from ombud.staff.models import Role
 from ombud.web.templating import app_routes
 
 PACKAGE = Path(ombud.__file__).parent
 FACES = ("api", "web", "cli")
-#: Modules that hold or hand out personal fields; only the broker (ombud.access) may import them.
-FORBIDDEN = ("ombud.retail.models", "ombud.retail.service", "ombud.access.records")
+#: Modules that hand out personal fields; only the broker (ombud.access) may import them.
+FORBIDDEN = ("ombud.retail.service", "ombud.access.records")
+RETAIL_MODELS = "ombud.retail.models"
+#: Retail table classes by name, and their personal columns (a face may count their rows, never read these).
+PERSONAL_ATTRS = {
+    cls.__name__: set(guard.PERSONAL_COLUMNS.get(cls.__tablename__, ()))
+    for cls in vars(retail_models).values()
+    if isinstance(cls, type) and getattr(cls, "__tablename__", "").startswith("retail_")
+}
+#: Calls that load whole rows when given a table class.
+LOADERS = {"select", "get", "get_one", "query", "scalars", "load_only"}
 
 
 def face_modules() -> list[Path]:
@@ -36,24 +46,48 @@ def face_modules() -> list[Path]:
 
 
 def forbidden_imports(path: Path, root: Path = PACKAGE.parent) -> list[str]:
+    """What a face module does that could read personal data without the broker (empty when nothing)."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    found = []
+    where = path.relative_to(root)
+    found: list[str] = []
+    classes: dict[str, str] = {}  # names bound to retail table classes -> class name
+    modules: set[str] = set()  # names bound to the retail models module
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == RETAIL_MODELS:
+            classes |= {a.asname or a.name: a.name for a in node.names if a.name in PERSONAL_ATTRS}
+        elif isinstance(node, ast.ImportFrom) and node.module == "ombud.retail":
+            modules |= {a.asname or a.name for a in node.names if a.name == "models"}
+        elif isinstance(node, ast.Import):
+            modules |= {a.asname for a in node.names if a.name == RETAIL_MODELS and a.asname}
+
+    def table_class(expr: ast.expr) -> str | None:
+        if isinstance(expr, ast.Name) and expr.id in classes:
+            return classes[expr.id]
+        if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name) and expr.value.id in modules \
+                and expr.attr in PERSONAL_ATTRS:
+            return expr.attr
+        return None
+
     for node in ast.walk(tree):
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and guard.personal_columns_in(node.value):
-            found.append(f"{path.relative_to(root)}:{node.lineno} has SQL reading personal columns")
-            continue
-        if isinstance(node, ast.ImportFrom) and node.module:
-            names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
-        elif isinstance(node, ast.Import):
+            found.append(f"{where}:{node.lineno} has SQL reading personal columns")
+        elif isinstance(node, ast.Attribute) and (cls := table_class(node.value)) and node.attr in PERSONAL_ATTRS[cls]:
+            found.append(f"{where}:{node.lineno} reads {cls}.{node.attr}")
+        elif isinstance(node, ast.Call):
+            func = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if func in LOADERS and any(table_class(arg) for arg in node.args):
+                found.append(f"{where}:{node.lineno} loads whole {RETAIL_MODELS} rows with {func}()")
+            if func in ("__import__", "import_module") and node.args and isinstance(node.args[0], ast.Constant):
+                name = str(node.args[0].value)
+                if any(name == f or name.startswith(f + ".") for f in FORBIDDEN):
+                    found.append(f"{where}:{node.lineno} imports {name}")
+        elif isinstance(node, ast.ImportFrom | ast.Import):
             names = [a.name for a in node.names]
-        elif isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("__import__", "import_module"):
-            arg = node.args[0] if node.args else None
-            names = [arg.value] if isinstance(arg, ast.Constant) and isinstance(arg.value, str) else []
-        else:
-            continue
-        for name in names:
-            if any(name == f or name.startswith(f + ".") for f in FORBIDDEN):
-                found.append(f"{path.relative_to(root)}:{node.lineno} imports {name}")
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module] + [f"{node.module}.{n}" for n in names]
+            for name in names:
+                if any(name == f or name.startswith(f + ".") for f in FORBIDDEN):
+                    found.append(f"{where}:{node.lineno} imports {name}")
     return found
 
 
@@ -66,10 +100,18 @@ def test_faces_do_not_import_personal_data_outside_the_broker():
 
 def test_the_scan_catches_what_it_should(tmp_path):
     bad = tmp_path / "bad.py"
-    bad.write_text("from ombud.retail.models import Account\nimport ombud.retail.service as s\n"
-                   "from ombud.access import records\nQ = 'SELECT retail_account.email FROM retail_account'\n")
-    problems = forbidden_imports(bad, tmp_path)
-    assert [p.split(" ", 1)[0] for p in problems] == ["bad.py:1", "bad.py:1", "bad.py:2", "bad.py:3", "bad.py:4"]
+    bad.write_text(
+        "from ombud.retail.models import Account as A\nfrom ombud.retail import models as m\n"
+        "import ombud.retail.service as s\nfrom ombud.access import records\n"
+        "Q = 'SELECT retail_account.email FROM retail_account'\n"
+        "x = select(A.email)\ny = session.get(m.SupportNote, 1)\nz = select(func.count()).select_from(A)\n"
+    )
+    problems = sorted(forbidden_imports(bad, tmp_path))
+    assert problems == [
+        "bad.py:3 imports ombud.retail.service", "bad.py:4 imports ombud.access.records",
+        "bad.py:5 has SQL reading personal columns", "bad.py:6 reads Account.email",
+        "bad.py:7 loads whole ombud.retail.models rows with get()",
+    ]
 
 
 @pytest.mark.parametrize(("sql", "hit"), [
