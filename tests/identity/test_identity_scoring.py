@@ -40,8 +40,9 @@ def ident(name=None, email=None, phone=None, address=None, dob=None, card=None, 
     return out
 
 
-JANE = ident("Jane Q Doe", "jane.doe@example.com", "+12025550143", ("12 Oak St", "Apt 4B", "Springfield", "IL", "62704"),
-             date(1984, 7, 19), "fp-jane", "ssn-jane", ref="profile")
+JANE = ident("Jane Q Doe", "jane.doe@example.com", "+12025550143",
+             ("12 Oak St", "Apt 4B", "Springfield", "IL", "62704"), date(1984, 7, 19), "fp-jane", "ssn-jane",
+             ref="profile")
 
 
 def by(result, comparison):

@@ -136,7 +136,8 @@ def _write(
     else:
         existing: dict[int, int] = {}
         for chunk in _chunks(list(idents)):
-            existing.update(session.execute(select(owner, IdentityRecord.id).where(owner.in_(chunk))).tuples().all())
+            rows = session.execute(select(owner, IdentityRecord.id).where(owner.in_(chunk))).all()
+            existing.update((o, r) for o, r in rows)
         column = owner.key
         new_rows = [{column: oid, "payload": ident.to_payload(), "updated_at": now}
                     for oid, ident in idents.items() if oid not in existing]
@@ -144,7 +145,7 @@ def _write(
         if new_rows:
             result = session.execute(insert(IdentityRecord).returning(
                 getattr(IdentityRecord, column), IdentityRecord.id, sort_by_parameter_order=True), new_rows)
-            record_ids.update(result.tuples().all())
+            record_ids.update((o, r) for o, r in result)
         if existing:
             session.execute(update(IdentityRecord), [
                 {"id": rid, "payload": idents[oid].to_payload(), "updated_at": now} for oid, rid in existing.items()
@@ -422,8 +423,7 @@ def index_stats(session: Session, giant_block: int = 200) -> dict[str, Any]:
         "stale": sources != records,
         "keys": sum(k["keys"] for k in kinds),
         "kinds": kinds,
-        "terms": dict(session.execute(select(IdentityTerm.table, func.count()).group_by(IdentityTerm.table))
-                      .tuples().all()),
+        "terms": dict(session.execute(select(IdentityTerm.table, func.count()).group_by(IdentityTerm.table)).all()),
         "last_reindex": None if last_run is None else {
             "finished_at": last_run.finished_at.isoformat(), "records": last_run.records, "keys": last_run.keys,
             "seconds": round(last_run.seconds, 1),

@@ -49,29 +49,35 @@ _REF_KIND = {"a": "address", "p": "payment_method", "c": "credit_application"}
 
 # -------------------------------------------------------------------------------------- the model
 
-_model_cache: dict[str, tuple[float, Model]] = {}
+_model_cache: dict[tuple[str, int | None], tuple[float, Model]] = {}
 _model_lock = threading.Lock()
-MODEL_TTL_SECONDS = 30.0
+MODEL_TTL_SECONDS = 60.0
 
 
 def load_model(session: Session, *, fresh: bool = False) -> Model:
-    """The newest trained model, else the defaults sized to the index; cached per database briefly."""
+    """The newest trained model, else the defaults sized to the index.
+
+    The newest model's id is read every time (one indexed look-up); the model itself, and for the
+    defaults the record count, are cached per database for a minute.
+    """
     bind = session.get_bind()
-    cache_key = str(bind.url)
+    url = str(getattr(bind, "engine", bind).url)
+    model_id = session.scalar(select(func.max(IdentityModel.id)))
     now = time.monotonic()
     with _model_lock:
-        cached = _model_cache.get(cache_key)
+        cached = _model_cache.get((url, model_id))
     if cached and not fresh and now - cached[0] < MODEL_TTL_SECONDS:
         return cached[1]
-    row = session.scalars(select(IdentityModel).order_by(IdentityModel.id.desc()).limit(1)).first()
-    if row is not None:
+    if model_id is not None:
+        row = session.get(IdentityModel, model_id)
+        assert row is not None
         model = Model.from_json(row.params)
-        model.info.setdefault("model_id", row.id)
+        model.info["model_id"] = row.id
     else:
         records = session.scalar(select(func.count()).select_from(IdentityRecord)) or 0
         model = Model.default(n_records=records)
     with _model_lock:
-        _model_cache[cache_key] = (now, model)
+        _model_cache[(url, model_id)] = (now, model)
     return model
 
 
@@ -214,7 +220,7 @@ def discover(
 def _external_ids(session: Session, model: Any, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
-    return dict(session.execute(select(model.id, model.external_id).where(model.id.in_(ids))).tuples().all())
+    return dict(session.execute(select(model.id, model.external_id).where(model.id.in_(ids))).all())
 
 
 def _evidence_items(s: Score, query: Query, ext: dict[str, dict[int, str]], account_ext: str | None) -> list[
