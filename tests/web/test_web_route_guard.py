@@ -40,7 +40,7 @@ def _guarded_endpoints(app) -> list[tuple[str, str]]:
     return endpoints
 
 
-def _refused(response, *, browser: bool) -> bool:
+def _refused(response) -> bool:
     if response.status_code == 401:
         return True
     location = response.headers.get("location", "")
@@ -66,7 +66,7 @@ def test_every_non_public_route_refuses_an_anonymous_request(app, browser):
     let_through = []
     for method, path in _guarded_endpoints(app):
         response = client.request(method, _concrete(path), headers=headers)
-        if not _refused(response, browser=browser):
+        if not _refused(response):
             let_through.append(f"{method} {path} -> {response.status_code}")
     assert not let_through, "routes answering an anonymous caller:\n" + "\n".join(let_through)
 
@@ -77,7 +77,7 @@ def test_a_bad_bearer_token_is_refused_everywhere(app):
     let_through = [
         f"{method} {path} -> {response.status_code}"
         for method, path in _guarded_endpoints(app)
-        if not _refused(response := client.request(method, _concrete(path), headers=headers), browser=False)
+        if not _refused(response := client.request(method, _concrete(path), headers=headers))
     ]
     assert not let_through, "\n".join(let_through)
 

@@ -85,6 +85,9 @@ def add(
         except ValueError:
             err_console.print(f"[bold red]error (hired):[/] not a date (YYYY-MM-DD): {hired!r}")
             raise typer.Exit(2) from None
+    if no_password and (password is not None or password_stdin):
+        err_console.print("[bold red]error (password):[/] --no-password excludes --password and --password-stdin")
+        raise typer.Exit(2)
     secret = None if no_password else _read_password(password, password_stdin)
     with _unit_of_work() as session:
         manager_id = service.require_employee_by_email(session, manager).id if manager else None
