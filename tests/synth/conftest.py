@@ -21,6 +21,7 @@ class Dataset:
         self.path = path
         self.params = params
         self._cache: dict[str, list[dict[str, str]]] = {}
+        self._index: dict[str, dict[str, dict[str, str]]] = {}
 
     def rows(self, kind: str) -> list[dict[str, str]]:
         if kind not in self._cache:
@@ -29,7 +30,10 @@ class Dataset:
         return self._cache[kind]
 
     def by_id(self, kind: str, column: str) -> dict[str, dict[str, str]]:
-        return {row[column]: row for row in self.rows(kind)}
+        key = f"{kind}:{column}"
+        if key not in self._index:
+            self._index[key] = {row[column]: row for row in self.rows(kind)}
+        return self._index[key]
 
     def victims(self) -> list[dict]:
         with (self.path / "truth" / "victims.jsonl").open(encoding="utf-8") as handle:

@@ -21,10 +21,13 @@ def synth(
                                       help="Share of people who are identity-theft victims."),
     as_of: str = typer.Option("2026-11-01", "--as-of", help="The day the data ends (YYYY-MM-DD, UTC)."),
     force: bool = typer.Option(False, "--force", help="Replace an earlier synth output in --out."),
+    workers: int = typer.Option(0, "--workers", min=0, help="Writer processes (0: one per core, at most 8). "
+                                "The output is the same whatever the number."),
 ) -> None:
     """Write a synthetic retailer in the import format, a staff directory, and identity-theft ground truth."""
     from ombud.errors import InvalidInput
     from ombud.synth import generate
+    from ombud.synth.generate import default_workers
 
     try:
         as_of_dt = datetime.fromisoformat(as_of).replace(tzinfo=UTC)
@@ -38,7 +41,8 @@ def synth(
         task = progress.add_task("accounts", total=accounts)
         try:
             summary = generate(out, accounts, seed, victim_rate=victim_rate, fmt=fmt, as_of=as_of_dt,
-                               overwrite=force, on_progress=lambda n: progress.advance(task, n))
+                               overwrite=force, workers=workers or default_workers(),
+                               on_progress=lambda n: progress.advance(task, n))
         except InvalidInput as exc:
             raise fail(f"--{exc.field or 'out'}: {exc.message}") from None
     table = Table("file", "rows", title=f"synthetic retailer in {out}")
