@@ -78,7 +78,7 @@ ROLE_DUTIES: dict[Role, list[str]] = {
         "Verify the audit log's signed checkpoints.",
     ],
     Role.admin: [
-        "Manage staff accounts, roles and API tokens (also with `ombud staff`).",
+        "Manage staff accounts, roles and API tokens (also from the command line: ombud staff).",
         "Everything the other roles can do, each use still on the record.",
     ],
 }
