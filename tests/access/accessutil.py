@@ -28,6 +28,16 @@ from ombud.retail.models import (
 from ombud.staff.models import Employee, Role
 
 _seq = itertools.count(1)
+#: The audit log's size when the running test began (set by an autouse fixture), so a test sees only its events
+#: even where an earlier test's commit outlived its rollback (pysqlite savepoints).
+AUDIT_START = [0]
+
+
+def events(session: Session, prefix: str, **filters):
+    """This test's audit events whose action starts with the prefix, in log order."""
+    from ombud.audit.service import list_events
+
+    return list_events(session, action_prefix=prefix, after_index=AUDIT_START[0] - 1, limit=1000, **filters)
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday, 10:00 UTC
 
 
@@ -99,3 +109,13 @@ def case(session: Session, account: Account, assignee: Employee | None, case_typ
          *, team: str | None = None) -> Case:
     return cases.open_case(session, case_type=case_type, customer_id=account.external_id, title="Test case",
                            actor=None, assignee=assignee, team=team)
+
+
+def close_open_rounds(session: Session) -> None:
+    """Close review rounds left open by earlier tests (only one round may be open at a time)."""
+    from ombud.access import reviews
+    from ombud.access.models import RoundStatus
+
+    for round_ in reviews.list_rounds(session, limit=100):
+        if round_.status is RoundStatus.open:
+            reviews.close_round(session, round_, actor=None)

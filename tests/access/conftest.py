@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import accessutil
 import pytest
 from accessutil import T0
 from fastapi.testclient import TestClient
@@ -14,6 +15,15 @@ from ombud.staff import service as staff_service
 from ombud.staff.models import Employee
 
 HTML = {"accept": "text/html,application/xhtml+xml"}
+
+
+@pytest.fixture(autouse=True)
+def _audit_start(request):
+    if "session" in request.fixturenames:
+        from ombud.audit.service import log_size
+
+        accessutil.AUDIT_START[0] = log_size(request.getfixturevalue("session"))
+    yield
 
 
 @pytest.fixture

@@ -3,10 +3,9 @@ cases, grants, break-glass, reviews and transparency."""
 
 from __future__ import annotations
 
-from accessutil import case, customer, employee
+from accessutil import case, customer, employee, events
 
 from ombud.access.client import AccessClient, AccessRefused
-from ombud.audit.service import list_events
 from ombud.staff.models import Role
 
 
@@ -28,7 +27,7 @@ def test_a_refused_read_is_403_with_the_reason_and_stays_on_the_record(session, 
     assert response.status_code == 403
     body = response.json()
     assert "no purpose" in body["detail"] and body["decision"] == "denied"
-    [event] = list_events(session, action_prefix="access.read")
+    [event] = events(session, "access.read")
     assert event.index == body["audit_index"] and event.decision == "deny"
 
 

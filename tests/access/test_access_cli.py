@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from accessutil import customer, employee
+from accessutil import close_open_rounds, customer, employee
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -93,6 +93,7 @@ def test_reviews_transparency_policies_profile_and_sweep(session, frozen, cli):
     officer, agent = employee(session, Role.privacy_officer), employee(session)
     report = cli("access", "reviews", "report", "--days", 30)
     assert report.exit_code == 0 and "Reach per class" in report.output
+    close_open_rounds(session)
     opened = cli("access", "reviews", "open", "--name", "Spring round", "--as", officer.email)
     assert opened.exit_code == 0, opened.output
     acct = customer(session)

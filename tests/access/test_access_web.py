@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from accessutil import case, customer, employee
+from accessutil import case, close_open_rounds, customer, employee
 from sqlalchemy import select
 
 from ombud.access import grants
@@ -93,6 +93,7 @@ def test_reviews_page_shows_reach_and_runs_a_round(session, frozen, browser):
     grant = grants.request_grant(session, requester=agent, kind=GrantKind.standing, data_class="government_id",
                                  justification="fraud desk checks identity documents daily")
     grants.approve(session, grant, approver=officer)
+    close_open_rounds(session)
     client, csrf = browser(officer)
     page = client.get("/access/reviews")
     assert page.status_code == 200 and 'data-class="government_id"' in page.text and "standing grant" in page.text
