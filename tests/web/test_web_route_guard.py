@@ -59,6 +59,12 @@ def test_the_walk_sees_the_routes_of_every_router(app):
     assert len(_guarded_endpoints(app)) >= 10
 
 
+def test_every_mounted_sub_app_is_public(app):
+    """A mounted app escapes both the walk and the app-wide CSRF check, so only public ones may be mounted."""
+    private = [route.path for route in app_routes(app) if route.is_mount and not _is_public(route.path)]
+    assert not private, f"mounted outside the public allow-list: {private}"
+
+
 @pytest.mark.parametrize("browser", [True, False], ids=["browser", "api-client"])
 def test_every_non_public_route_refuses_an_anonymous_request(app, browser):
     client = TestClient(app, follow_redirects=False, raise_server_exceptions=False)
