@@ -20,9 +20,9 @@ from ombud import clock
 from ombud.access import broker, cases, guard
 from ombud.access.broker import AccessView
 from ombud.access.models import CaseStatus, CaseType
+from ombud.access.regions import countries_served
 from ombud.context import Context
 from ombud.db import transaction
-from ombud.access.regions import countries_served
 from ombud.retail.models import Account, AccountStatus, Address
 from ombud.staff import service as staff_service
 from ombud.staff.models import Employee, Role
