@@ -380,3 +380,23 @@ def test_sign_in_sign_out_and_refusals_are_audited_without_the_email(session, se
     ]
     assert logged[0].detail["reason"] == "wrong_password" and logged[0].decision == "deny"
     assert all(employee.email not in str(e.detail) for e in logged)
+
+
+def test_account_and_token_changes_are_audited_with_their_actor(session, clock):
+    admin = make_employee(session, role=Role.admin)
+    employee = make_employee(session, actor=admin)
+    token = service.create_api_token(session, employee, name="tool", valid_for=timedelta(days=1), actor=employee)
+    service.revoke_api_token(session, token.record.prefix, actor=admin)
+    service.set_password(session, employee, "another passphrase 1")  # from the command line: no actor
+    service.deactivate_employee(session, employee, actor=admin)
+    logged = [e for e in list_events(session, action_prefix="staff", limit=1000)
+              if e.subject_id in (employee.external_id, token.record.prefix)]
+    assert [(e.action, e.actor_type, e.actor_id) for e in logged] == [
+        ("staff.employee.create", "employee", admin.external_id),
+        ("staff.token.create", "employee", employee.external_id),
+        ("staff.token.revoke", "employee", admin.external_id),
+        ("staff.password.set", "system", "operator"),
+        ("staff.employee.deactivate", "employee", admin.external_id),
+    ]
+    assert logged[-1].detail == {"left_on": "2026-03-02", "sessions_ended": 0, "tokens_revoked": 0}
+    assert all(employee.email not in str(e.detail) for e in logged)

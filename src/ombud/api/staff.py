@@ -33,14 +33,16 @@ def list_tokens(session: DbSession, staff: CurrentStaff) -> list[ApiTokenRead]:
 def create_token(body: ApiTokenCreate, session: DbSession, staff: CurrentStaff) -> ApiTokenCreated:
     """Create an API token acting as you; the response holds the secret, shown this once only."""
     valid_for = timedelta(days=body.days) if body.days else None
-    new = staff_service.create_api_token(session, staff.employee, name=body.name, valid_for=valid_for)
+    new = staff_service.create_api_token(
+        session, staff.employee, name=body.name, valid_for=valid_for, actor=staff.employee
+    )
     return ApiTokenCreated(token=new.token, **ApiTokenRead.model_validate(new.record).model_dump())
 
 
 @router.delete("/tokens/{prefix}", status_code=204)
 def revoke_token(prefix: str, session: DbSession, staff: CurrentStaff) -> Response:
     """Revoke one of your API tokens (404 if you have none with that prefix)."""
-    staff_service.revoke_api_token(session, prefix, employee=staff.employee)
+    staff_service.revoke_api_token(session, prefix, employee=staff.employee, actor=staff.employee)
     return Response(status_code=204)
 
 

@@ -52,3 +52,26 @@ def sign_in_refused(session: Session, employee: Employee, *, ip: str | None, rea
             detail={"ip": ip, "reason": reason},
         ),
     )
+
+
+def account_changed(
+    session: Session,
+    action: str,
+    *,
+    actor: Employee | None,
+    subject_type: str,
+    subject_id: str,
+    detail: dict[str, str | int | bool | None] | None = None,
+) -> None:
+    """Audit a change to staff accounts or tokens; no actor means an operator at the command line."""
+    append_event(
+        session,
+        AuditEvent(
+            action=action,
+            actor_type="employee" if actor is not None else "system",
+            actor_id=actor.external_id if actor is not None else "operator",
+            subject_type=subject_type,
+            subject_id=subject_id,
+            detail=detail or {},
+        ),
+    )

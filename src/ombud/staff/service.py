@@ -146,6 +146,7 @@ def create_employee(
     manager_id: int | None = None,
     hired_on: date | None = None,
     password: str | None = None,
+    actor: Employee | None = None,
 ) -> Employee:
     """Add an employee; refuses a duplicate email or directory id and names any field that is wrong."""
     email = _validate_email(email)
@@ -177,17 +178,35 @@ def create_employee(
     )
     session.add(employee)
     session.flush()
+    events.account_changed(
+        session, "staff.employee.create", actor=actor, subject_type="employee", subject_id=employee.external_id,
+        detail={"role": employee.role.value, "team": employee.team, "region": employee.region,
+                "password_set": employee.password_hash is not None},
+    )
     return employee
 
 
-def set_password(session: Session, employee: Employee, password: str) -> None:
-    """Replace an employee's password and end their browser sessions."""
+def set_password(
+    session: Session,
+    employee: Employee,
+    password: str,
+    *,
+    actor: Employee | None = None,
+    keep: StaffSession | None = None,
+) -> int:
+    """Replace an employee's password and end their browser sessions (but `keep`); returns how many ended."""
     employee.password_hash = hash_password(password, email=employee.email)
-    revoke_sessions(session, employee)
-    session.flush()
+    ended = revoke_sessions(session, employee, keep=keep)  # flushes the new hash too
+    events.account_changed(
+        session, "staff.password.set", actor=actor, subject_type="employee", subject_id=employee.external_id,
+        detail={"sessions_ended": ended},
+    )
+    return ended
 
 
-def deactivate_employee(session: Session, employee: Employee, *, left_on: date | None = None) -> tuple[int, int]:
+def deactivate_employee(
+    session: Session, employee: Employee, *, left_on: date | None = None, actor: Employee | None = None
+) -> tuple[int, int]:
     """Mark an employee as gone: set left_on, end every session, revoke every API token.
 
     Returns (sessions ended, tokens revoked).
@@ -203,6 +222,11 @@ def deactivate_employee(session: Session, employee: Employee, *, left_on: date |
         token.revoked_at = now
         revoked += 1
     session.flush()
+    events.account_changed(
+        session, "staff.employee.deactivate", actor=actor, subject_type="employee", subject_id=employee.external_id,
+        detail={"left_on": employee.left_on.isoformat() if employee.left_on else None, "sessions_ended": ended,
+                "tokens_revoked": revoked},
+    )
     return ended, revoked
 
 
@@ -350,12 +374,13 @@ def end_session(
     return record
 
 
-def revoke_sessions(session: Session, employee: Employee) -> int:
-    """Revoke every live session of an employee; returns how many."""
+def revoke_sessions(session: Session, employee: Employee, *, keep: StaffSession | None = None) -> int:
+    """Revoke every live session of an employee (except `keep`); returns how many."""
     now = clock.now()
-    records = session.scalars(
-        select(StaffSession).where(StaffSession.employee_id == employee.id, StaffSession.revoked_at.is_(None))
-    ).all()
+    query = select(StaffSession).where(StaffSession.employee_id == employee.id, StaffSession.revoked_at.is_(None))
+    if keep is not None:
+        query = query.where(StaffSession.id != keep.id)
+    records = session.scalars(query).all()
     for record in records:
         record.revoked_at = now
     session.flush()
@@ -372,7 +397,12 @@ class NewApiToken:
 
 
 def create_api_token(
-    session: Session, employee: Employee, *, name: str, valid_for: timedelta | None = None
+    session: Session,
+    employee: Employee,
+    *,
+    name: str,
+    valid_for: timedelta | None = None,
+    actor: Employee | None = None,
 ) -> NewApiToken:
     """A bearer token for an internal tool acting as this employee; shown once, only its hash is kept."""
     name = name.strip()
@@ -397,6 +427,10 @@ def create_api_token(
     )
     session.add(record)
     session.flush()
+    events.account_changed(
+        session, "staff.token.create", actor=actor, subject_type="api_token", subject_id=prefix,
+        detail={"employee": employee.external_id, "expires_at": record.expires_at.isoformat() if valid_for else None},
+    )
     return NewApiToken(token=token, record=record)
 
 
@@ -423,7 +457,9 @@ def resolve_api_token(session: Session, token: str) -> Employee | None:
     return employee
 
 
-def revoke_api_token(session: Session, prefix: str, *, employee: Employee | None = None) -> ApiToken:
+def revoke_api_token(
+    session: Session, prefix: str, *, employee: Employee | None = None, actor: Employee | None = None
+) -> ApiToken:
     """Revoke the token with this prefix (only among this employee's tokens, when one is given)."""
     query = select(ApiToken).where(ApiToken.prefix == prefix.strip().removeprefix(TOKEN_PREFIX))
     if employee is not None:
@@ -434,4 +470,6 @@ def revoke_api_token(session: Session, prefix: str, *, employee: Employee | None
     if record.revoked_at is None:
         record.revoked_at = clock.now()
         session.flush()
+        events.account_changed(session, "staff.token.revoke", actor=actor, subject_type="api_token",
+                               subject_id=record.prefix)
     return record

@@ -185,7 +185,9 @@ def create_token(
     days: Annotated[int, Form(ge=1, le=366)] = 90,
 ) -> Response:
     """Create an API token acting as you; the secret is shown on this response only, never stored."""
-    new = staff_service.create_api_token(session, staff.employee, name=name, valid_for=timedelta(days=days))
+    new = staff_service.create_api_token(
+        session, staff.employee, name=name, valid_for=timedelta(days=days), actor=staff.employee
+    )
     return _account_page(
         request,
         session,
@@ -198,7 +200,7 @@ def create_token(
 @router.post("/account/tokens/{prefix}/revoke")
 def revoke_token(request: Request, session: DbSession, staff: CurrentStaff, prefix: str) -> Response:
     """Revoke one of your API tokens."""
-    record = staff_service.revoke_api_token(session, prefix, employee=staff.employee)
+    record = staff_service.revoke_api_token(session, prefix, employee=staff.employee, actor=staff.employee)
     response = RedirectResponse("/account", status_code=303)
     return flash(request, response, f"Token “{record.name}” ({record.prefix}) revoked.", "success")
 
@@ -235,8 +237,5 @@ def change_password(
         staff_service.check_password_strength(new_password, email=employee.email)
     except InvalidInput as exc:
         return flash(request, response, f"Not changed: {exc.message}.", "error")
-    keep = staff.browser_session
-    staff_service.set_password(session, employee, new_password)
-    if keep is not None:
-        keep.revoked_at = None  # set_password ended every session; this browser is the one that asked
+    staff_service.set_password(session, employee, new_password, actor=employee, keep=staff.browser_session)
     return flash(request, response, "Password changed; your other browsers were signed out.", "success")
