@@ -245,7 +245,7 @@ class CaseWriter:
             card = self._card_at(victim.person, plan.at, rng)
             case.identifiers_used.append("card")
         else:  # a prepaid card bought for the purpose, in the victim's name
-            card = self.maker.new_card(rng, plan.at)
+            card = self.maker.new_card(rng, plan.at, lasting=True)
         pm_id = sink.payment_method(account_id, card.number, card.brand, card.exp_month, card.exp_year, holder,
                                     bill_id, plan.at + 120, None)
         case.payment_method_ids.append(pm_id)

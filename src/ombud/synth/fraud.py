@@ -145,7 +145,7 @@ class Planner:
         thief = rng.pick(thieves)
         start = self.as_of - rng.between(10 * DAY, 540 * DAY)
         if not any(card.usable(start) for card in person.cards):  # a card in their wallet to steal
-            person.cards.append(self.maker.new_card(rng, start - rng.between(30 * DAY, 2 * YEAR)))
+            person.cards.append(self.maker.new_card(rng, start - rng.between(30 * DAY, 2 * YEAR), lasting=True))
         plans = []
         for kind, opens_account in zip(kinds, opens, strict=True):
             at = min(start + rng.between(0, 60 * DAY), self.as_of - 2 * DAY)

@@ -56,14 +56,16 @@ class IdMaker:
 
     __slots__ = ("counter", "digits", "perm", "prefix")
 
-    def __init__(self, prefix: str, digits: int, multiplier: int, seed: int, start: int = 0) -> None:
+    def __init__(self, prefix: str, digits: int, multiplier: int, seed: int, start: int = 0,
+                 scramble: bool = True) -> None:
+        """`scramble=False` gives plain sequence numbers (for event rows nobody looks up by number)."""
         self.prefix = prefix
         self.digits = digits
-        self.perm = Permuter(10**digits, multiplier, seed)
+        self.perm = Permuter(10**digits, multiplier, seed) if scramble else None
         self.counter = start
 
     def next(self) -> str:
-        value = self.perm(self.counter)
+        value = self.perm(self.counter) if self.perm is not None else self.counter
         self.counter += 1
         return self.prefix + str(value).zfill(self.digits)
 

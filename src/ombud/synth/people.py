@@ -10,7 +10,7 @@ from ombud.synth.data import HONEST_NOTES, SUPPORT_CHANNELS
 from ombud.synth.ids import CardMaker, SsnMaker
 from ombud.synth.pools import Pools, Rng, Town, Weighted
 from ombud.synth.sink import Sink
-from ombud.synth.variants import Addr, AddrStyle, name_text, phone_text, render
+from ombud.synth.variants import Addr, AddrStyle, fast_reduce, name_text, phone_text, render
 
 DAY = 86400
 YEAR = 365 * DAY
@@ -22,7 +22,7 @@ _PHONE_STYLE = Weighted(tuple((i, w) for i, w in enumerate((30, 25, 10, 10, 5, 5
 _CHANNELS = Weighted(SUPPORT_CHANNELS)
 _ISP_OCTETS = (24, 50, 63, 67, 68, 69, 70, 71, 72, 73, 74, 75, 76, 96, 97, 98, 99, 104, 107, 108, 173, 174, 184)
 _LINE_COUNTS = Weighted(((1, 60), (2, 28), (3, 12)))
-_EXTRA_CARDS = Weighted(((0, 50), (1, 35), (2, 15)))
+_EXTRA_CARDS = Weighted(((0, 60), (1, 30), (2, 10)))
 _OWN_NAME: Weighted[str | None] = Weighted(((None, 78), ("middle_initial", 12), ("nickname", 7), ("case:name", 3)))
 _DEVICES = Weighted(((1, 40), (2, 40), (3, 20)))
 _IPS = Weighted(((1, 50), (2, 35), (3, 15)))
@@ -40,6 +40,8 @@ class Card:
     issued: int  # epoch seconds the holder started using it
     expires: int  # the first second after its expiry month
     removed: int | None
+
+    __reduce__ = fast_reduce
 
     def usable(self, t: int) -> bool:
         """Whether the card can pay at time t (issued, not expired, not removed)."""
@@ -71,6 +73,8 @@ class Person:
     account_times: list[int]  # creation time of each own account
     name_how: str | None = None  # how they type their own name on accounts
     account_ids: list[str] = field(default_factory=list)
+
+    __reduce__ = fast_reduce
 
     @property
     def legal_name(self) -> str:
@@ -170,17 +174,34 @@ class PeopleMaker:
             return f"2001:db8:{rng.getrandbits(16):x}:{rng.getrandbits(16):x}::{rng.getrandbits(16):x}"
         return f"{rng.pick(_ISP_OCTETS)}.{rng.below(256)}.{rng.below(256)}.{rng.between(1, 255)}"
 
-    def new_card(self, rng: Rng, issued: int) -> Card:
+    def new_card(self, rng: Rng, issued: int, lasting: bool = False) -> Card:
+        """A card first used at `issued`; some are given up years later (lost, replaced, account closed).
+
+        The expiry is the one on file now: retailers' card updaters keep a card's expiry current while it is
+        in use, so a card still on file expires after the as-of date, and a removed one soon after removal.
+        """
         brand = str(_BRANDS.one(rng))
         number = self.cards.next(brand, rng.below(8))
-        year = date.fromordinal(_EPOCH.toordinal() + issued // DAY).year
-        exp_year, exp_month = year + rng.between(3, 6), rng.between(1, 13)
-        after = date(exp_year + 1, 1, 1) if exp_month == 12 else date(exp_year, exp_month + 1, 1)
-        expires = (after - _EPOCH).days * DAY
         removed = None
-        if expires < self.as_of and rng.random() < 0.7:  # most people remove a card once it has expired
-            removed = min(expires + rng.below(90 * DAY), self.as_of - DAY)
-        return Card(number, brand, exp_month, exp_year, issued, expires, removed)
+        if not lasting and rng.random() < 0.35:
+            end = issued + rng.between(YEAR, 8 * YEAR)
+            if end < self.as_of - DAY:
+                removed = end
+        exp_at = removed + rng.below(90 * DAY) if removed else self.as_of + rng.between(30 * DAY, 5 * YEAR)
+        exp = _EPOCH + timedelta(days=exp_at // DAY)
+        after = date(exp.year + 1, 1, 1) if exp.month == 12 else date(exp.year, exp.month + 1, 1)
+        return Card(number, brand, exp.month, exp.year, issued, (after - _EPOCH).days * DAY, removed)
+
+    def wallet(self, rng: Rng, since: int) -> list[Card]:
+        """The cards a person uses from `since` on: a chain of replacements, and sometimes a second card."""
+        card = self.new_card(rng, since)
+        cards = [card]
+        while card.removed is not None:
+            card = self.new_card(rng, card.removed - rng.below(30 * DAY))
+            cards.append(card)
+        for _ in range(_EXTRA_CARDS.one(rng)):
+            cards.append(self.new_card(rng, rng.between(since, self.as_of)))
+        return cards
 
     def person(self, rng: Rng) -> Person:
         """A new person with a first account time; the caller may adjust them before writing."""
@@ -213,9 +234,7 @@ class PeopleMaker:
         emails = [self.email_for(rng, first, last, dob.year)]
         if len(times) > 1 or rng.random() < 0.1:
             emails.append(self.email_for(rng, first, former_last or last, dob.year))
-        cards = [self.new_card(rng, first_account)]
-        for _ in range(_EXTRA_CARDS.one(rng)):
-            cards.append(self.new_card(rng, rng.between(first_account, self.as_of)))
+        cards = self.wallet(rng, first_account)
         style = AddrStyle(
             abbreviate=rng.random() < 0.55, unit_form=str(_UNIT_FORMS.one(rng)), unit_in_line1=rng.random() < 0.1,
             zip4=f"{rng.between(1, 10000):04d}" if rng.random() < 0.05 else None, upper=rng.random() < 0.03,
@@ -303,7 +322,7 @@ class PeopleMaker:
                                         added, removed)
             pms.append((pm_id, card, added, removed))
         if not pms:  # every account can pay: a fresh card at sign-up
-            card = self.new_card(rng, created)
+            card = self.new_card(rng, created, lasting=True)
             person.cards.append(card)
             pm_id = sink.payment_method(account_id, card.number, card.brand, card.exp_month, card.exp_year, name,
                                         homes[0][2], created, card.removed)
@@ -322,9 +341,12 @@ class PeopleMaker:
             order_ids.append(sink.order(account_id, t, self.order_status(rng, t), self.basket(rng), pm[0], ship,
                                         home_at(pm[2])[2] if rng.random() < 0.9 else bill,
                                         rng.pick(person.ips), rng.pick(person.devices)))
+        # Logins are the most numerous rows: written inline. A person's own few devices and addresses recur.
+        logins, next_id, ts, rand = sink.rows["logins"], sink.login_ids.next, sink.fmt.ts, rng.random
+        ips, devices, span = person.ips, person.devices, self.as_of - created
         for _ in range(poisson(rng, activity * 0.7 * years + 0.5)):
-            t = rng.between(created, self.as_of)
-            sink.login(account_id, t, rng.pick(person.ips), rng.pick(person.devices), rng.random() > 0.03)
+            logins.append([next_id(), account_id, ts(created + int(rand() * span)), ips[int(rand() * len(ips))],
+                           devices[int(rand() * len(devices))], rand() > 0.03])
         if order_ids and rng.random() < 0.1:
             for _ in range(rng.pick((1, 1, 2))):
                 t = rng.between(created, self.as_of)

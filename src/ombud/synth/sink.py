@@ -40,12 +40,12 @@ class Sink:
         self.rows: dict[str, list[list[object]]] = {kind: [] for kind in KINDS}
         self.fmt = TimeFormat()
         self.account_ids = IdMaker("A", 10, 3_141_592_653, seed, base)
-        self.address_ids = IdMaker("AD", 11, 27_182_818_287, seed + 1, base)
+        self.address_ids = IdMaker("AD", 11, 27_182_818_287, seed + 1, base, scramble=False)
         self.pm_ids = IdMaker("PM", 11, 16_180_339_887, seed + 2, base)
         self.order_ids = OrderIdMaker(seed + 3, base)
         self.application_ids = IdMaker("CA", 10, 1_414_213_567, seed + 4, base)
-        self.login_ids = IdMaker("L", 12, 173_205_080_757, seed + 5, base)
-        self.note_ids = IdMaker("N", 10, 2_236_067_977, seed + 6, base)
+        self.login_ids = IdMaker("L", 12, 173_205_080_757, seed + 5, base, scramble=False)
+        self.note_ids = IdMaker("N", 10, 2_236_067_977, seed + 6, base, scramble=False)
 
     def take(self) -> dict[str, list[list[object]]]:
         """The rows collected since the last take, and start afresh."""

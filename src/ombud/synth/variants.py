@@ -134,6 +134,11 @@ def email_variant(email: str, how: str, rng: Rng, other_domain: str) -> str | No
 # ---------------------------------------------------------------- postal addresses
 
 
+def fast_reduce(self: object) -> tuple[type, tuple[object, ...]]:
+    """Pickle a slots dataclass as a constructor call: plans cross to worker processes several times faster."""
+    return type(self), tuple(getattr(self, name) for name in self.__slots__)  # type: ignore[attr-defined]
+
+
 @dataclass(slots=True)
 class Addr:
     """A US street address in parts, so it can be written in any of the ways people write it."""
@@ -145,6 +150,8 @@ class Addr:
     unit: str | None  # "4B"
     town: Town
     postal: str  # 5-digit ZIP
+
+    __reduce__ = fast_reduce
 
     def moved(self, **changes: object) -> Addr:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -159,6 +166,8 @@ class AddrStyle:
     unit_in_line1: bool = False
     zip4: str | None = None
     upper: bool = False
+
+    __reduce__ = fast_reduce
 
 
 _DIR_ABBR = {"North": "N", "South": "S", "East": "E", "West": "W"}
