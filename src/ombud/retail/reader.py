@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import itertools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -164,7 +165,7 @@ def read_csv(source: Source, header: Header, chunk_rows: int) -> Iterator[RawChu
             while len(records) < chunk_rows:
                 run: list[list[str]] = []
                 try:
-                    run.extend(_islice(reader, chunk_rows - len(records)))
+                    run.extend(itertools.islice(reader, chunk_rows - len(records)))
                 except csv.Error as exc:
                     # The bad record starts right after the last good one; reading resumes after it.
                     starts, bad_line = _starts(run, next_line, None)
@@ -182,11 +183,6 @@ def read_csv(source: Source, header: Header, chunk_rows: int) -> Iterator[RawChu
             columns = list(zip(*records, strict=True)) if records else [() for _ in range(width)]
             arrays = {header.columns[i]: pa.array(columns[i], type=pa.string()) for i in wanted}
             yield RawChunk(_frame(arrays, lines), errors, position())
-
-
-def _islice(reader: Any, count: int) -> Iterator[list[str]]:
-    for _, row in zip(range(count), reader, strict=False):
-        yield row
 
 
 def _keep(segment: list[list[str]], starts: list[int], width: int, records: list[list[str]], lines: list[int],
