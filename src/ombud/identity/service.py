@@ -19,7 +19,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from ombud.identity import explain
-from ombud.identity.assess import AccountFacts, Added, DeviceUse, assess
+from ombud.identity.assess import DEVICE_SPAN, AccountFacts, Added, DeviceUse, assess
 from ombud.identity.blocking import STRONG_KINDS, KeyHasher, KeyKind, query_keys
 from ombud.identity.models import IdentityModel, IdentityRecord, IdentityTerm
 from ombud.identity.profile import Query, parse_profile, prepare
@@ -276,6 +276,7 @@ def _build_matches(
         "credit_application": _external_ids(session, CreditApplication, app_ids),
     }
     facts = _account_facts(session, items) if detailed else {}
+    assessments: list[tuple[Match, AccountFacts, Any]] = []
     standalone = {p for _, _, a, p, _ in items if p is not None and a is None}
     apps = {c.id: c for c in session.scalars(select(CreditApplication).where(CreditApplication.id.in_(standalone)))} \
         if detailed and standalone else {}
@@ -295,9 +296,30 @@ def _build_matches(
         )
         if detailed:
             account_facts = facts.get(account_id) if account_id else None
-            _enrich(session, match, s, ident, account_facts, apps, application_id, query)
+            assessed = _enrich(session, match, s, ident, account_facts, apps, application_id, query)
+            if assessed is not None:
+                assessments.append((match, *assessed))
         out.append(match)
+    _same_devices(assessments)
     return out
+
+
+def _same_devices(assessments: list[tuple[Match, AccountFacts, Any]]) -> None:
+    """An account in the person's name signed in from a device they have used for months on their own
+    account is theirs too (a second account), not a thief's."""
+    own_devices = {
+        d.device: m.account_id
+        for m, facts, verdict in assessments if verdict.own
+        for d in facts.devices if d.device and d.successes >= 2 and d.last - d.first >= DEVICE_SPAN
+    }
+    for match, facts, verdict in assessments:
+        if verdict.own or match.verdict != "suspected_fraud" or not facts.account_name_matches:
+            continue
+        shared = [d.device for d in facts.devices if d.successes and d.device in own_devices]
+        if shared:
+            match.verdict = "own_account"
+            match.signals.append(f"signed in from a device you have used for months on your account "
+                                 f"{own_devices[shared[0]]}")
 
 
 def _account_facts(session: Session, items: list[tuple[Score, int, int | None, int | None, Identity]]) -> dict[
@@ -366,7 +388,8 @@ def _matched_orders(session: Session, account_id: int, pm_ids: set[int], addr_id
 
 
 def _enrich(session: Session, match: Match, s: Score, ident: Identity, f: dict[str, Any] | None,
-            apps: dict[int, CreditApplication], application_id: int | None, query: Query) -> None:
+            apps: dict[int, CreditApplication], application_id: int | None, query: Query) -> tuple[
+        AccountFacts, Any] | None:
     """Fill in the matched cards, addresses, applications and orders, and the own/takeover verdict."""
     agreeing = {e.comparison: e for e in s.agreeing}
     profile_of: dict[str, str] = {}
@@ -381,7 +404,7 @@ def _enrich(session: Session, match: Match, s: Score, ident: Identity, f: dict[s
             match.applications.append(MatchedApplication(
                 application_id=app.external_id, product=app.product.value, applied_at=app.applied_at,
                 decision=app.decision.value, matched=sorted(agreeing)))
-        return
+        return None
     account: Account = f["account"]
     match.account_status = account.status.value
     match.account_created_at = account.created_at
@@ -421,15 +444,16 @@ def _enrich(session: Session, match: Match, s: Score, ident: Identity, f: dict[s
     match.signals = verdict.signals
     if verdict.own:
         match.verdict = "own_account_takeover_suspected" if verdict.takeover else "own_account"
-    elif not _links(s, established=verdict.established):
+    elif not _links(s):
         match.verdict = "possible_namesake"
-        match.signals.append("only your name (and perhaps city or date of birth) matched, on an account with its own "
-                             "long history and none of your cards, contact details or addresses")
+        match.signals.append("only your name (and perhaps your date of birth or city) matched: none of your cards, "
+                             "SSN, contact details or addresses is on this account; review before calling it fraud")
     pm_ids = {int(r[1:]) for r in card_refs}
     addr_ids = {int(r[1:]) for r in address_refs}
     if verdict.takeover:  # what the intruder added: orders shipped there are the fraud
         addr_ids |= {int(a.ref[1:]) for a in facts.addresses if not a.theirs and a.kind == "shipping"}
     match.orders, match.orders_total = _matched_orders(session, account.id, pm_ids, addr_ids)
+    return facts, verdict
 
 
 #: Levels that tie a record to the person rather than to someone with the same name.
@@ -439,15 +463,10 @@ _LINKING = {
 }
 
 
-def _links(s: Score, *, established: bool) -> bool:
-    """True when the evidence goes beyond the name: a card, SSN, contact detail or address of the person,
-    or their date of birth on an account that is not somebody's long-standing own."""
-    for e in s.evidence:
-        if e.level in _LINKING.get(e.comparison, ()):
-            return True
-        if e.comparison == "date_of_birth" and e.kind != "mismatch" and e.kind != "missing" and not established:
-            return True
-    return False
+def _links(s: Score) -> bool:
+    """True when the evidence goes beyond name and date of birth: a card, SSN, contact detail or address of
+    the person. Name and birth date alone are what a namesake born the same day shares too."""
+    return any(e.level in _LINKING.get(e.comparison, ()) for e in s.evidence)
 
 
 def their_addresses(ident: Identity, mine: Identity) -> set[str]:
