@@ -6,15 +6,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Table, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from ombud import clock
-from ombud.api.deps import CurrentStaff, DbSession, Staff
-from ombud.errors import InvalidInput, NotFound
+from ombud.api.deps import CurrentStaff, DbSession, Staff, require_roles
+from ombud.errors import Conflict, InvalidInput, NotFound
 from ombud.models import metadata
 from ombud.staff import service as staff_service
 from ombud.staff.models import Role, StaffSession
@@ -239,3 +239,78 @@ def change_password(
         return flash(request, response, f"Not changed: {exc.message}.", "error")
     staff_service.set_password(session, employee, new_password, actor=employee, keep=staff.browser_session)
     return flash(request, response, "Password changed; your other browsers were signed out.", "success")
+
+
+# --- the staff directory (admins) --------------------------------------------------------------------------
+
+Admin = Annotated[Staff, Depends(require_roles(Role.admin))]
+
+
+def _directory_page(
+    request: Request, session: Session, staff: Staff, *, role: str = "", departed: bool = False,
+    status_code: int = 200, **extra: object,
+) -> Response:
+    chosen = Role(role) if role in {r.value for r in Role} else None
+    employees = staff_service.list_employees(session, role=chosen, include_departed=departed)
+    managers = {e.id: e for e in staff_service.list_employees(session)}
+    return render(
+        request,
+        "console/staff.html",
+        staff,
+        status_code=status_code,
+        employees=employees,
+        managers=managers,
+        roles=list(Role),
+        role=chosen.value if chosen else "",
+        departed=departed,
+        **extra,
+    )
+
+
+@router.get("/staff")
+def staff_directory(
+    request: Request, session: DbSession, staff: Admin, role: str = "", departed: bool = False
+) -> Response:
+    """The staff directory: who can sign in, with which role (admins only)."""
+    return _directory_page(request, session, staff, role=role, departed=departed)
+
+
+@router.post("/staff")
+def add_employee(
+    request: Request,
+    session: DbSession,
+    staff: Admin,
+    name: Annotated[str, Form(max_length=200)],
+    email: Annotated[str, Form(max_length=320)],
+    role: Annotated[Role, Form()],
+    team: Annotated[str, Form(max_length=100)],
+    region: Annotated[str, Form(max_length=50)],
+    password: Annotated[str, Form(max_length=1024)] = "",
+) -> Response:
+    """Add a staff account (with a first password, or none until one is set)."""
+    try:
+        with session.begin_nested():
+            employee = staff_service.create_employee(
+                session, name=name, email=email, role=role, team=team, region=region,
+                password=password or None, actor=staff.employee,
+            )
+    except (InvalidInput, Conflict) as exc:
+        form = {"name": name, "email": email, "role": role.value, "team": team, "region": region}
+        return _directory_page(request, session, staff, status_code=exc.status_code, form=form,
+                               flash_now=[("error", f"Not added: {exc.message}.")])
+    response = RedirectResponse("/staff", status_code=303)
+    return flash(request, response, f"Added {employee.name} as {employee.role.value}.", "success")
+
+
+@router.post("/staff/{external_id}/deactivate")
+def deactivate_employee(request: Request, session: DbSession, staff: Admin, external_id: str) -> Response:
+    """Mark an employee as gone: sign-in refused, sessions ended, API tokens revoked."""
+    employee = staff_service.get_employee_by_external_id(session, external_id)
+    if employee is None:
+        raise NotFound(f"no employee {external_id}")
+    if employee.id == staff.employee.id:
+        raise InvalidInput("you cannot deactivate yourself; ask another admin")
+    ended, revoked = staff_service.deactivate_employee(session, employee, actor=staff.employee)
+    response = RedirectResponse("/staff", status_code=303)
+    message = f"{employee.name} deactivated: {ended} session(s) ended, {revoked} token(s) revoked."
+    return flash(request, response, message, "success")

@@ -78,6 +78,7 @@ NAV: list[NavItem] = [
     NavItem("Decisions", ("/decisions", "/access/decisions")),
     NavItem("Audit", ("/audit",)),
     NavItem("Discover", ("/discover", "/identity/discover")),
+    NavItem("Staff", ("/staff",), roles=(Role.admin,)),
 ]
 
 
