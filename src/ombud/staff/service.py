@@ -1,4 +1,7 @@
-"""Employees and authentication: argon2 passwords, server-side sessions, API tokens, rate-limited sign-in."""
+"""Employees and authentication: accounts, rate-limited sign-in, server-side sessions, API tokens.
+
+Password rules and hashing live in the pure module `ombud.staff.passwords`.
+"""
 
 from __future__ import annotations
 
@@ -7,25 +10,27 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from ombud import clock
 from ombud.config import Settings
 from ombud.errors import Conflict, InvalidInput, NotFound, Unauthenticated
-from ombud.staff import events
+from ombud.staff import events, passwords
 from ombud.staff.models import ApiToken, Employee, LoginAttempt, LoginEvent, Role, StaffSession
+from ombud.staff.passwords import (  # re-exported: the service is where callers look for them
+    MIN_PASSWORD_LENGTH,
+    check_password_strength,
+    hash_password,
+    verify_password,
+)
 
-_hasher = PasswordHasher()
-#: Compared against when the email is unknown, so a wrong email costs as long as a wrong password.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
-MIN_PASSWORD_LENGTH = 12
-MAX_PASSWORD_LENGTH = 1024
 TOKEN_PREFIX = "omb_"  # noqa: S105 (a public marker, not a secret)
 #: The per-address limit is this many times the per-account one: an office shares one address.
 IP_LIMIT_FACTOR = 4
+
+
+__all__ = ["MIN_PASSWORD_LENGTH", "check_password_strength", "hash_password", "verify_password"]
 
 
 class RateLimited(Unauthenticated):
@@ -36,37 +41,6 @@ class RateLimited(Unauthenticated):
 
 def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-# --- passwords ---------------------------------------------------------------------------------------------
-
-
-def check_password_strength(password: str, *, email: str | None = None) -> None:
-    """Refuse a password that is too short, absurdly long, or just the email address."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"a password needs at least {MIN_PASSWORD_LENGTH} characters", field="password")
-    if len(password) > MAX_PASSWORD_LENGTH:
-        raise InvalidInput(f"a password may have at most {MAX_PASSWORD_LENGTH} characters", field="password")
-    if email and password.strip().lower() == normalise_email(email):
-        raise InvalidInput("a password must not be the email address", field="password")
-    if len(set(password)) < 4:
-        raise InvalidInput("a password needs more than a few distinct characters", field="password")
-
-
-def hash_password(password: str, *, email: str | None = None) -> str:
-    """An argon2id hash of a password, after checking it is strong enough."""
-    check_password_strength(password, email=email)
-    return _hasher.hash(password)
-
-
-def verify_password(password_hash: str | None, password: str) -> bool:
-    """True when the password matches the hash; never raises on a mismatch or a malformed hash."""
-    try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password[:MAX_PASSWORD_LENGTH]) and (
-            password_hash is not None
-        )
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return False
 
 
 # --- employees ---------------------------------------------------------------------------------------------
@@ -294,8 +268,8 @@ def authenticate(session: Session, settings: Settings, *, email: str, password: 
             reason = "departed" if ok else "no_password" if employee.password_hash is None else "wrong_password"
             events.sign_in_refused(session, employee, ip=ip, reason=reason)
         raise Unauthenticated("wrong email or password")
-    if _hasher.check_needs_rehash(employee.password_hash or ""):
-        employee.password_hash = _hasher.hash(password)
+    if employee.password_hash and passwords.needs_rehash(employee.password_hash):
+        employee.password_hash = passwords.hasher.hash(password)
     _record(session, email=email, ip=ip, kind=LoginEvent.sign_in)
     return employee
 

@@ -17,7 +17,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
-from ombud.staff import service
+from ombud.staff import passwords, service
 from ombud.staff.models import Employee, Role
 
 DEFAULT_PASSWORD = "correct horse battery staple"  # noqa: S105 (a fixture's password, fictional)
@@ -48,9 +48,9 @@ def make_employee(
 def fast_password_hashing() -> Iterator[None]:
     """Swap in argon2id with a tiny cost for the block, so tests that sign in often stay fast."""
     fast = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    saved = service._hasher, service._DUMMY_HASH
-    service._hasher, service._DUMMY_HASH = fast, fast.hash("not a real password")
+    saved = passwords.hasher, passwords.dummy_hash
+    passwords.hasher, passwords.dummy_hash = fast, fast.hash("not a real password")
     try:
         yield
     finally:
-        service._hasher, service._DUMMY_HASH = saved
+        passwords.hasher, passwords.dummy_hash = saved
