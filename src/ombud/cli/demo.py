@@ -97,8 +97,10 @@ def _create_staff(ctx: Context) -> list[tuple[DemoStaff, str]]:
 
 def _steps(ctx: Context, retailer: Path) -> None:
     """The capabilities walked through after the store is loaded, each from its own domain."""
+    from ombud.access.demo import run_demo as access_demo
     from ombud.audit.demo import run_demo as audit_demo
 
+    access_demo(ctx, console)
     audit_demo(ctx, console)
 
 
@@ -135,9 +137,9 @@ def register(app: typer.Typer) -> None:
         console.print(f"synthetic retailer: {accounts:,} accounts, {summary.victims:,} identity-theft victims "
                       f"(ground truth in {retailer / 'truth' / 'victims.jsonl'})")
 
-        from ombud.cli.retail import ON_BATCH
+        from ombud.cli.retail import batch_callbacks
 
-        report = import_directory(ctx, retailer, on_batch=ON_BATCH)
+        report = import_directory(ctx, retailer, on_batch=batch_callbacks(ctx))
         console.print(f"imported {report.read:,} rows in {report.seconds:.1f} s, {report.rejected} rejected")
         console.print(_store_summary(ctx))
 

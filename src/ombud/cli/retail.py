@@ -11,12 +11,17 @@ from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextC
 from rich.table import Table
 
 from ombud.cli.common import console, context, err_console
+from ombud.context import Context
+from ombud.identity import index as identity_index
 from ombud.retail.importer import BatchCallback, ImportAborted, ImportReport, RowError, import_directory
 
 #: Errors printed per file at the end of an import (all of them go to --rejects).
 ERRORS_SHOWN_PER_FILE = 5
-#: Run after each batch lands, in its transaction (e.g. the identity index keeping up with new rows).
-ON_BATCH: list[BatchCallback] = []
+
+
+def batch_callbacks(ctx: Context) -> list[BatchCallback]:
+    """What runs after each batch lands, in its transaction: the identity index keeping up with new rows."""
+    return [identity_index.import_callback(ctx.keys)]
 
 
 class _Bars:
@@ -104,7 +109,7 @@ def register(app: typer.Typer) -> None:
         try:
             with Progress(*columns, console=console, transient=False) as progress:
                 report = import_directory(ctx, directory, batch_size=batch_size, progress=_Bars(progress),
-                                          on_batch=ON_BATCH, on_reject=write_reject if sink else None)
+                                          on_batch=batch_callbacks(ctx), on_reject=write_reject if sink else None)
         except ImportAborted as exc:
             _print_report(exc.report, rejects)
             err_console.print(f"[bold red]import stopped:[/] {exc.message}")
