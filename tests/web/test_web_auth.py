@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 from webutil import HTML, hidden
 
@@ -157,3 +161,12 @@ def test_a_departed_employee_is_signed_out_on_the_next_request(client, session, 
     sign_in(employee)
     service.deactivate_employee(session, employee)
     assert client.get("/").status_code == 303
+
+
+@given(st.text(max_size=60))
+def test_next_never_leaves_the_site(value):
+    target = safe_next(value)
+    parts = urlsplit(target)
+    assert target.startswith("/") and not target.startswith("//")
+    assert not parts.scheme and not parts.netloc and "\\" not in target
+    assert target == "/" or target == value
