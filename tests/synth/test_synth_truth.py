@@ -146,3 +146,21 @@ def test_summary_agrees_with_the_files(synth):
     assert summary["variations"] == dict(variations)
     assert summary["fraudulent_accounts"] == len({a for v in victims for a in v["fraudulent_account_ids"]})
     assert summary["seed"] == synth.params["seed"]
+
+
+def test_one_mailbox_one_person(synth):
+    """No two people share a mailbox (under the providers' dot and +tag rules) unless a thief got into one."""
+    from ombud.synth.variants import mailbox
+
+    owners: dict[str, set[str]] = {}
+    for row in synth.rows("accounts"):
+        if row["email"]:
+            owners.setdefault(mailbox(row["email"]), set()).add(row["account_id"])
+    shared = {key: ids for key, ids in owners.items() if len(ids) > 1}
+    explained = set()
+    for victim in synth.victims():
+        for case in victim["cases"]:
+            if {"email:dots", "email:plus_tag"} & set(case["variations"]):
+                explained.add(case["account_id"])
+    for ids in shared.values():
+        assert len(ids - explained) <= 1, ids

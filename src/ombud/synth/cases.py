@@ -14,7 +14,6 @@ from ombud.synth.variants import (
     AddrStyle,
     dob_day_month_swapped,
     dob_transposed,
-    email_variant,
     name_text,
     phone_text,
     render,
@@ -129,20 +128,13 @@ class Typist:
         self._tag("transposed:phone")
         return phone_text(transpose_digits(self.victim.phone, rng, start=3) or self.victim.phone, rng.below(9))
 
-    def email(self, thief_email: str, other_domain: str) -> str:
-        """Mostly the thief's own address; sometimes a variant of the victim's (a mailbox they got into)."""
-        rng = self.rng
-        if rng.random() < 0.8 or self.hard >= 2:
-            return thief_email
-        email = self.victim.emails[0]
-        options = [how for how in ("dots", "plus_tag", "other_provider", "typo")
-                   if email_variant(email, how, rng, other_domain) is not None]
-        how = rng.pick(options)
-        varied = email_variant(email, how, rng, other_domain)
-        if varied is None:
-            return thief_email
+    def email(self, plan: CasePlan) -> str:
+        """Mostly the thief's own address; sometimes the victim's written another way (drawn when planning)."""
+        if plan.email_variant is None or self.hard >= 2:
+            return plan.email
+        tag, varied = plan.email_variant
         self._use("email")
-        self._tag("typo:email" if how == "typo" else f"email:{how}")
+        self._tag(tag)
         return varied
 
 
@@ -170,8 +162,6 @@ class CaseWriter:
 
     # ------------------------------------------------------------ helpers
 
-    def _provider(self, rng: Rng) -> str:
-        return str(self.maker.pools.providers.one(rng))
 
     def _card_at(self, person: Person, t: int, rng: Rng) -> Card:
         live = [c for c in person.cards if c.usable(t)]
@@ -207,7 +197,7 @@ class CaseWriter:
         ip, device = self._device(plan.thief, rng)
         name = typist.name()
         status = rng.choices(("active", "locked", "closed"), (65, 25, 10))[0]
-        email, phone = typist.email(plan.email, self._provider(rng)), typist.phone(plan.thief.person)
+        email, phone = typist.email(plan), typist.phone(plan.thief.person)
         account_id = self.sink.account(plan.at, name, email, phone, typist.dob() if dob else None, ip, device,
                                        status)
         case.account_id = account_id
@@ -265,7 +255,7 @@ class CaseWriter:
         else:
             ip, device = self._device(plan.thief, rng)
             name, phone = typist.name(), typist.phone(plan.thief.person)
-            email = typist.email(plan.email, self._provider(rng))
+            email = typist.email(plan)
         dob = typist.dob()
         ssn = typist.ssn()
         if rng.random() < 0.75:

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from ombud.synth.people import DAY, YEAR, AccountRefs, PeopleMaker, Person
 from ombud.synth.pools import Rng
-from ombud.synth.variants import Addr, canonical, phone_text
+from ombud.synth.variants import Addr, canonical, email_variant, mailbox, phone_text
 
 CASE_KINDS = ("new_account", "credit_application", "card_added", "account_takeover")
 LOOKALIKE_KINDS = ("same_name", "same_name_same_city", "same_name_dob_other_state", "family", "roommate")
@@ -31,6 +31,8 @@ class CasePlan:
     thief: Thief
     with_account: bool = True  # credit applications: opened a new account too
     email: str = ""  # an address the thief controls (a takeover changes the account's email to it)
+    # Sometimes the thief typed the victim's address in another form instead: (variation tag, the address).
+    email_variant: tuple[str, str] | None = None
     phone_now: str | None = None  # takeovers: the phone the thief changed it to, if they did
 
 
@@ -152,11 +154,28 @@ class Planner:
             plan = CasePlan(kind, at, thief if rng.random() < 0.8 else rng.pick(thieves), opens_account)
             # Drawn here, in the one process that knows every address already given out.
             plan.email = self.thief_email(person, rng)
+            if rng.random() < 0.2:
+                plan.email_variant = self.victim_email_variant(person, rng)
             if kind == "account_takeover" and rng.random() < 0.5:
                 plan.phone_now = phone_text(self.maker.phone_for(rng, plan.thief.person.home.town),
                                             rng.below(4))
             plans.append(plan)
         return Victim(person, plans)
+
+    def victim_email_variant(self, victim: Person, rng: Rng) -> tuple[str, str] | None:
+        """The victim's email written another way: the same mailbox (dots, +tag: one the thief got into), or
+        an address that reaches no one else (another provider, a typo); None when that one is taken."""
+        email = victim.emails[0]
+        other = str(self.maker.pools.providers.one(rng))
+        options = [how for how in ("dots", "plus_tag", "other_provider", "typo")
+                   if email_variant(email, how, rng, other) is not None]
+        how = rng.pick(options)
+        varied = email_variant(email, how, rng, other)
+        if varied is None:
+            return None
+        if mailbox(varied) != mailbox(email) and not self.maker.claim_email(varied):
+            return None
+        return ("typo:email" if how == "typo" else f"email:{how}"), varied
 
     def thief_email(self, victim: Person, rng: Rng) -> str:
         """An address the thief controls, often made to look like the victim's name."""
@@ -200,5 +219,5 @@ class Planner:
             other.home, other.former, other.moved_at = victim.home, [], 0
         else:
             raise ValueError(kind)
-        other.emails = [maker.email_for(rng, other.first, other.last, other.dob.year)]
+        other.emails = [maker.email_for(rng, other.first, other.last, other.dob.year) for _ in other.emails]
 

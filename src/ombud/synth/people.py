@@ -10,7 +10,7 @@ from ombud.synth.data import HONEST_NOTES, SUPPORT_CHANNELS
 from ombud.synth.ids import CardMaker, SsnMaker
 from ombud.synth.pools import Pools, Rng, Town, Weighted
 from ombud.synth.sink import Sink
-from ombud.synth.variants import Addr, AddrStyle, fast_reduce, name_text, phone_text, render
+from ombud.synth.variants import Addr, AddrStyle, fast_reduce, mailbox, name_text, phone_text, render
 
 DAY = 86400
 YEAR = 365 * DAY
@@ -160,10 +160,18 @@ class PeopleMaker:
                  f"{f}.{la}{birth_year % 100:02d}", f"{f}{la}{rng.randint(1, 99)}", f"{f[0]}{la}{birth_year}")[pattern]
         domain = str(self.pools.providers.one(rng))
         email = f"{local}@{domain}"
-        while email in self.emails_used:
-            email = f"{local}{rng.randint(1, 9999)}@{domain}"
-        self.emails_used.add(email)
+        while mailbox(email) in self.emails_used:  # one mailbox, one person (gmail: jane.doe = janedoe)
+            email = f"{local}{rng.between(1, 10000)}@{domain}"
+        self.emails_used.add(mailbox(email))
         return email
+
+    def claim_email(self, email: str) -> bool:
+        """Reserve an address made some other way; False when its mailbox already belongs to someone."""
+        key = mailbox(email)
+        if key in self.emails_used:
+            return False
+        self.emails_used.add(key)
+        return True
 
     def new_device(self, rng: Rng) -> str:
         return f"{self.pools.device_models.one(rng)} #{rng.getrandbits(32):08x}"

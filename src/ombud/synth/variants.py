@@ -105,6 +105,16 @@ def dob_day_month_swapped(dob: date) -> date | None:
 # ---------------------------------------------------------------- emails
 
 
+def mailbox(email: str) -> str:
+    """The mailbox an address reaches, under the stand-in providers' rules (dots, +tags): the uniqueness key."""
+    local, _, domain = email.lower().partition("@")
+    if domain in PLUS_TAGS:
+        local = local.split("+", 1)[0]
+    if domain in DOTS_IGNORED:
+        local = local.replace(".", "")
+    return f"{local}@{domain}"
+
+
 def email_variant(email: str, how: str, rng: Rng, other_domain: str) -> str | None:
     """The address written another way: `dots`, `plus_tag`, `other_provider`, `case` or `typo`."""
     local, _, domain = email.partition("@")
