@@ -18,25 +18,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ombud import clock
-from ombud.access import breakglass, cases, grants, guard, records, trail, versions
+from ombud.access import breakglass, cases, fastpath, grants, guard, records, trail, versions
 from ombud.access.classes import FIELDS, DataClass, classes_of, resolve_fields
 from ombud.access.masking import MASKERS, mask_value
 from ombud.access.models import (
-    AccessProfile,
     BreakGlass,
     BrokerDecision,
-    Case,
-    DailyUsage,
     Decision,
     Grant,
     PurposeKind,
@@ -124,37 +120,14 @@ def classes_in(mask: int) -> list[DataClass]:
     return [cls for cls, bit in CLASS_BITS.items() if mask & bit]
 
 
-def bump_usage(session: Session, employee_id: int, day: date) -> int:
-    """Count one more read for the employee today; returns today's count, this read included."""
-    dialect = session.get_bind().dialect.name
-    values = {"employee_id": employee_id, "day": day, "reads": 1}
-    if dialect in ("sqlite", "postgresql"):
-        make = pg_insert if dialect == "postgresql" else sqlite_insert
-        stmt = (
-            make(DailyUsage).values(**values)
-            .on_conflict_do_update(index_elements=["employee_id", "day"], set_={"reads": DailyUsage.reads + 1})
-            .returning(DailyUsage.reads)
-        )
-        return int(session.execute(stmt).scalar_one())
-    updated = session.execute(
-        update(DailyUsage).where(DailyUsage.employee_id == employee_id, DailyUsage.day == day)
-        .values(reads=DailyUsage.reads + 1).returning(DailyUsage.reads)
-    ).scalar()
-    if updated is None:
-        session.execute(insert(DailyUsage).values(**values))
-        return 1
-    return int(updated)
-
-
-def principal_of(session: Session, employee: Employee, now: datetime) -> tuple[Principal, int]:
+def principal_of(
+    session: Session, employee: Employee, now: datetime, db: fastpath.Store | None = None
+) -> tuple[Principal, int]:
     """The employee as the policies see them, and the local hour of their shift time zone."""
-    profile = session.get(AccessProfile, employee.id)
-    limit = (profile.daily_limit if profile and profile.daily_limit is not None
-             else DEFAULT_DAILY_LIMIT.get(employee.role, 100))
-    try:
-        zone = ZoneInfo(profile.timezone) if profile else None
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = None
+    db = db or fastpath.store(session)
+    profile = fastpath.profile(db, employee.id)
+    limit = profile[0] if profile and profile[0] is not None else DEFAULT_DAILY_LIMIT.get(employee.role, 100)
+    zone = _zone(profile[3]) if profile else None
     local_hour = now.astimezone(zone).hour if zone else now.hour
     principal = Principal(
         employee_id=employee.id,
@@ -162,22 +135,30 @@ def principal_of(session: Session, employee: Employee, now: datetime) -> tuple[P
         team=employee.team,
         serves=countries_served(employee.region),
         daily_limit=limit,
-        shift_start=profile.shift_start if profile else 0,
-        shift_end=profile.shift_end if profile else 24,
-        standing=grants.standing_classes(session, employee.id, now),
+        shift_start=profile[1] if profile else 0,
+        shift_end=profile[2] if profile else 24,
+        standing=fastpath.standing_classes(db, employee.id, now),
     )
     return principal, local_hour
 
 
+@lru_cache(maxsize=256)
+def _zone(name: str) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
 def _resolve_purpose(
-    session: Session, employee: Employee, ref: PurposeRef, customer_id: str, now: datetime
+    session: Session, db: fastpath.Store, employee: Employee, ref: PurposeRef, customer_id: str, now: datetime
 ) -> _Purpose:
     if not employee.active:
         return _Purpose(ref, "the employee has left")
     if ref.kind is PurposeKind.none or ref.id is None:
         return _Purpose(ref, "no purpose: name an open case, a just-in-time grant or a break-glass")
     if ref.kind is PurposeKind.case:
-        case = session.get(Case, ref.id)
+        case = fastpath.case_facts(db, ref.id)
         problem = cases.purpose_problem(case, ref.id, employee, customer_id)
         return _Purpose(ref, problem, case_type=case.case_type.value if case and not problem else "")
     if ref.kind is PurposeKind.grant:
@@ -239,13 +220,13 @@ def read(
     engine = engine or default_engine()
     versions.ensure_recorded(session, engine)
     now = clock.now()
-    reads_today = bump_usage(session, employee.id, now.date())
-    resolved = _resolve_purpose(session, employee, ref, customer_id, now)
+    db = fastpath.store(session)
+    reads_today = fastpath.bump_usage(db, employee.id, now.date())
+    resolved = _resolve_purpose(session, db, employee, ref, customer_id, now)
     problem = resolved.problem
     located = None
     if problem is None:
-        with guard.broker_scope():
-            located = records.locate(session, customer_id)
+        located = fastpath.locate(db, customer_id)
     if problem is None and located is None:
         problem = f"no customer {customer_id}"
     needed = sorted(classes_of(names))
@@ -253,7 +234,7 @@ def read(
     decisions: dict[DataClass, ClassDecision] = {}
     if problem is None and located is not None:
         account_id, country = located
-        principal, local_hour = principal_of(session, employee, now)
+        principal, local_hour = principal_of(session, employee, now, db)
         context = {
             "purpose": ref.kind.value,
             "case_type": resolved.case_type,
@@ -269,8 +250,12 @@ def read(
             view.policy_ids = tuple(guards)
         else:
             allowed = {cls: decisions[cls].allowed for cls in needed}
-            with guard.broker_scope():
-                values = records.load(session, account_id, names, cipher)
+            simple = fastpath.simple_fields(names)
+            if simple is not None:
+                values = fastpath.account_values(db, account_id, simple)
+            else:
+                with guard.broker_scope():
+                    values = records.load(session, account_id, names, cipher)
             view.fields, masked = _apply_masks(values, names, allowed)
             view.masked = tuple(masked)
             view.classes = {cls.value: "allowed" if ok else "masked" for cls, ok in allowed.items()}
@@ -292,15 +277,11 @@ def read(
             "reason": view.reason,
         },
     )
-    session.execute(
-        insert(BrokerDecision).values(
-            at=now, employee_id=employee.id, team=employee.team, region=employee.region, customer_id=customer_id,
-            purpose_kind=ref.kind, purpose_id=ref.id, case_type=resolved.case_type or None, decision=view.decision,
-            allowed_mask=class_mask(allowed_classes), masked_mask=class_mask(masked_classes), fields=list(names),
-            policy_ids=list(view.policy_ids), reason=(view.reason or None) and view.reason[:300],
-            audit_index=view.audit_index,
-        )
-    )
+    fastpath.insert_decision(db, (
+        now, employee.id, employee.team, employee.region, customer_id, ref.kind.value, ref.id,
+        resolved.case_type or None, view.decision.value, class_mask(allowed_classes), class_mask(masked_classes),
+        list(names), list(view.policy_ids), (view.reason or None) and view.reason[:300], view.audit_index,
+    ))
     return view
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from ombud import clock
 from ombud.access import trail
+from ombud.access.fastpath import CaseFacts
 from ombud.access.models import Case, CaseStatus, CaseType
 from ombud.errors import InvalidInput, InvalidTransition, NotFound, PolicyDenied
 from ombud.retail.models import Account
@@ -148,7 +149,7 @@ def list_cases(
     return session.scalars(query).all()
 
 
-def _may_work(case: Case, employee: Employee) -> bool:
+def _may_work(case: Case | CaseFacts, employee: Employee) -> bool:
     return case.assignee_id == employee.id or (case.team is not None and case.team == employee.team)
 
 
@@ -223,7 +224,9 @@ def reopen(session: Session, case: Case, *, actor: Employee | None, reason: str 
     return transition(session, case, CaseStatus.open, actor=actor, reason=reason)
 
 
-def purpose_problem(case: Case | None, case_id: int, employee: Employee, customer_id: str) -> str | None:
+def purpose_problem(
+    case: Case | CaseFacts | None, case_id: int, employee: Employee, customer_id: str
+) -> str | None:
     """Why this case cannot be the purpose of this employee's read of this customer (None when it can)."""
     if case is None:
         return f"no case {case_id}"

@@ -45,18 +45,6 @@ def _iso(value: date | datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def locate(session: Session, customer_id: str) -> tuple[int, str | None] | None:
-    """(account row id, country of the newest address) of a customer, or None when unknown."""
-    row = session.execute(
-        select(Account.id, Address.country)
-        .outerjoin(Address, Address.account_id == Account.id)
-        .where(Account.external_id == customer_id)
-        .order_by(Address.created_at.desc())
-        .limit(1)
-    ).first()
-    return None if row is None else (row[0], row[1])
-
-
 def _account_values(session: Session, account_id: int, names: set[str]) -> dict[str, Any]:
     columns = [_ACCOUNT_COLUMNS[n] for n in sorted(names)]
     row = session.execute(select(*columns).where(Account.id == account_id)).one()
