@@ -100,16 +100,14 @@ class SsnMaker:
         return f"{900 + area:03d}-{group + 1:02d}-{serial + 1:04d}"
 
 
+_DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
+
+
 def luhn_check_digit(body: str) -> str:
     """The digit that makes `body + digit` pass the Luhn checksum."""
-    total = 0
-    for position, char in enumerate(reversed(body)):
-        value = ord(char) - 48
-        if position % 2 == 0:  # these are doubled once the check digit is appended
-            value *= 2
-            if value > 9:
-                value -= 9
-        total += value
+    digits = [ord(c) - 48 for c in reversed(body)]
+    # Once the check digit is appended, the body's last digit and every second one before it are doubled.
+    total = sum(_DOUBLED[d] for d in digits[0::2]) + sum(digits[1::2])
     return str((10 - total % 10) % 10)
 
 

@@ -140,14 +140,21 @@ class PeopleMaker:
         predir = rng.pick(("North", "South", "East", "West")) if rng.random() < 0.12 else None
         unit = None
         if rng.random() < 0.3:
-            unit = rng.pick((f"{rng.randint(1, 30)}{rng.pick('ABCDEF')}", str(rng.randint(1, 40) * 100
-                               + rng.randint(1, 20)), str(rng.randint(1, 12)), f"{rng.randint(1, 9)}F"))
+            form = rng.below(4)
+            if form == 0:
+                unit = f"{rng.between(1, 31)}{rng.pick('ABCDEF')}"
+            elif form == 1:
+                unit = str(rng.between(1, 41) * 100 + rng.between(1, 21))
+            elif form == 2:
+                unit = str(rng.between(1, 13))
+            else:
+                unit = f"{rng.between(1, 10)}F"
         return Addr(number, predir, rng.pick(p.street_bases), stype, unit, town, rng.pick(town.zips))
 
     def phone_for(self, rng: Rng, town: Town) -> str:
         area = rng.pick(town.area_codes) if rng.random() < 0.8 else rng.pick(
             self.pools.towns[rng.below(len(self.pools.towns))].area_codes)
-        exchange = rng.randint(201, 989)
+        exchange = rng.between(201, 990)
         if exchange % 100 == 11:
             exchange += 1
         return f"{area}{exchange}{rng.below(10000):04d}"
@@ -157,7 +164,7 @@ class PeopleMaker:
         la = "".join(c for c in last.lower() if c.isalnum()) or "x"
         pattern = rng.below(9)
         local = (f"{f}.{la}", f"{f}{la}", f"{f[0]}{la}", f"{f}{la[0]}", f"{f}_{la}", f"{la}.{f}",
-                 f"{f}.{la}{birth_year % 100:02d}", f"{f}{la}{rng.randint(1, 99)}", f"{f[0]}{la}{birth_year}")[pattern]
+                 f"{f}.{la}{birth_year % 100:02d}", f"{f}{la}{rng.between(1, 100)}", f"{f[0]}{la}{birth_year}")[pattern]
         domain = str(self.pools.providers.one(rng))
         email = f"{local}@{domain}"
         while mailbox(email) in self.emails_used:  # one mailbox, one person (gmail: jane.doe = janedoe)
