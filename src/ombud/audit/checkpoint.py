@@ -12,8 +12,7 @@ from sqlalchemy.orm import Session
 from ombud import clock
 from ombud.audit.models import AuditCheckpoint
 from ombud.audit.note import Signer, Verifier, checkpoint_body
-from ombud.audit.service import log_size
-from ombud.audit.tree import TreeError, integrate, require_nonempty
+from ombud.audit.tree import TreeError, TreeHead, integrate, require_nonempty
 from ombud.config import Settings
 from ombud.keys import KeyRing
 
@@ -51,18 +50,7 @@ def list_checkpoints(session: Session) -> list[AuditCheckpoint]:
     return list(session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.tree_size)))
 
 
-def create_checkpoint(session: Session, keys: KeyRing, settings: Settings) -> CheckpointResult:
-    """Integrate every committed event into the tree and sign a checkpoint of it (or return the current one)."""
-    head = integrate(session)  # holds the tree lock: concurrent checkpointers wait here
-    require_nonempty(head)
-    latest = latest_checkpoint(session)
-    if latest is not None:
-        if latest.tree_size == head.size:
-            return CheckpointResult(latest, False)
-        if latest.tree_size > head.size:
-            raise TreeError(
-                f"the latest checkpoint covers {latest.tree_size} events but the stored tree only {head.size}"
-            )
+def _sign(session: Session, keys: KeyRing, settings: Settings, head: TreeHead) -> AuditCheckpoint:
     sign = signer(keys, settings)
     body = checkpoint_body(settings.audit_origin, head.size, head.root_hash)
     record = AuditCheckpoint(
@@ -75,20 +63,43 @@ def create_checkpoint(session: Session, keys: KeyRing, settings: Settings) -> Ch
     )
     session.add(record)
     session.flush()
-    return CheckpointResult(record, True)
+    return record
 
 
-def maybe_checkpoint(session: Session, keys: KeyRing, settings: Settings) -> AuditCheckpoint | None:
-    """Sign a checkpoint when the log grew and the checkpoint interval has passed; else None."""
+def _check_not_behind(latest: AuditCheckpoint | None, head: TreeHead) -> None:
+    if latest is not None and latest.tree_size > head.size:
+        raise TreeError(f"the latest checkpoint covers {latest.tree_size} events but the stored tree only {head.size}")
+
+
+def create_checkpoint(session: Session, keys: KeyRing, settings: Settings) -> CheckpointResult:
+    """Integrate every committed event into the tree and sign a checkpoint of it (or return the current one)."""
+    head = integrate(session)  # takes the tree lock first: concurrent checkpointers wait here, then see ours
+    require_nonempty(head)
     latest = latest_checkpoint(session)
-    size = log_size(session)
-    if size == 0 or (latest is not None and latest.tree_size >= size):
+    _check_not_behind(latest, head)
+    if latest is not None and latest.tree_size == head.size:
+        return CheckpointResult(latest, False)
+    return CheckpointResult(_sign(session, keys, settings, head), True)
+
+
+def maybe_checkpoint(
+    session: Session, keys: KeyRing, settings: Settings, *, interval: timedelta | None = None
+) -> AuditCheckpoint | None:
+    """The scheduled job: integrate new events, and sign a checkpoint when the log grew and the interval passed.
+
+    The interval defaults to settings.audit_checkpoint_interval_seconds; returns the new checkpoint or None.
+    """
+    head = integrate(session)  # the tree lock first, so the checks below see what the other workers committed
+    if head.size == 0:
         return None
-    interval = timedelta(seconds=settings.audit_checkpoint_interval_seconds)
-    if latest is not None and clock.now() - latest.created_at < interval:
+    latest = latest_checkpoint(session)
+    _check_not_behind(latest, head)
+    if latest is not None and latest.tree_size == head.size:
         return None
-    result = create_checkpoint(session, keys, settings)
-    return result.checkpoint if result.created else None
+    wait = interval if interval is not None else timedelta(seconds=settings.audit_checkpoint_interval_seconds)
+    if latest is not None and clock.now() - latest.created_at < wait:
+        return None
+    return _sign(session, keys, settings, head)
 
 
 def export_checkpoints(session: Session, keys: KeyRing, settings: Settings, directory: Path) -> list[Path]:

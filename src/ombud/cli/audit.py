@@ -7,7 +7,7 @@ import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import typer
@@ -73,11 +73,7 @@ def checkpoint(
         err_console.print(f"signing a checkpoint every {every:g}s when the log grows; Ctrl-C stops")
         while True:
             with _unit_of_work(ctx) as session:
-                size = service.log_size(session)
-                latest = checkpoints.latest_checkpoint(session)
-                record = None
-                if size and (latest is None or latest.tree_size < size):
-                    record = checkpoints.create_checkpoint(session, ctx.keys, ctx.settings).checkpoint
+                record = checkpoints.maybe_checkpoint(session, ctx.keys, ctx.settings, interval=timedelta(0))
             if record is not None:
                 err_console.print(f"{datetime.now().astimezone():%H:%M:%S} signed a checkpoint of {record.tree_size}")
             time.sleep(every)
