@@ -85,5 +85,5 @@ def retail(session, ctx):
 def synthetic(tmp_path_factory) -> Path:
     """A small synthetic retailer with many victims (every case and look-alike kind appears)."""
     path = tmp_path_factory.mktemp("identity-synth") / "retailer"
-    generate(path, accounts=1500, seed=5, victim_rate=0.08)
+    generate(path, accounts=1000, seed=5, victim_rate=0.08)
     return path

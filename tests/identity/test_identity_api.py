@@ -1,0 +1,81 @@
+"""POST /api/identity/discover: staff only, references only, the search on the audit log."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from identity_testdata import JANE, JANE_DOB
+from sqlalchemy import select
+
+from ombud.app import create_app
+from ombud.audit.models import AuditEntry
+from ombud.identity.index import import_callback
+from ombud.retail.models import AddressKind
+from ombud.staff import service as staff_service
+from ombud.staff.models import Role
+from ombud.staff.testing import fast_password_hashing, make_employee
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords():
+    with fast_password_hashing():
+        yield
+
+
+@pytest.fixture
+def api(ctx):
+    return TestClient(create_app(ctx=ctx))
+
+
+def _token(session, role):
+    employee = make_employee(session, role=role)
+    return employee, staff_service.create_api_token(session, employee, name="tool").token
+
+
+@pytest.fixture
+def world(session, ctx, retail):
+    on_batch = import_callback(ctx.keys)
+    jane = retail.account("Jane Q. Doe", "jane.doe@example.com", "217-555-0143", JANE_DOB)
+    home = retail.address(jane, "12 Oak St", "Apt 4B")
+    retail.card(jane, "4111111111111111", "Jane Doe", home)
+    thief = retail.account("Mallory Smith", "mallory@example.net", "302-555-0199")
+    drop = retail.address(thief, "9 Elm Road", city="Dover", region="DE", postal="19901", kind=AddressKind.shipping)
+    retail.card(thief, "4111111111111111", "Mallory Smith", drop)
+    on_batch(session, "accounts", [jane.id, thief.id])
+    session.commit()
+    return jane, thief
+
+
+@pytest.mark.parametrize("role", [Role.agent, Role.privacy_officer, Role.security_analyst, Role.admin])
+def test_staff_discover_and_get_references_only(api, session, world, role):
+    jane, thief = world
+    employee, token = _token(session, role)
+    session.commit()
+    response = api.post("/api/identity/discover", json={"profile": JANE},
+                        headers={"authorization": f"Bearer {token}"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    found = {m["account_id"]: m for m in body["matches"]}
+    assert set(found) == {jane.external_id, thief.external_id}
+    assert found[thief.external_id]["verdict"] == "suspected_fraud"
+    assert found[thief.external_id]["cards"][0]["last4"] == "1111"
+    # No personal data of the matched accounts: not the thief's name, email, phone or address.
+    for secret in ("Mallory", "mallory", "302", "Elm", "Dover", "jane.doe@example.com", "4111111111111111"):
+        assert secret not in response.text
+    entry = session.scalars(select(AuditEntry).order_by(AuditEntry.idx.desc()).limit(1)).first()
+    assert entry.action == "identity.discover" and entry.actor_id == employee.external_id
+    assert thief.external_id in entry.detail and "Mallory" not in entry.detail
+
+
+def test_anonymous_callers_are_refused(api):
+    assert api.post("/api/identity/discover", json={"profile": JANE}).status_code == 401
+
+
+def test_bad_input_names_the_field(api, session):
+    _, token = _token(session, Role.agent)
+    session.commit()
+    headers = {"authorization": f"Bearer {token}"}
+    response = api.post("/api/identity/discover", json={"profile": {"card_numbers": ["1234"]}}, headers=headers)
+    assert response.status_code == 422 and response.json()["field"] == "card_numbers[0]"
+    response = api.post("/api/identity/discover", json={"profile": {"names": ["x"], "shoe_size": 9}}, headers=headers)
+    assert response.status_code == 422 and "shoe_size" in response.text
