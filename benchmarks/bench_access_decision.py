@@ -17,10 +17,10 @@ import statistics
 import time
 
 import cedarpy
-from access_seed import scratch_context, seed
 from rich.console import Console
 from rich.table import Table
 
+from access_seed import scratch_context, seed
 from ombud import clock
 from ombud.access import broker
 from ombud.access.classes import DataClass

@@ -28,11 +28,11 @@ import time
 from pathlib import Path
 
 import httpx
-from access_seed import scratch_context, seed
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func, select
 
+from access_seed import scratch_context, seed
 from ombud.access.models import BrokerDecision
 from ombud.audit.models import AuditEntry
 
