@@ -5,8 +5,10 @@ decision row), measured in the same run as raw `cedarpy` calls on the same polic
 
 Each run interleaves blocks of broker reads with blocks of raw calls so both see the same machine load. The read
 is a support agent's read of a customer's email and phone for their case (two data classes: identity_basic,
-always included, and contact). Raw calls: one `cedarpy.is_authorized` of the contact request, and one
-`cedarpy.is_authorized_batch` of both requests the broker sends. Prints p50/p99 per run and the median of runs.
+always included, and contact). Raw calls on the same policy set, schema and entities: one `cedarpy.is_authorized`
+of the gate request (the one Cedar evaluation a warm read makes: the class answers are memoised), and one
+`cedarpy.is_authorized_batch` of the gate plus both class requests (a cold read). Prints p50/p99 per run and the
+median of runs.
 """
 
 from __future__ import annotations
@@ -48,9 +50,12 @@ def one_run(seeded, reads: int) -> dict[str, list[float]]:
         principal, hour = broker.principal_of(session, employee, clock.now())
         context = {"purpose": "case", "case_type": "support_ticket", "granted": [], "customer_country": "US",
                    "local_hour": hour, "reads_today": 1}
-        requests = engine.requests(principal, [DataClass.identity_basic, DataClass.contact], context)
+        requests = engine.requests(principal, [DataClass.identity_basic, DataClass.contact], context,
+                                   seeded.customer_id)
         entities = engine.entities_for(principal)
-        single = dict(requests[1], context=context)
+        # The one Cedar request every read makes (the gate: guards with the volatile context); the class
+        # answers are memoised per employee facts and purpose, so a warm read asks only this.
+        single = dict(requests[0], context=engine.split_context(context)[0])
         assert broker.read(session, employee, customer_id=seeded.customer_id, fields=["email", "phone"],
                            purpose=purpose).decision is Decision.allowed
         assert cedarpy.is_authorized(single, engine.policy_set, entities, engine.schema).allowed
@@ -90,7 +95,7 @@ def main() -> None:
     ctx = scratch_context(args.database_url)
     seeded = seed(ctx)
     console = Console()
-    table = Table("run", "broker p50 µs", "broker p99 µs", "raw is_authorized p50", "raw batch p50",
+    table = Table("run", "broker p50 µs", "broker p99 µs", "raw is_authorized p50", "raw batch (cold) p50",
                   "ratio vs raw call", "ratio vs raw batch", title=f"decision latency ({ctx.engine.dialect.name})")
     summary: dict[str, list[float]] = {k: [] for k in ("b50", "b99", "r50", "rb50", "ratio", "ratio_b")}
     for run in range(1, args.runs + 1):

@@ -243,7 +243,7 @@ def read(
             "local_hour": local_hour,
             "reads_today": reads_today,
         }
-        decisions = engine.decide(principal, needed, context)
+        decisions = engine.decide(principal, needed, context, customer_id)
         guards = sorted({g for d in decisions.values() for g in d.refused_by})
         if guards:
             view.reason = "; ".join(engine.reason(g) for g in guards)

@@ -25,6 +25,8 @@ from ombud.staff.models import Role
 POLICY_DIR = Path(__file__).parent / "policies"
 SCHEMA_FILE = "schema.cedarschema"
 ACTION = {"type": "Ombud::Action", "id": "read"}
+GATE = {"type": "Ombud::Action", "id": "access"}
+GATE_CONTEXT = ("purpose", "customer_country", "local_hour", "reads_today")
 _CACHE_LIMIT = 4096
 
 
@@ -113,6 +115,7 @@ class PolicyEngine:
         self._static = _static_entities()
         self._base = cedarpy.Entities.from_json_str(json.dumps(self._static), self.schema)
         self._cache: dict[Principal, cedarpy.Entities] = {}
+        self._answers: dict[tuple[Any, DataClass], tuple[bool, tuple[str, ...], tuple[str, ...]]] = {}
         self._lock = Lock()
 
     def _check_file(self, name: str, text: str, seen: set[str]) -> None:
@@ -169,41 +172,71 @@ class PolicyEngine:
     # --- decisions ------------------------------------------------------------------------------------
 
     @staticmethod
+    def split_context(context: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The gate's context (volatile: volume, hour, country) and the classes' context (purpose only)."""
+        gate = {k: context[k] for k in GATE_CONTEXT}
+        classes = {"purpose": context["purpose"], "case_type": context["case_type"],
+                   "granted": sorted(context["granted"])}
+        return gate, classes
+
+    @staticmethod
     def requests(
-        principal: Principal, classes: Iterable[DataClass], context: Mapping[str, Any]
+        principal: Principal, classes: Iterable[DataClass], context: Mapping[str, Any], customer: str = "-"
     ) -> list[dict[str, Any]]:
-        """The Cedar requests of a decision: one per data class, sharing one context."""
-        context_json = json.dumps(context, separators=(",", ":"))
+        """The Cedar requests of a decision: the gate, then one per data class."""
+        gate, per_class = PolicyEngine.split_context(context)
         who = {"type": "Ombud::Employee", "id": str(principal.employee_id)}
+        class_json = json.dumps(per_class, separators=(",", ":"))
         return [
-            {"principal": who, "action": ACTION, "resource": {"type": "Ombud::DataClass", "id": cls.value},
-             "context": context_json}
-            for cls in classes
+            {"principal": who, "action": GATE, "resource": {"type": "Ombud::Customer", "id": customer},
+             "context": json.dumps(gate, separators=(",", ":"))},
+            *({"principal": who, "action": ACTION, "resource": {"type": "Ombud::DataClass", "id": cls.value},
+               "context": class_json} for cls in classes),
         ]
 
     def decide(
-        self, principal: Principal, classes: Iterable[DataClass], context: Mapping[str, Any]
+        self, principal: Principal, classes: Iterable[DataClass], context: Mapping[str, Any], customer: str = "-"
     ) -> dict[DataClass, ClassDecision]:
-        """Cedar's decision for each data class, in one batched evaluation."""
+        """Cedar's decision for each data class: the gate (guards) asked every time, the classes memoised.
+
+        A class's answer depends only on the employee's facts, the purpose and the class (its requests carry
+        no volatile context), so identical questions are answered from memory; the gate carries the volume,
+        the hour and the customer's country, and is evaluated on every read.
+        """
         ordered = list(classes)
         if not ordered:
             return {}
+        _gate, per_class = self.split_context(context)
+        base = (principal, per_class["purpose"], per_class["case_type"], tuple(per_class["granted"]))
+        missing = [cls for cls in ordered if (base, cls) not in self._answers]
+        requests = self.requests(principal, missing, context, customer)
         results = cedarpy.is_authorized_batch(
-            self.requests(principal, ordered, context), self.policy_set, self.entities_for(principal), self.schema
+            requests, self.policy_set, self.entities_for(principal), self.schema
         )
+        gate = results[0]
+        gate_ids = tuple(self.policies[pid].id for pid in gate.diagnostics.reasons if pid in self.policies)
+        gate_errors = tuple(str(e) for e in gate.diagnostics.errors)
+        open_gate = gate.allowed and not gate_errors
+        refused = () if open_gate else (tuple(i for i in gate_ids if self.by_id[i].effect == "forbid")
+                                        or ("gate.error",))
+        with self._lock:
+            if len(self._answers) + len(missing) > _CACHE_LIMIT * 4:
+                self._answers.clear()
+            for cls, result in zip(missing, results[1:], strict=True):
+                ids = tuple(self.policies[pid].id for pid in result.diagnostics.reasons if pid in self.policies)
+                errors = tuple(str(error) for error in result.diagnostics.errors)
+                self._answers[(base, cls)] = (result.allowed and not errors, ids, errors)
         out: dict[DataClass, ClassDecision] = {}
-        for cls, result in zip(ordered, results, strict=True):
-            diagnostics = result.diagnostics
-            ids = tuple(self.policies[pid].id for pid in diagnostics.reasons if pid in self.policies)
-            errors = tuple(str(error) for error in diagnostics.errors)
-            allowed = result.allowed and not errors
-            refused = tuple(i for i in ids if self.by_id[i].effect == "forbid") if not allowed else ()
-            out[cls] = ClassDecision(cls, allowed, ids, refused, errors)
+        for cls in ordered:
+            allowed, ids, errors = self._answers[(base, cls)]
+            out[cls] = ClassDecision(cls, allowed and open_gate, ids, refused, errors + gate_errors)
         return out
 
     def reason(self, policy_id: str) -> str:
         """The ``@reason`` of a policy (its id when it has none)."""
         info = self.by_id.get(policy_id)
+        if policy_id == "gate.error":
+            return "the policies could not decide this read (an evaluation error); refused"
         return info.reason if info else policy_id
 
 
