@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from auditutil import empty_log
 
 from ombud.audit import checkpoint as checkpoints
 
@@ -21,3 +22,16 @@ def postgres_only(is_postgres):
 @pytest.fixture
 def verifier(ctx):
     return checkpoints.verifier(ctx.keys, ctx.settings)
+
+
+@pytest.fixture
+def session(connection, sessions):
+    """The test's session over an empty audit log.
+
+    Other tests' commits can outlive their rollback on SQLite (pysqlite starts no transaction for
+    `Connection.begin()`, so releasing the first savepoint commits); emptying the log here, inside the
+    test's outer transaction, gives each audit test a log that starts at 0 and restores the rest afterwards.
+    """
+    empty_log(connection)
+    with sessions() as session:
+        yield session

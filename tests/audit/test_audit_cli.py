@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from auditutil import empty_log
 from sqlalchemy import text
 from typer.testing import CliRunner
 
@@ -39,10 +40,7 @@ def store(store_env, monkeypatch):
     monkeypatch.setattr(cli_err_console, "width", 200)
     ctx = Context(Settings(data_dir=store_env["OMBUD_DATA_DIR"], database_url=store_env["OMBUD_DATABASE_URL"]))
     with ctx.engine.begin() as conn:
-        for table in ("audit_checkpoint", "audit_node", "audit_event"):
-            conn.execute(text(f"DELETE FROM {table}"))
-        conn.execute(text("UPDATE audit_sequence SET next_index = 0"))
-        conn.execute(text("UPDATE audit_tree SET size = 0, frontier = x''"))
+        empty_log(conn)
     yield ctx
     ctx.close()
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from queue import Empty
 
 import pytest
+from auditutil import empty_log
 from sqlalchemy import text
 
 from ombud.audit import checkpoint as checkpoints
@@ -28,10 +29,7 @@ from ombud.db import make_engine, make_sessionmaker, transaction
 
 def _reset(engine):
     with engine.begin() as conn:
-        for table in ("audit_checkpoint", "audit_node", "audit_event"):
-            conn.execute(text(f"DELETE FROM {table}"))
-        conn.execute(text("UPDATE audit_sequence SET next_index = 0"))
-        conn.execute(text("UPDATE audit_tree SET size = 0, frontier = :f, updated_at = NULL"), {"f": b""})
+        empty_log(conn)
 
 
 @pytest.fixture
