@@ -177,6 +177,8 @@ def _fast_street(tokens: list[str]) -> StreetLine | None:
 
 def _tokens(text: str) -> list[str]:
     """Folded words, with "#" kept as a word of its own (it marks a unit)."""
+    if "#" not in text:
+        return fold(text).split()
     out: list[str] = []
     for part in re.split(r"(#)", text):
         out.extend(["#"] if part == "#" else fold(part).split())
