@@ -20,7 +20,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from identity_common import SplinkBaseline, build_store, context_for, index_rows, profile_rows, read_victims
-
 from ombud.identity.evaluate import Evaluation, flagged_accounts
 from ombud.identity.service import discover
 
