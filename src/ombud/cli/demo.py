@@ -99,7 +99,9 @@ def _steps(ctx: Context, retailer: Path) -> None:
     """The capabilities walked through after the store is loaded, each from its own domain."""
     from ombud.access.demo import run_demo as access_demo
     from ombud.audit.demo import run_demo as audit_demo
+    from ombud.identity.demo import run_demo as identity_demo
 
+    identity_demo(ctx, console, retailer / "truth" / "victims.jsonl")
     access_demo(ctx, console)
     audit_demo(ctx, console)
 
