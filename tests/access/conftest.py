@@ -17,8 +17,24 @@ from ombud.staff.models import Employee
 HTML = {"accept": "text/html,application/xhtml+xml"}
 
 
+_STORE_FIXTURES = {"connection", "session", "sessions", "ctx", "app", "api", "browser"}
+
+
 @pytest.fixture(autouse=True)
-def _audit_start(request):
+def _real_outer_transaction(request):
+    """Make the test's outer transaction real before any savepoint, so commits inside stay undoable.
+
+    pysqlite begins a transaction only before data-changing statements; a SAVEPOINT issued outside one starts
+    its own, and releasing it (what a session commit does in the test's savepoint mode) commits for good. A
+    no-op DELETE first makes pysqlite open the outer transaction, which the fixture then rolls back.
+    """
+    if _STORE_FIXTURES & set(request.fixturenames):
+        request.getfixturevalue("connection").exec_driver_sql("DELETE FROM access_daily_usage WHERE 1 = 0")
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _audit_start(_real_outer_transaction, request):
     if "session" in request.fixturenames:
         from ombud.audit.service import log_size
 
