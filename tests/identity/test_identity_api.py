@@ -42,7 +42,7 @@ def world(session, ctx, retail):
     drop = retail.address(thief, "9 Elm Road", city="Dover", region="DE", postal="19901", kind=AddressKind.shipping)
     retail.card(thief, "4111111111111111", "Mallory Smith", drop)
     on_batch(session, "accounts", [jane.id, thief.id])
-    session.commit()
+    session.flush()
     return jane, thief
 
 
@@ -50,7 +50,7 @@ def world(session, ctx, retail):
 def test_staff_discover_and_get_references_only(api, session, world, role):
     jane, thief = world
     employee, token = _token(session, role)
-    session.commit()
+    session.flush()
     response = api.post("/api/identity/discover", json={"profile": JANE},
                         headers={"authorization": f"Bearer {token}"})
     assert response.status_code == 200, response.text
@@ -73,7 +73,7 @@ def test_anonymous_callers_are_refused(api):
 
 def test_bad_input_names_the_field(api, session):
     _, token = _token(session, Role.agent)
-    session.commit()
+    session.flush()
     headers = {"authorization": f"Bearer {token}"}
     response = api.post("/api/identity/discover", json={"profile": {"card_numbers": ["1234"]}}, headers=headers)
     assert response.status_code == 422 and response.json()["field"] == "card_numbers[0]"

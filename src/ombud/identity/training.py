@@ -27,7 +27,7 @@ from ombud.identity.index import recount_terms
 from ombud.identity.models import IdentityBlockKey, IdentityModel, IdentityRecord
 from ombud.identity.record import Identity
 from ombud.identity.scoring import COMPARISONS, LEVEL_NAMES, Model, compare, level_vector
-from ombud.identity.service import BLOCK_CAP, _load_records, forget_model
+from ombud.identity.service import BLOCK_CAP, forget_model, load_records
 from ombud.keys import KeyRing
 
 #: Training sessions: the key kinds a session's pairs were found by, and the comparisons left out.
@@ -77,7 +77,7 @@ def _sample_ids(session: Session, n: int, rng: random.Random) -> list[int]:
 def _load(session: Session, ids: list[int]) -> dict[int, Identity]:
     out: dict[int, Identity] = {}
     for start in range(0, len(ids), 2000):
-        for rid, _a, _p, ident in _load_records(session, set(ids[start:start + 2000])):
+        for rid, _a, _p, _ae, _pe, ident in load_records(session, set(ids[start:start + 2000])):
             out[rid] = ident
     return out
 
