@@ -13,6 +13,7 @@ from ombud.cli.main import app
 from ombud.models import metadata
 from ombud.retail import service
 from ombud.retail.importer import import_directory
+from ombud.retail.links import References
 from ombud.retail.models import Order, OrderLine
 
 #: Every card number written in the fixture files (good and bad, valid or not), and every SSN.
@@ -80,7 +81,14 @@ LANDED = {"employees": 2, "accounts": 3, "addresses": 3, "payment_methods": 2, "
           "credit_applications": 2, "logins": 2, "support_notes": 2}
 
 
-def test_every_bad_row_is_named(ctx, bad_dir):
+@pytest.fixture(params=["map", "lookup"])
+def strategy(request, monkeypatch):
+    """Resolve references from whole-table maps (big imports) or by looking up each chunk's ids (small ones)."""
+    monkeypatch.setattr(References, "MAP_MIN_SHARE", 0.0 if request.param == "map" else float("inf"))
+    return request.param
+
+
+def test_every_bad_row_is_named(ctx, bad_dir, strategy):
     report = import_directory(ctx, bad_dir)
     found = {(e.file, e.line, e.field) for e in report.errors}
     assert found == EXPECTED
@@ -92,7 +100,7 @@ def test_every_bad_row_is_named(ctx, bad_dir):
         k: LANDED[k] + sum(1 for f, _ in rejected_lines if f.startswith(k + ".")) for k in LANDED}
 
 
-def test_reasons_say_what_is_wrong(ctx, bad_dir):
+def test_reasons_say_what_is_wrong(ctx, bad_dir, strategy):
     report = import_directory(ctx, bad_dir)
     reasons = {(e.file, e.line): e.reason for e in report.errors}
     assert reasons[("addresses.csv", 4)] == "refers to account A2, which was rejected (accounts.csv line 3)"

@@ -27,7 +27,7 @@ from ombud.errors import OmbudError
 from ombud.keys import KeyRing
 from ombud.retail import reader
 from ombud.retail.format import KINDS_BY_NAME, Kind
-from ombud.retail.links import KeyTracker, Rejected, resolve_managers, resolve_references
+from ombud.retail.links import KeyTracker, References, Rejected, resolve_managers, resolve_references
 from ombud.retail.store import Landed, Store
 from ombud.retail.tables import WRITES, table_rows
 from ombud.retail.validate import LINE, check, empty_errors, normalise
@@ -171,6 +171,7 @@ class _Run:
         self.on_reject = on_reject
         self.progress = progress
         self.rejected = Rejected()
+        self.references = References()
         self.now: datetime = clock.now()
 
     # --- reading and checking ----------------------------------------------------------------------------
@@ -184,8 +185,8 @@ class _Run:
         for name in sorted(unknown):
             self.report.warnings.append(f"{source.name}: field {name!r} is not part of the format; ignored")
 
-    def _checked(self, kind: Kind, chunk: reader.RawChunk, tracker: KeyTracker,
-                 store: Store) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    def _checked(self, kind: Kind, chunk: reader.RawChunk, tracker: KeyTracker, store: Store,
+                 expected_rows: int) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
         """(rows that passed every check, their errors, the normalised chunk) for one raw chunk."""
         raw = normalise(kind, chunk.frame)
         checked = check(kind, raw, today=self.now.date())
@@ -194,7 +195,7 @@ class _Run:
         rows, dup_errors = tracker.claim(rows)
         errors.append(dup_errors)
         if kind.name != "employees":
-            rows, ref_errors = resolve_references(kind, rows, store, self.rejected)
+            rows, ref_errors = resolve_references(kind, rows, store, self.rejected, self.references, expected_rows)
             errors.append(ref_errors)
         return rows, pl.concat(errors), raw
 
@@ -237,12 +238,15 @@ class _Run:
             self.progress.start(kind.name, source.name, source.path.stat().st_size)
         tracker = KeyTracker(kind)
         pending: list[pl.DataFrame] = []
+        size = source.path.stat().st_size
         for chunk in self._chunks(source, header):
             kind_report.read += chunk.frame.height + len({line for line, _, _ in chunk.errors})
+            # Rows the whole file will hold, from the bytes per row read so far.
+            expected_rows = int(size * kind_report.read / chunk.position) if chunk.position else kind_report.read
             with self.sessions() as session:
                 store = Store(session)
                 try:
-                    rows, errors, raw = self._checked(kind, chunk, tracker, store)
+                    rows, errors, raw = self._checked(kind, chunk, tracker, store, expected_rows)
                 except SQLAlchemyError as exc:
                     raise ImportAborted(f"{source.name}: looking up references failed ({_describe(exc)})",
                                         self.report) from exc
@@ -256,6 +260,10 @@ class _Run:
                 self.progress.advance(kind.name, chunk.position, chunk.frame.height)
         if kind.name == "employees":
             self._employees(source, pending, kind_report)
+        self.references.release(kind.name)
+        with self.sessions() as session:
+            Store(session).analyze(WRITES[kind.name].table)
+            session.commit()
         kind_report.seconds = time.perf_counter() - started
         if self.progress:
             self.progress.finish(kind.name)

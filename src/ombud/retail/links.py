@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from ombud.retail.format import KINDS_BY_NAME, Field, Kind
+from ombud.retail.format import KINDS, KINDS_BY_NAME, Field, Kind
 from ombud.retail.store import Store
 from ombud.retail.tables import WRITES, resolved
 from ombud.retail.validate import LINE, empty_errors
@@ -85,20 +85,59 @@ def _missing_reason(target: str, value: str, rejected: Rejected) -> str:
     return f"refers to {noun} {value}, which is neither in this import nor in the store"
 
 
-def _lookup(ref: Field, rows: pl.DataFrame, store: Store) -> pl.DataFrame:
-    target = WRITES[ref.refers_to or ""]
-    columns = {"id": pl.Int64, **({"account_id": pl.Int64} if ref.same_account else {})}
-    found = store.select_in(target.table, "external_id", rows.get_column(ref.name).unique().to_list(), columns)
-    return found.rename({"external_id": ref.name, "id": resolved(ref), "account_id": f"__account_{ref.name}"},
-                        strict=False)
+class References:
+    """Resolves the retailer's ids of earlier kinds to internal ids, one query per chunk or one map per kind.
+
+    A big file referring to a table of similar size (an import of a million accounts' orders) reads the
+    table's id map once and joins in memory; a small file (a daily delta into a big store) looks up only
+    the ids it names. A kind's map is read only after that kind's file is done, so it cannot go stale.
+    """
+
+    #: Largest table read whole into a map (rows); about 30 bytes a row.
+    MAP_MAX_ROWS = 10_000_000
+    #: A map pays off when the file names at least this share of the table's rows.
+    MAP_MIN_SHARE = 0.1
+
+    def __init__(self) -> None:
+        self._maps: dict[str, pl.DataFrame] = {}
+
+    def _columns(self, target: str) -> dict[str, pl.DataType]:
+        with_account = "account_id" in WRITES[target].columns
+        return {"id": pl.Int64(), **({"account_id": pl.Int64()} if with_account else {})}
+
+    def lookup(self, ref: Field, rows: pl.DataFrame, store: Store, expected_rows: int) -> pl.DataFrame:
+        """(ref value, internal id[, its account]) for the values of `ref` in `rows`."""
+        target = ref.refers_to or ""
+        table = WRITES[target].table
+        found = self._maps.get(target)
+        if found is None:
+            size = store.row_estimate(table)
+            if 0 < size <= self.MAP_MAX_ROWS and expected_rows >= size * self.MAP_MIN_SHARE:
+                found = self._maps[target] = store.load_map(table, self._columns(target))
+            else:
+                values = rows.get_column(ref.name).unique().to_list()
+                found = store.select_in(table, "external_id", values, self._columns(target))
+        if not ref.same_account:
+            found = found.drop("account_id", strict=False)
+        return found.rename({"external_id": ref.name, "id": resolved(ref), "account_id": f"__account_{ref.name}"},
+                            strict=False)
+
+    def release(self, done: str) -> None:
+        """Forget maps no kind after `done` refers to."""
+        later = KINDS[[k.name for k in KINDS].index(done) + 1 :]
+        still = {f.refers_to for k in later for f in k.references}
+        for target in list(self._maps):
+            if target not in still:
+                del self._maps[target]
 
 
-def resolve_references(kind: Kind, rows: pl.DataFrame, store: Store,
-                       rejected: Rejected) -> tuple[pl.DataFrame, pl.DataFrame]:
+def resolve_references(kind: Kind, rows: pl.DataFrame, store: Store, rejected: Rejected,
+                       references: References, expected_rows: int) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Rows with every reference resolved to an internal id (columns `__id_<field>`), and the errors."""
     errors: list[tuple[int, str, str]] = []
     for ref in kind.references:
-        rows = rows.join(_lookup(ref, rows, store), on=ref.name, how="left", maintain_order="left")
+        found = references.lookup(ref, rows, store, expected_rows)
+        rows = rows.join(found, on=ref.name, how="left", maintain_order="left")
         missing = rows.filter(pl.col(ref.name).is_not_null() & pl.col(resolved(ref)).is_null())
         for line, value in missing.select(LINE, ref.name).iter_rows():
             errors.append((line, ref.name, _missing_reason(ref.refers_to or "", value, rejected)))
@@ -149,4 +188,4 @@ def resolve_managers(rows: pl.DataFrame, store: Store) -> tuple[pl.DataFrame, pl
     return rows.drop("__email"), frame
 
 
-__all__ = ["KINDS_BY_NAME", "KeyTracker", "Rejected", "resolve_managers", "resolve_references"]
+__all__ = ["KINDS_BY_NAME", "KeyTracker", "References", "Rejected", "resolve_managers", "resolve_references"]

@@ -104,6 +104,30 @@ class Store:
             cursor.close()
         return pl.DataFrame(found, schema={match: pl.String, **columns}, orient="row")
 
+    def row_estimate(self, table: str) -> int:
+        """About how many rows `table` holds (its largest id: cheap, and exact after a first import)."""
+        return int(self.connection.exec_driver_sql(f"SELECT max(id) FROM {table}").scalar() or 0)
+
+    def load_map(self, table: str, columns: Mapping[str, pl.DataType]) -> pl.DataFrame:
+        """Every row's external_id plus `columns`, read in one pass (COPY on PostgreSQL)."""
+        names = ", ".join(["external_id", *columns])
+        schema = {"external_id": pl.String, **columns}
+        raw = self.connection.connection.driver_connection
+        assert raw is not None
+        if self.is_postgres:
+            query = f"COPY (SELECT {names} FROM {table}) TO STDOUT (FORMAT csv)"
+            with raw.cursor() as cursor, cursor.copy(query) as copy:
+                data = b"".join(bytes(block) for block in copy)
+            if not data:
+                return pl.DataFrame(schema=schema)
+            return pl.read_csv(data, has_header=False, new_columns=list(schema), schema=schema)
+        cursor = raw.cursor()
+        try:
+            rows = cursor.execute(f"SELECT {names} FROM {table}").fetchall()
+        finally:
+            cursor.close()
+        return pl.DataFrame(rows, schema=schema, orient="row")
+
     # --- writes ------------------------------------------------------------------------------------------
 
     def _stage(self, spec: TableWrite, columns: Sequence[str], rows: pl.DataFrame) -> str:
@@ -112,7 +136,7 @@ class Store:
         self.connection.exec_driver_sql(
             f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} AS SELECT {', '.join(columns)} FROM {spec.table} LIMIT 0"
         )
-        self.connection.exec_driver_sql(f"DELETE FROM {stage}")
+        self._empty(stage)
         if not self.is_postgres:
             # Checkpoint the write-ahead log every ~64 MB rather than every 4 MB: index pages touched by many
             # batches are then written (and synced) once per checkpoint instead of once per batch.
@@ -124,6 +148,10 @@ class Store:
             marks = ", ".join("?" for _ in columns)
             self.connection.exec_driver_sql(f"INSERT INTO {stage} VALUES ({marks})", _sqlite_rows(frame))
         return stage
+
+    def _empty(self, stage: str) -> None:
+        # PostgreSQL: TRUNCATE, as deleted rows of a temporary table are never vacuumed and would pile up.
+        self.connection.exec_driver_sql(f"{'TRUNCATE' if self.is_postgres else 'DELETE FROM'} {stage}")
 
     def _copy(self, stage: str, frame: pl.DataFrame) -> None:
         data = _postgres_csv(frame)
@@ -139,21 +167,32 @@ class Store:
         if rows.is_empty():
             return Landed([], [], 0)
         stage = self._stage(spec, spec.columns, rows)
-        join = " AND ".join(f"t.{k} = s.{k}" for k in spec.key)
-        existing = {r[0] for r in self.connection.exec_driver_sql(
-            f"SELECT t.id FROM {spec.table} t JOIN {stage} s ON {join}").fetchall()}
         cols = ", ".join(spec.columns)
         sets = ", ".join(f"{c} = {spec.update_expr.get(c, f'excluded.{c}')}" for c in spec.updated)
         differs = " OR ".join(f"{spec.table}.{c} IS DISTINCT FROM excluded.{c}" for c in spec.compared)
-        sql = (
+        upsert = (
             f"INSERT INTO {spec.table} ({cols}) SELECT {cols} FROM {stage} WHERE true "
-            f"ON CONFLICT ({', '.join(spec.key)}) DO UPDATE SET {sets} WHERE {differs} RETURNING id"
+            f"ON CONFLICT ({', '.join(spec.key)}) DO UPDATE SET {sets} WHERE {differs} "
         )
-        changed = [r[0] for r in self.connection.exec_driver_sql(sql).fetchall()]
-        inserted = [i for i in changed if i not in existing]
-        updated = [i for i in changed if i in existing]
-        self.connection.exec_driver_sql(f"DELETE FROM {stage}")
-        return Landed(inserted, updated, rows.height - len(changed))
+        if self.is_postgres:
+            # xmax is 0 on a row version this statement inserted (and not on one it updated).
+            returned = self.connection.exec_driver_sql(upsert + "RETURNING id, xmax = 0").fetchall()
+            inserted = [r[0] for r in returned if r[1]]
+            updated = [r[0] for r in returned if not r[1]]
+        else:
+            join = " AND ".join(f"t.{k} = s.{k}" for k in spec.key)
+            existing = {r[0] for r in self.connection.exec_driver_sql(
+                f"SELECT t.id FROM {spec.table} t JOIN {stage} s ON {join}").fetchall()}
+            changed = [r[0] for r in self.connection.exec_driver_sql(upsert + "RETURNING id").fetchall()]
+            inserted = [i for i in changed if i not in existing]
+            updated = [i for i in changed if i in existing]
+        self._empty(stage)
+        return Landed(inserted, updated, rows.height - len(inserted) - len(updated))
+
+    def analyze(self, table: str) -> None:
+        """Refresh the planner's statistics of a table that just grew (PostgreSQL), so lookups use its indexes."""
+        if self.is_postgres:
+            self.connection.exec_driver_sql(f"ANALYZE {table}")
 
     def update_where_different(self, spec: TableWrite, columns: Sequence[str], rows: pl.DataFrame) -> list[int]:
         """Set `columns` of existing rows (matched on the key) where they differ; the ids of rows changed."""
@@ -167,7 +206,7 @@ class Store:
         sql = (f"UPDATE {spec.table} SET {sets} FROM {stage} s WHERE {match} AND ({differs}) "
                f"RETURNING {spec.table}.id")
         changed = [r[0] for r in self.connection.exec_driver_sql(sql)]
-        self.connection.exec_driver_sql(f"DELETE FROM {stage}")
+        self._empty(stage)
         return changed
 
 

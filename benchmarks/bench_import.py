@@ -1,0 +1,116 @@
+"""Import throughput: synthesise a retailer, import it into a fresh store, then import it again (all unchanged).
+
+    .venv/bin/python benchmarks/bench_import.py --accounts 100000 --runs 3
+    .venv/bin/python benchmarks/bench_import.py --accounts 1000000 --runs 1 --db sqlite
+    .venv/bin/python benchmarks/bench_import.py --db postgresql --pg-url postgresql+psycopg://postgres@127.0.0.1/ombud_bench
+
+The synthetic files are written once per (accounts, seed) under --work and reused. Each run starts from an empty
+store (a new SQLite file; PostgreSQL: the schema dropped and migrated again). Printed per kind: rows, median
+seconds and rows/s of the first import; then the totals of the first import and of the re-import.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from sqlalchemy import text
+
+from ombud import migrate
+from ombud.config import Environment, Settings
+from ombud.context import Context
+from ombud.db import make_engine
+from ombud.retail.importer import import_directory
+
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/ombud_bench_import"
+
+
+def synthesise(work: Path, accounts: int, seed: int) -> tuple[Path, float | None]:
+    """The synthetic retailer's folder, written now (with its time) or reused from an earlier run (None)."""
+    from ombud.synth import generate
+
+    out = work / f"synth-{accounts}-seed{seed}"
+    if (out / "accounts.csv").exists():
+        return out, None
+    started = time.perf_counter()
+    generate(out, accounts, seed, overwrite=True, workers=min(2, os.cpu_count() or 1))
+    return out, time.perf_counter() - started
+
+
+def fresh_store(db: str, pg_url: str, scratch: Path) -> str:
+    """The URL of an empty, migrated store."""
+    if db == "sqlite":
+        path = scratch / "ombud.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        url = f"sqlite:///{path}"
+    else:
+        url = pg_url
+        engine = make_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    migrate.upgrade(url)
+    return url
+
+
+def one_run(db: str, pg_url: str, scratch: Path, data: Path, batch_size: int | None):
+    url = fresh_store(db, pg_url, scratch)
+    ctx = Context(Settings(env=Environment.test, data_dir=scratch / "data", database_url=url))
+    try:
+        first = import_directory(ctx, data, batch_size=batch_size)
+        again = import_directory(ctx, data, batch_size=batch_size)
+    finally:
+        ctx.close()
+    assert first.ok, f"{first.rejected} rows rejected: {first.errors[:3]}"
+    assert again.read == sum(k.unchanged for k in again.kinds), "the re-import changed rows"
+    return first, again
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--accounts", type=int, nargs="+", default=[100_000])
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--pg-url", default=DEFAULT_PG, help="A PostgreSQL database of its own (never `test`).")
+    parser.add_argument("--batch-size", type=int, default=None, help="Rows per transaction (default: setting).")
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "ombud-bench-import")
+    args = parser.parse_args()
+    dbs = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
+    args.work.mkdir(parents=True, exist_ok=True)
+    load = os.getloadavg()[0]
+    print(f"machine: {os.cpu_count()} cores, load average at start {load:.1f}")
+    for accounts in args.accounts:
+        data, synth_seconds = synthesise(args.work, accounts, args.seed)
+        note = f"written in {synth_seconds:.0f} s" if synth_seconds is not None else "reused"
+        print(f"\n== {accounts:,} accounts ({data}, {note})")
+        for db in dbs:
+            scratch = Path(tempfile.mkdtemp(prefix="ombud-bench-", dir=args.work))
+            try:
+                runs = [one_run(db, args.pg_url, scratch, data, args.batch_size) for _ in range(args.runs)]
+            finally:
+                shutil.rmtree(scratch, ignore_errors=True)
+            print(f"\n{db}: median of {len(runs)} run(s)")
+            print(f"{'kind':<22}{'rows':>12}{'seconds':>10}{'rows/s':>12}")
+            for i, kind in enumerate(runs[0][0].kinds):
+                seconds = statistics.median(r[0].kinds[i].seconds for r in runs)
+                print(f"{kind.kind:<22}{kind.read:>12,}{seconds:>10.1f}{kind.read / seconds:>12,.0f}")
+            total = runs[0][0].read
+            first = statistics.median(r[0].seconds for r in runs)
+            again = statistics.median(r[1].seconds for r in runs)
+            print(f"{'total, first import':<22}{total:>12,}{first:>10.1f}{total / first:>12,.0f}")
+            print(f"{'total, re-import':<22}{total:>12,}{again:>10.1f}{total / again:>12,.0f}")
+            sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
