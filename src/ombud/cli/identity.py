@@ -24,6 +24,7 @@ def _bar() -> Progress:
 @identity_app.command("reindex")
 def reindex_command(
     batch_size: int = typer.Option(5000, min=100, help="Accounts read and written per batch."),
+    workers: int = typer.Option(1, min=1, max=32, help="Processes that normalise in parallel (the main one writes)."),
 ) -> None:
     """Rebuild the identity index from the retail tables (imports keep it current on their own)."""
     from ombud.identity.index import count_sources, reindex
@@ -35,7 +36,7 @@ def reindex_command(
             with _bar() as progress:
                 task = progress.add_task("indexing", total=total)
                 result = reindex(session, ctx.keys, progress=lambda n: progress.advance(task, n),
-                                 batch_size=batch_size)
+                                 batch_size=batch_size, workers=workers)
     finally:
         ctx.close()
     console.print(f"[green]indexed {result.records:,} records under {result.keys:,} keys "
@@ -96,7 +97,10 @@ def stats_command(as_json: bool = typer.Option(False, "--json", help="Print JSON
                       f"{k['giant_blocks']:,}")
     console.print(table)
     trained = "trained" if model.trained else "defaults (run `ombud identity train`)"
-    console.print(f"model: {trained}; last rebuild: {stats['last_reindex'] or 'never'}")
+    last = stats["last_reindex"]
+    rebuilt = (f"{last['finished_at'][:16].replace('T', ' ')} UTC ({last['records']:,} records in {last['seconds']} s)"
+               if last else "never")
+    console.print(f"model: {trained}; last rebuild: {rebuilt}")
 
 
 @identity_app.command("evaluate")

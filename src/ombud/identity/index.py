@@ -9,8 +9,6 @@ batch touched; `reindex` rebuilds everything.
 
 from __future__ import annotations
 
-import json
-import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -59,7 +57,7 @@ _APP_COLUMNS = (
 )
 
 
-def _account_identities(
+def account_identities(
     session: Session, account_where: ColumnElement[bool], child_where: Callable[[Any], ColumnElement[bool]]
 ) -> dict[int, Identity]:
     """Identities of the accounts selected by `account_where` (children selected by `child_where(col)`)."""
@@ -98,7 +96,7 @@ def _account_identities(
     return idents
 
 
-def _application_identities(session: Session, where: ColumnElement[bool]) -> dict[int, Identity]:
+def application_identities(session: Session, where: ColumnElement[bool]) -> dict[int, Identity]:
     """Identities of credit applications that have no account."""
     idents: dict[int, Identity] = {}
     for row in session.execute(select(*_APP_COLUMNS).where(where, CreditApplication.account_id.is_(None))):
@@ -116,72 +114,60 @@ class Written:
     keys: int = 0
 
 
-def _write(
-    session: Session, hasher: KeyHasher, idents: dict[int, Identity], owner: Any, *, next_id: list[int] | None = None
-) -> Written:
-    """Insert or replace the records of these owners (account ids or application ids) and their keys.
-
-    `next_id` (a one-item list) marks a rebuild into empty tables: ids are assigned here and rows go in
-    through the driver's bulk path (COPY on PostgreSQL), with no look-up of existing records.
-    """
+def _write(session: Session, hasher: KeyHasher, idents: dict[int, Identity], owner: Any) -> Written:
+    """Insert or replace the records of these owners (account ids or application ids) and their keys."""
     if not idents:
         return Written()
     now = clock.now()
-    if next_id is not None:
-        record_ids = {}
-        for oid in idents:
-            record_ids[oid] = next_id[0]
-            next_id[0] += 1
-        _bulk_insert_records(session, [(record_ids[oid], oid, ident) for oid, ident in idents.items()], owner.key, now)
-    else:
-        existing: dict[int, int] = {}
-        for chunk in _chunks(list(idents)):
-            rows = session.execute(select(owner, IdentityRecord.id).where(owner.in_(chunk))).all()
-            existing.update((o, r) for o, r in rows)
-        column = owner.key
-        new_rows = [{column: oid, "payload": ident.to_payload(), "updated_at": now}
-                    for oid, ident in idents.items() if oid not in existing]
-        record_ids = dict(existing)
-        if new_rows:
-            result = session.execute(insert(IdentityRecord).returning(
-                getattr(IdentityRecord, column), IdentityRecord.id, sort_by_parameter_order=True), new_rows)
-            record_ids.update((o, r) for o, r in result)
-        if existing:
-            session.execute(update(IdentityRecord), [
-                {"id": rid, "payload": idents[oid].to_payload(), "updated_at": now} for oid, rid in existing.items()
-            ])
-            for chunk in _chunks(list(existing.values())):
-                session.execute(delete(IdentityBlockKey).where(IdentityBlockKey.record_id.in_(chunk)))
+    existing: dict[int, int] = {}
+    for chunk in _chunks(list(idents)):
+        rows = session.execute(select(owner, IdentityRecord.id).where(owner.in_(chunk))).all()
+        existing.update((o, r) for o, r in rows)
+    column = owner.key
+    new_rows = [{column: oid, "payload": ident.to_payload(), "updated_at": now}
+                for oid, ident in idents.items() if oid not in existing]
+    record_ids = dict(existing)
+    if new_rows:
+        result = session.execute(insert(IdentityRecord).returning(
+            getattr(IdentityRecord, column), IdentityRecord.id, sort_by_parameter_order=True), new_rows)
+        record_ids.update((o, r) for o, r in result)
+    if existing:
+        session.execute(update(IdentityRecord), [
+            {"id": rid, "payload": idents[oid].to_payload(), "updated_at": now} for oid, rid in existing.items()
+        ])
+        for chunk in _chunks(list(existing.values())):
+            session.execute(delete(IdentityBlockKey).where(IdentityBlockKey.record_id.in_(chunk)))
     key_rows = sorted(
         (key, record_ids[oid], kind) for oid, ident in idents.items() for key, kind in record_keys(ident, hasher)
     )
-    _bulk_insert_keys(session, key_rows)
+    bulk_insert_keys(session, key_rows)
     return Written(len(idents), len(key_rows))
 
 
-def _is_postgres(session: Session) -> bool:
+def is_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def _bulk_insert_records(session: Session, rows: list[tuple[int, int, Identity]], column: str, now: Any) -> None:
+def bulk_insert_payloads(session: Session, rows: list[tuple[int, int, str]], column: str, now: Any) -> None:
+    """Insert (id, owner id, payload JSON) rows into an emptied identity_record, by the driver's bulk path."""
     columns = f"id, {column}, payload, updated_at"
-    if _is_postgres(session):
+    if is_postgres(session):
         raw = session.connection().connection.driver_connection
         with raw.cursor() as cursor, cursor.copy(f"COPY identity_record ({columns}) FROM STDIN") as copy:
-            for rid, oid, ident in rows:
-                copy.write_row((rid, oid, json.dumps(ident.to_payload(), separators=(",", ":")), now))
+            for rid, oid, payload in rows:
+                copy.write_row((rid, oid, payload, now))
         return
     stamp = now.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")  # as UTCDateTime stores it on SQLite
     session.connection().exec_driver_sql(
         f"INSERT INTO identity_record ({columns}) VALUES (?, ?, ?, ?)",
-        [(rid, oid, json.dumps(ident.to_payload(), separators=(",", ":")), stamp) for rid, oid, ident in rows],
+        [(rid, oid, payload, stamp) for rid, oid, payload in rows],
     )
 
 
-def _bulk_insert_keys(session: Session, rows: list[tuple[int, int, int]]) -> None:
+def bulk_insert_keys(session: Session, rows: list[tuple[int, int, int]]) -> None:
     if not rows:
         return
-    if _is_postgres(session):
+    if is_postgres(session):
         # COPY is several times faster than batched INSERTs for millions of narrow rows.
         raw = session.connection().connection.driver_connection
         with raw.cursor() as cursor, cursor.copy("COPY identity_block_key (key, record_id, kind) FROM STDIN") as copy:
@@ -204,7 +190,7 @@ def refresh_accounts(session: Session, keys: KeyRing, account_ids: Iterable[int]
     hasher = hasher_for(keys)
     total = Written()
     for chunk in _chunks(sorted(set(account_ids))):
-        idents = _account_identities(session, Account.id.in_(chunk), lambda col, c=chunk: col.in_(c))
+        idents = account_identities(session, Account.id.in_(chunk), lambda col, c=chunk: col.in_(c))
         written = _write(session, hasher, idents, IdentityRecord.account_id)
         total.records += written.records
         total.keys += written.keys
@@ -225,7 +211,7 @@ def refresh_applications(session: Session, keys: KeyRing, application_ids: Itera
         accounts.update(r.account_id for r in rows if r.account_id is not None)
         if linked:  # an application now tied to an account no longer stands alone
             session.execute(delete(IdentityRecord).where(IdentityRecord.application_id.in_(linked)))
-        idents = _application_identities(session, CreditApplication.id.in_(chunk))
+        idents = application_identities(session, CreditApplication.id.in_(chunk))
         written = _write(session, hasher, idents, IdentityRecord.application_id)
         total.records += written.records
         total.keys += written.keys
@@ -271,15 +257,8 @@ def import_callback(keys: KeyRing) -> Callable[[Session, str, list[int]], None]:
 # ------------------------------------------------------------------------------------ full rebuild
 
 
-@dataclass
-class ReindexResult:
-    records: int
-    keys: int
-    seconds: float
-
-
-def _clear(session: Session) -> None:
-    if _is_postgres(session):
+def clear(session: Session) -> None:
+    if is_postgres(session):
         session.execute(text("TRUNCATE identity_block_key, identity_record"))
     else:
         session.execute(delete(IdentityBlockKey))
@@ -296,55 +275,12 @@ def count_sources(session: Session) -> int:
     return accounts + apps
 
 
-def reindex(session: Session, keys: KeyRing, progress: Progress | None = None, batch_size: int = 5000) -> ReindexResult:
-    """Rebuild the whole index (records, keys, term frequencies) from the retail tables."""
-    started = clock.now()
-    t0 = time.perf_counter()
-    hasher = hasher_for(keys)
-    _clear(session)
-    terms: Counter[tuple[str, str]] = Counter()
-    total = Written()
-    next_id = [1]
-    last = 0
-    while True:
-        ids = list(session.scalars(select(Account.id).where(Account.id > last).order_by(Account.id).limit(batch_size)))
-        if not ids:
-            break
-        lo, hi = ids[0], ids[-1]
-        idents = _account_identities(session, Account.id.between(lo, hi), lambda col, a=lo, b=hi: col.between(a, b))
-        _count_terms(terms, idents.values())
-        written = _write(session, hasher, idents, IdentityRecord.account_id, next_id=next_id)
-        total.records += written.records
-        total.keys += written.keys
-        last = hi
-        if progress:
-            progress(len(ids))
-    last = 0
-    while True:
-        ids = list(session.scalars(
-            select(CreditApplication.id)
-            .where(CreditApplication.id > last, CreditApplication.account_id.is_(None))
-            .order_by(CreditApplication.id).limit(batch_size)
-        ))
-        if not ids:
-            break
-        idents = _application_identities(session, CreditApplication.id.in_(ids))
-        _count_terms(terms, idents.values())
-        written = _write(session, hasher, idents, IdentityRecord.application_id, next_id=next_id)
-        total.records += written.records
-        total.keys += written.keys
-        last = ids[-1]
-        if progress:
-            progress(len(ids))
-    write_terms(session, terms)
-    if _is_postgres(session):  # ids were assigned here: move the sequence past them
-        session.execute(text("SELECT setval(pg_get_serial_sequence('identity_record', 'id'), "
-                             "(SELECT coalesce(max(id), 0) + 1 FROM identity_record), false)"))
-    seconds = time.perf_counter() - t0
-    session.add(IdentityIndexRun(started_at=started, finished_at=clock.now(), records=total.records,
-                                 keys=total.keys, seconds=seconds))
-    session.flush()
-    return ReindexResult(total.records, total.keys, seconds)
+def reindex(session: Session, keys: KeyRing, progress: Progress | None = None, batch_size: int = 5000,
+            workers: int = 1) -> Any:
+    """Rebuild the whole index; see `ombud.identity.rebuild.reindex`."""
+    from ombud.identity.rebuild import reindex as rebuild
+
+    return rebuild(session, keys, progress, batch_size, workers)
 
 
 # --------------------------------------------------------------------------------- term frequencies
@@ -353,7 +289,7 @@ def reindex(session: Session, keys: KeyRing, progress: Progress | None = None, b
 TERM_TABLES = ("given", "surname", "zip", "city")
 
 
-def _count_terms(terms: Counter[tuple[str, str]], idents: Iterable[Identity]) -> None:
+def count_terms(terms: Counter[tuple[str, str]], idents: Iterable[Identity]) -> None:
     for ident in idents:
         values = {("given", g) for g in ident.givens() if len(g) > 1}
         values.update(("surname", s) for s in ident.surnames())
@@ -382,7 +318,7 @@ def recount_terms(session: Session, progress: Progress | None = None, batch_size
         ).all()
         if not rows:
             break
-        _count_terms(terms, (Identity.from_payload(r.payload) for r in rows))
+        count_terms(terms, (Identity.from_payload(r.payload) for r in rows))
         n += len(rows)
         last = rows[-1].id
         if progress:

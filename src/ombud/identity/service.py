@@ -78,7 +78,7 @@ def forget_model() -> None:
 
 
 @lru_cache(maxsize=256)
-def _block_sql(n: int) -> str:
+def block_sql(n: int) -> str:
     part = "SELECT * FROM (SELECT key, record_id FROM identity_block_key WHERE key = ? LIMIT ?) AS b{i}"
     return " UNION ALL ".join(part.format(i=i) for i in range(n))
 
@@ -97,7 +97,7 @@ def find_candidates(session: Session, keys: dict[int, KeyKind]) -> Candidates:
     params: list[int] = []
     for key, kind in keys.items():
         params.extend((key, (STRONG_BLOCK_CAP if kind in STRONG_KINDS else BLOCK_CAP) + 1))
-    found = rows(session, _block_sql(len(keys)), params)
+    found = rows(session, block_sql(len(keys)), params)
     members: dict[int, list[int]] = defaultdict(list)
     for key, record_id in found:
         members[key].append(record_id)

@@ -23,11 +23,12 @@ from sqlalchemy.orm import Session
 from ombud import clock
 from ombud.identity import em
 from ombud.identity.blocking import KeyHasher, KeyKind, record_keys
+from ombud.identity.enrich import rows
 from ombud.identity.index import recount_terms
-from ombud.identity.models import IdentityBlockKey, IdentityModel, IdentityRecord
+from ombud.identity.models import IdentityModel, IdentityRecord
 from ombud.identity.record import Identity
 from ombud.identity.scoring import COMPARISONS, LEVEL_NAMES, Model, compare, level_vector
-from ombud.identity.service import BLOCK_CAP, forget_model, load_records
+from ombud.identity.service import BLOCK_CAP, block_sql, forget_model, load_records
 from ombud.keys import KeyRing
 
 #: Training sessions: the key kinds a session's pairs were found by, and the comparisons left out.
@@ -129,14 +130,21 @@ def train(
     sample = _load(session, _sample_ids(session, min(sample_records, n_records), rng))
     pair_kinds: dict[tuple[int, int], set[KeyKind]] = {}
     for rid, ident in sample.items():
-        for key, kind in record_keys(ident, hasher):
-            members = list(session.scalars(
-                select(IdentityBlockKey.record_id).where(IdentityBlockKey.key == key).limit(BLOCK_CAP + 1)))
-            if len(members) > BLOCK_CAP:
+        kinds = dict(record_keys(ident, hasher))
+        if not kinds:
+            continue
+        params: list[int] = []
+        for key in kinds:
+            params.extend((key, BLOCK_CAP + 1))
+        members: dict[int, list[int]] = {}
+        for key, other in rows(session, block_sql(len(kinds)), params):
+            members.setdefault(key, []).append(other)
+        for key, others in members.items():
+            if len(others) > BLOCK_CAP:
                 continue
-            for other in members:
+            for other in others:
                 if other != rid:
-                    pair_kinds.setdefault((rid, other), set()).add(KeyKind(kind))
+                    pair_kinds.setdefault((rid, other), set()).add(KeyKind(kinds[key]))
     others = _load(session, sorted({b for _, b in pair_kinds} - set(sample)))
     others.update(sample)
     vectors: dict[tuple[int, int], em.Pattern] = {
