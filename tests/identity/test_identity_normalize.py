@@ -28,6 +28,12 @@ from ombud.identity.normalize import (
 )
 
 words = st.text(alphabet=string.ascii_letters, min_size=2, max_size=12)
+#: Name words that are not titles, suffixes or surname particles (those have rules of their own).
+_RESERVED = {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "rev", "sir", "madam", "dame", "fr", "sra", "srta", "jr",
+             "sr", "ii", "iii", "iv", "v", "md", "phd", "esq", "dds", "jnr", "snr", "de", "del", "della", "der",
+             "den", "di", "da", "das", "dos", "du", "la", "le", "van", "von", "vander", "st", "ste", "mac", "mc",
+             "bin", "ibn", "al", "el"}
+name_words = words.filter(lambda w: w.lower() not in _RESERVED)
 spacing = st.sampled_from([" ", "  ", "\t", " \n "])
 
 
@@ -55,12 +61,12 @@ def test_fold_removes_accents_and_special_letters():
 # ----------------------------------------------------------------------------------------- names
 
 
-@given(words, words, spacing, st.sampled_from([str.upper, str.lower, str.title]))
+@given(name_words, name_words, spacing, st.sampled_from([str.upper, str.lower, str.title]))
 def test_names_ignore_case_spacing_and_punctuation(first, last, gap, case):
     assert parse_name(f"{case(first)}{gap}{case(last)}.") == parse_name(f"{first} {last}")
 
 
-@given(words, words)
+@given(name_words, name_words)
 def test_last_comma_first_is_first_last(first, last):
     assert parse_name(f"{last}, {first}") == parse_name(f"{first} {last}")
 
