@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from ombud import migrate
@@ -49,10 +49,30 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
+def _sqlite_real_transactions(engine: Engine) -> None:
+    """Let SQLAlchemy, not pysqlite, begin transactions, so the test's outer transaction and savepoints are real.
+
+    pysqlite begins a transaction only before a data-changing statement; a SAVEPOINT outside one starts its own,
+    and releasing it (a session commit in the tests' savepoint mode) would commit for good. This is SQLAlchemy's
+    documented recipe for the driver.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _no_driver_transactions(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):
+        conn.exec_driver_sql("BEGIN")
+
+
 @pytest.fixture(scope="session")
 def engine(database_url: str) -> Iterator[Engine]:
-    kwargs = {} if _is_postgres(database_url) else {"connect_args": {"check_same_thread": False}}
-    engine = make_engine(database_url, **kwargs)
+    if _is_postgres(database_url):
+        engine = make_engine(database_url)
+    else:
+        engine = make_engine(database_url, connect_args={"check_same_thread": False})
+        _sqlite_real_transactions(engine)
     yield engine
     engine.dispose()
 
