@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import tempfile
@@ -21,14 +22,21 @@ from ombud.synth import generate
 from ombud.synth.generate import default_workers
 
 
-def one_run(accounts: int, seed: int, workers: int, fmt: str, scratch: Path) -> tuple[float, int, dict[str, int]]:
+def cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (the worker processes)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def one_run(accounts: int, seed: int, workers: int, fmt: str,
+            scratch: Path) -> tuple[float, float, int, dict[str, int]]:
     out = scratch / f"synth-{accounts}-{seed}"
-    started = time.perf_counter()
+    cpu, started = cpu_seconds(), time.perf_counter()
     summary = generate(out, accounts=accounts, seed=seed, workers=workers, fmt=fmt)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     shutil.rmtree(out)
-    return seconds, size, summary.rows
+    return seconds, cpu, size, summary.rows
 
 
 def main() -> None:
@@ -47,24 +55,26 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-synth-") as tmp:
         for accounts in args.sizes:
             runs = args.runs_large if accounts >= 1_000_000 else args.runs
-            times, sizes, rows = [], [], {}
+            times, cpus, sizes, rows = [], [], [], {}
             for run in range(runs):
-                seconds, size, rows = one_run(accounts, seed=run + 1, workers=args.workers, fmt=args.format,
-                                              scratch=Path(tmp))
+                seconds, cpu, size, rows = one_run(accounts, seed=run + 1, workers=args.workers, fmt=args.format,
+                                                   scratch=Path(tmp))
                 times.append(seconds)
+                cpus.append(cpu)
                 sizes.append(size)
                 total = sum(rows.values())
-                print(f"  {accounts:>9,} accounts  run {run + 1}/{runs}: {seconds:7.1f} s  {total:>11,} rows  "
-                      f"{total / seconds:>9,.0f} rows/s", flush=True)
+                print(f"  {accounts:>9,} accounts  run {run + 1}/{runs}: {seconds:7.1f} s  (CPU {cpu:7.1f} s)  "
+                      f"{total:>11,} rows  {total / seconds:>9,.0f} rows/s", flush=True)
             median = statistics.median(times)
             total = sum(rows.values())
-            results.append((accounts, runs, median, total, rows["orders"], rows["order_lines"],
-                            statistics.median(sizes)))
+            results.append((accounts, runs, median, statistics.median(cpus), total, rows["orders"],
+                            rows["order_lines"], statistics.median(sizes)))
     print()
-    print("| accounts | runs | median s | rows (all files) | orders | order lines | rows/s | accounts/s | MB |")
-    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for accounts, runs, median, total, orders, lines, size in results:
-        print(f"| {accounts:,} | {runs} | {median:.1f} | {total:,} | {orders:,} | {lines:,} | "
+    print("| accounts | runs | median s | CPU s (all processes) | rows (all files) | orders | order lines | rows/s "
+          "| accounts/s | MB |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for accounts, runs, median, cpu, total, orders, lines, size in results:
+        print(f"| {accounts:,} | {runs} | {median:.1f} | {cpu:.0f} | {total:,} | {orders:,} | {lines:,} | "
               f"{total / median:,.0f} | {accounts / median:,.0f} | {size / 1e6:,.0f} |")
     print(f"\nload average at end: {os.getloadavg()[0]:.1f}")
 
