@@ -93,7 +93,15 @@ class ChunkWriter:
         result.truth = "".join(truth_lines)
         result.fraudulent_accounts = len(fraudulent)
         rows = sink.take()
-        rng.shuffle(rows["accounts"])  # a chunk's fraud accounts are not told apart by their position
+        # Fraud rows are made after the honest ones: shuffle each kind so that no row's position (nor the
+        # database id an import gives it) tells them apart. An order's lines stay together, in order.
+        for kind in KINDS:
+            if kind not in ("employees", "order_lines"):
+                rng.shuffle(rows[kind])
+        lines: dict[object, list[list[object]]] = {}
+        for line in rows["order_lines"]:
+            lines.setdefault(line[0], []).append(line)
+        rows["order_lines"] = [line for order in rows["orders"] for line in lines[order[0]]]
         for kind in KINDS:
             result.counts[kind] = len(rows[kind])
             result.texts[kind] = render(kind, rows[kind], self.fmt)

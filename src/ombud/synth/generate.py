@@ -122,7 +122,7 @@ def generate(out_dir: Path | str, accounts: int, seed: int = 0, *, victim_rate: 
         raise InvalidInput(f"format must be one of {', '.join(FORMATS)}", field="format")
     if as_of.tzinfo is None:
         raise InvalidInput("as_of must be an aware datetime", field="as_of")
-    out = Path(out_dir)
+    out = Path(out_dir).resolve()
     started = time.perf_counter()
     if not 100 <= chunk_accounts <= 100_000:
         raise InvalidInput("chunk_accounts must be between 100 and 100,000", field="chunk_accounts")
