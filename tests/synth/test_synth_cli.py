@@ -39,3 +39,17 @@ def test_synth_rejects_a_bad_date_and_format(tmp_path):
     assert bad_date.exit_code != 0 and "--as-of" in bad_date.output
     bad_format = runner.invoke(app, ["synth", "-n", "10", "-o", str(tmp_path / "b"), "--format", "xml"])
     assert bad_format.exit_code != 0 and "--format" in bad_format.output
+
+
+def test_synth_victim_prints_a_profile_for_discovery(synth):
+    first = runner.invoke(app, ["synth-victim", str(synth.path)])
+    assert first.exit_code == 0, first.output
+    assert json.loads(first.output) == synth.victims()[0]["profile"]
+    takeover = runner.invoke(app, ["synth-victim", str(synth.path), "--kind", "account_takeover", "--truth"])
+    line = json.loads(takeover.output)
+    assert any(case["kind"] == "account_takeover" for case in line["cases"])
+    wanted = synth.victims()[5]["victim_id"]
+    assert json.loads(runner.invoke(app, ["synth-victim", str(synth.path), wanted, "--truth"]).output)[
+        "victim_id"] == wanted
+    missing = runner.invoke(app, ["synth-victim", str(synth.path), "V9999999"])
+    assert missing.exit_code != 0 and "V9999999" in missing.output

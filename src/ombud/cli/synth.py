@@ -56,6 +56,27 @@ def synth(
     console.print(f"[green]done in {summary.seconds:.1f} s[/] ({rate:,.0f} rows/s)")
 
 
+def synth_victim(
+    folder: Path = typer.Argument(..., help="A folder written by `ombud synth`."),
+    victim_id: str = typer.Argument(None, help="A victim id (e.g. V0000001); default: the first victim."),
+    kind: str = typer.Option(None, "--kind", help="Without an id: the first victim with a case of this kind "
+                             "(new_account, credit_application, card_added, account_takeover)."),
+    truth: bool = typer.Option(False, "--truth", help="Print the whole truth line, not only the profile."),
+) -> None:
+    """Print a victim's profile (their own identifiers) as JSON, e.g. for `ombud discover --profile`."""
+    import json
+
+    from ombud.errors import OmbudError
+    from ombud.synth.truth import find_victim
+
+    try:
+        victim = find_victim(folder, victim_id, kind)
+    except OmbudError as exc:
+        raise fail(exc.message) from None
+    print(json.dumps(victim if truth else victim["profile"], indent=2))
+
+
 def register(app: typer.Typer) -> None:
     """Add this domain's commands to the root app."""
     app.command("synth")(synth)
+    app.command("synth-victim")(synth_victim)
