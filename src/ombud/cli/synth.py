@@ -30,7 +30,8 @@ def synth(
     from ombud.synth.generate import default_workers
 
     try:
-        as_of_dt = datetime.fromisoformat(as_of).replace(tzinfo=UTC)
+        parsed = datetime.fromisoformat(as_of)
+        as_of_dt = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
     except ValueError:
         raise fail(f"--as-of: not a date: {as_of!r} (expected YYYY-MM-DD)") from None
     if fmt not in ("csv", "jsonl"):
