@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -29,6 +30,14 @@ _IPS = Weighted(((1, 50), (2, 35), (3, 15)))
 _STATUS = Weighted((("active", 95), ("closed", 3), ("locked", 2)))
 _OLD_ORDER = Weighted((("delivered", 90), ("returned", 5), ("cancelled", 5)))
 _DECISION = Weighted((("approved", 70), ("declined", 25), ("pending", 5)))
+
+
+@functools.lru_cache(maxsize=8192)
+def _month_of(day_number: int) -> tuple[int, int, int]:
+    """(year, month) of a day since 1970, and the first second after that month ends."""
+    day = _EPOCH + timedelta(days=day_number)
+    after = date(day.year + 1, 1, 1) if day.month == 12 else date(day.year, day.month + 1, 1)
+    return day.year, day.month, (after - _EPOCH).days * DAY
 
 
 @dataclass(slots=True)
@@ -167,9 +176,11 @@ class PeopleMaker:
                  f"{f}.{la}{birth_year % 100:02d}", f"{f}{la}{rng.between(1, 100)}", f"{f[0]}{la}{birth_year}")[pattern]
         domain = str(self.pools.providers.one(rng))
         email = f"{local}@{domain}"
-        while mailbox(email) in self.emails_used:  # one mailbox, one person (gmail: jane.doe = janedoe)
+        key = mailbox(email)
+        while key in self.emails_used:  # one mailbox, one person (gmail: jane.doe = janedoe)
             email = f"{local}{rng.between(1, 10000)}@{domain}"
-        self.emails_used.add(mailbox(email))
+            key = mailbox(email)
+        self.emails_used.add(key)
         return email
 
     def claim_email(self, email: str) -> bool:
@@ -203,9 +214,8 @@ class PeopleMaker:
             if end < self.as_of - DAY:
                 removed = end
         exp_at = removed + rng.below(90 * DAY) if removed else self.as_of + rng.between(30 * DAY, 5 * YEAR)
-        exp = _EPOCH + timedelta(days=exp_at // DAY)
-        after = date(exp.year + 1, 1, 1) if exp.month == 12 else date(exp.year, exp.month + 1, 1)
-        return Card(number, brand, exp.month, exp.year, issued, (after - _EPOCH).days * DAY, removed)
+        year, month, month_end = _month_of(exp_at // DAY)
+        return Card(number, brand, month, year, issued, month_end, removed)
 
     def wallet(self, rng: Rng, since: int) -> list[Card]:
         """The cards a person uses from `since` on: a chain of replacements, and sometimes a second card."""
