@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from datetime import date
 from enum import IntEnum
 
-from ombud.identity.normalize import email_local, given_forms, phonetic, swapped_day_month
+from ombud.identity.normalize import dob_transpositions, email_local, given_forms, phonetic, swapped_day_month
 from ombud.identity.record import Identity
 
 
@@ -33,6 +33,7 @@ class KeyKind(IntEnum):
     dob_zip = 9
     email_local = 10
     house_zip = 11
+    address_city = 12
 
 
 #: Kinds whose blocks are normally tiny; a larger cap applies before a block counts as "too common".
@@ -105,6 +106,8 @@ def _raw_keys(
         if address.number and address.zip5:
             yield KeyKind.address, address.key
             yield KeyKind.house_zip, f"{address.number}|{address.zip5}"
+        if address.number and address.city:  # the building again, for a mistyped ZIP code
+            yield KeyKind.address_city, f"{address.number}|{address.street}|{address.city}|{address.region}"
 
 
 def record_keys(identity: Identity, hasher: KeyHasher) -> set[tuple[int, int]]:
@@ -124,6 +127,10 @@ def query_keys(
     keys: dict[int, KeyKind] = {}
     for kind, text in _raw_keys(identity, dobs, _surname_sounds(identity), _given_forms(identity), ssns):
         keys[hasher(kind, text)] = kind
+    # A date of birth with two digits transposed, under the surname's sound.
+    for dob in dob_transpositions(identity.dobs):
+        for sound in _surname_sounds(identity):
+            keys.setdefault(hasher(KeyKind.dob_surname, f"{dob.isoformat()}|{sound}"), KeyKind.dob_surname)
     # First and last name swapped ("Smith John"): only the name-bearing kinds need the swap.
     swapped_sur, swapped_given = _surname_sounds(identity, swapped=True), _given_forms(identity, swapped=True)
     for kind, text in _raw_keys(Identity(addresses=identity.addresses), dobs, swapped_sur, swapped_given, set()):

@@ -37,6 +37,17 @@ _LINKING = {
 }
 
 
+def links_to_person(s: Score) -> bool:
+    """Evidence beyond the name: the person's card, SSN, email or phone; or their address, unless the record
+    gives another date of birth (a relative or a flatmate shares an address and often a surname)."""
+    levels = {e.comparison: e.level for e in s.evidence}
+    for comparison, linking in _LINKING.items():
+        if levels.get(comparison) in linking and not (
+                comparison == "address" and levels.get("date_of_birth") == "mismatch"):
+            return True
+    return False
+
+
 @dataclass
 class Scored:
     """A candidate record and its score."""
@@ -245,10 +256,11 @@ def _enrich(match: Match, item: Scored, f: _Facts, query: Query) -> tuple[Accoun
     match.signals = list(verdict.signals)
     if verdict.own:
         match.verdict = "own_account_takeover_suspected" if verdict.takeover else "own_account"
-    elif not any(e.level in _LINKING.get(e.comparison, ()) for e in s.evidence):
+    elif not links_to_person(s):
         match.verdict = "possible_namesake"
-        match.signals.append("only your name (and perhaps your date of birth or city) matched: none of your cards, "
-                             "SSN, contact details or addresses is on this account; review before calling it fraud")
+        match.signals.append("only your name matched (perhaps with your date of birth, or your address under "
+                             "another date of birth): none of your cards, SSN or contact details is on this "
+                             "account; likely another person, such as a relative; review before calling it fraud")
     return facts, verdict
 
 

@@ -298,6 +298,22 @@ def swapped_day_month(value: date) -> date | None:
     return date(value.year, value.day, value.month)
 
 
+def dob_transpositions(dates: object) -> set[date]:
+    """Valid dates one adjacent-digit swap (of YYYYMMDD) away from any of these dates."""
+    out: set[date] = set()
+    for d in dates:  # type: ignore[attr-defined]
+        text = d.strftime("%Y%m%d")
+        for i in range(7):
+            if text[i] == text[i + 1]:
+                continue
+            swapped = text[:i] + text[i + 1] + text[i] + text[i + 2 :]
+            try:
+                out.add(date(int(swapped[:4]), int(swapped[4:6]), int(swapped[6:])))
+            except ValueError:
+                continue
+    return out - set(dates)  # type: ignore[arg-type]
+
+
 def dob_digit_typo(a: date, b: date) -> bool:
     """True when the two dates differ by a single mistyped or transposed digit (YYYYMMDD text)."""
     sa, sb = a.strftime("%Y%m%d"), b.strftime("%Y%m%d")
@@ -363,6 +379,7 @@ __all__ = [
     "SSNError",
     "card_fingerprint_of",
     "dob_digit_typo",
+    "dob_transpositions",
     "email_local",
     "fold",
     "given_forms",

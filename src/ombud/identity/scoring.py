@@ -318,7 +318,10 @@ def address_level(a: PostalAddress, b: PostalAddress) -> tuple[str, str]:
             return "unit_missing", "same building, apartment not given on one side"
         return "other_unit", "same building, another apartment"
     if a.zip5 and a.zip5 == b.zip5:
-        if a.number and a.number == b.number and JaroWinkler.normalized_similarity(a.name, b.name) >= _STREET_FUZZY:
+        if a.number and a.number == b.number and (
+            JaroWinkler.normalized_similarity(a.name, b.name) >= _STREET_FUZZY
+            or (a.unit == b.unit and OSA.distance(a.name, b.name) <= 1)
+        ):
             return "fuzzy", "street name spelled differently"
         if a.street == b.street and a.number and b.number and OSA.distance(a.number, b.number) == 1:
             return "fuzzy", "house number mistyped"
