@@ -345,7 +345,7 @@ def read_jsonl(source: Source, chunk_rows: int, unknown: set[str]) -> Iterator[R
                 if not raw.strip():
                     continue
                 try:
-                    obj = json.loads(raw, parse_float=str, parse_int=str, parse_constant=_reject_constant)
+                    obj = _JSON.decode(raw)
                 except ValueError as exc:
                     reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
                     errors.append((number, ROW, f"is not valid JSON ({reason})"))
@@ -376,3 +376,7 @@ def read_jsonl(source: Source, chunk_rows: int, unknown: set[str]) -> Iterator[R
 
 def _reject_constant(name: str) -> str:
     raise ValueError(f"{name} is not a number JSON allows")
+
+
+#: Numbers keep the text they were written with (so `12.345` is seen as having three decimals).
+_JSON = json.JSONDecoder(parse_float=str, parse_int=str, parse_constant=_reject_constant)
