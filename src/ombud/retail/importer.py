@@ -71,6 +71,8 @@ class KindReport:
     unchanged: int = 0
     rejected: int = 0
     seconds: float = 0.0
+    #: CPU time of this process (all its threads) spent on the kind; the store's own work on a server excluded.
+    cpu_seconds: float = 0.0
 
     @property
     def rows_per_second(self) -> float:
@@ -233,7 +235,7 @@ class _Run:
         kind = source.kind
         kind_report = KindReport(kind.name, source.name)
         self.report.kinds.append(kind_report)
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         if self.progress:
             self.progress.start(kind.name, source.name, source.path.stat().st_size)
         tracker = KeyTracker(kind)
@@ -265,6 +267,7 @@ class _Run:
             Store(session).analyze(WRITES[kind.name].table)
             session.commit()
         kind_report.seconds = time.perf_counter() - started
+        kind_report.cpu_seconds = time.process_time() - cpu_started
         if self.progress:
             self.progress.finish(kind.name)
 
