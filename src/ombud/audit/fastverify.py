@@ -1,0 +1,351 @@
+"""Full verification, vectorised: the checks of verify.py over columns instead of rows.
+
+The log is cut into chunks of 2**17 events, checked in worker processes (one per core): a worker reads its
+chunk as an Arrow table (ADBC drivers for SQLite and PostgreSQL), encodes every leaf with Arrow compute (the
+version-1 encoding of events.py, column by column), hashes them with DuckDB, compares them with the stored
+leaf hashes, folds them into the chunk's subtree levels and compares those with the stored tree nodes as
+whole byte strings. The parent joins the chunk roots into the levels above and the checkpoint roots.
+
+Workers are separate processes on purpose: the ADBC SQLite driver carries its own copy of SQLite, and two
+copies of SQLite in one process break each other's file locks (see sqlite.org/howtocorrupt.html).
+
+This path only answers "is every check satisfied?". When it is not (or anything about the store is
+unexpected) the caller runs the row-by-row verifier, which names the first bad entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import time
+from array import array
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.engine import URL, make_url
+
+from ombud.audit import merkle
+
+#: Events per chunk: 2**CHUNK_LEVEL (the chunk roots are stored nodes of this level).
+CHUNK_LEVEL = 17
+_COLUMNS = (
+    "idx, at, action, actor_type, actor_id, customer_id, subject_type, subject_id, fields, purpose, decision, "
+    "detail, leaf_hash"
+)
+#: (column, may be null) of the text values, in encoding order.
+_TEXTS = (
+    ("action", False), ("actor_type", False), ("actor_id", True), ("customer_id", True), ("subject_type", True),
+    ("subject_id", True), ("fields", False), ("purpose", True), ("decision", True), ("detail", False),
+)
+
+
+class Mismatch(Exception):
+    """The fast path saw something the detailed verifier must look at."""
+
+
+def available() -> bool:
+    """Whether the libraries of the fast path are installed."""
+    try:
+        import adbc_driver_postgresql.dbapi  # noqa: F401
+        import adbc_driver_sqlite.dbapi  # noqa: F401
+        import duckdb  # noqa: F401
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def connect(url: URL | str) -> Any:
+    """An ADBC connection to the store at this SQLAlchemy URL (only ever opened inside a worker process)."""
+    url = make_url(url)
+    if url.get_backend_name() == "sqlite":
+        import adbc_driver_sqlite.dbapi
+
+        return adbc_driver_sqlite.dbapi.connect(url.database or ":memory:")
+    import adbc_driver_postgresql.dbapi
+
+    plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    return adbc_driver_postgresql.dbapi.connect(plain)
+
+
+@dataclass
+class FastResult:
+    """What the fast path established: either everything holds, or the first check that did not."""
+
+    ok: bool
+    events: int = 0
+    nodes_checked: int = 0
+    reason: str | None = None
+    roots: dict[int, bytes] = field(default_factory=dict)
+    head_frontier: list[bytes] = field(default_factory=list)
+    cpu_seconds: float = 0.0  # spent by the workers on the chunks
+
+
+def _big_endian(values: Any, code: str, width: int) -> Any:
+    """A column of integers as fixed-width big-endian byte strings."""
+    import pyarrow as pa
+
+    values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    if values.null_count:
+        raise Mismatch("a null where a number belongs")
+    raw = array(code)
+    raw.frombytes(memoryview(values.buffers()[1])[values.offset * width : (values.offset + len(values)) * width])
+    raw.byteswap()
+    return pa.Array.from_buffers(pa.binary(width), len(values), [None, pa.py_buffer(raw.tobytes())]).cast(
+        pa.binary()
+    )
+
+
+def _text(column: Any, nullable: bool) -> list[Any]:
+    """A text column as (4-byte big-endian length or 0xFFFFFFFF for null, UTF-8 bytes) columns."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if pa.types.is_null(column.type) or column.null_count == len(column):  # all null: no type to infer
+        column = pa.nulls(len(column), pa.string())
+    if not pa.types.is_string(column.type):
+        raise Mismatch(f"a text column came back as {column.type}")
+    if column.null_count and not nullable:
+        raise Mismatch("a null where text belongs")
+    data = column.cast(pa.binary())  # the same buffers: UTF-8 is what the encoding wants
+    lengths = pc.binary_length(data)
+    if column.null_count:
+        lengths = pc.fill_null(lengths, pa.scalar(-1, pa.int32()))  # 0xFFFFFFFF
+    return [_big_endian(lengths, "i", 4), data]
+
+
+def encode(table: Any) -> Any:
+    """The RFC 6962 leaf input (0x00 || version-1 leaf data) of every row of an events table, as binary."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = table.num_rows
+    at = table.column("at")
+    if pa.types.is_string(at.type) or pa.types.is_large_string(at.type):  # SQLite keeps UTC as text
+        at = at.cast(pa.timestamp("us"))
+    at_us = at.cast(pa.timestamp("us", tz=at.type.tz) if at.type.tz else pa.timestamp("us")).cast(pa.int64())
+    if n and pc.min(at_us).as_py() < 0:
+        raise Mismatch("a time before 1970")
+    parts = [pa.repeat(pa.scalar(b"\x00\x01", pa.binary()), n), _big_endian(table.column("idx"), "q", 8),
+             _big_endian(at_us, "q", 8)]
+    for name, nullable in _TEXTS:
+        parts.extend(_text(table.column(name), nullable))
+    # A null value's bytes are empty (its length field already says null).
+    return pc.binary_join_element_wise(
+        *parts, pa.scalar(b"", pa.binary()), null_handling="replace", null_replacement=""
+    )
+
+
+def _levels(leaves: bytes) -> list[bytes]:
+    """Every level of complete subtrees over these leaf hashes (level 0 first), each as concatenated hashes."""
+    sha = hashlib.sha256
+    levels = [leaves]
+    current = leaves
+    while len(current) >= 64:
+        usable = len(current) - len(current) % 64
+        current = b"".join([sha(b"\x01" + current[i : i + 64]).digest() for i in range(0, usable, 64)])
+        levels.append(current)
+    return levels
+
+
+def _stored_level(cursor: Any, level: int, lo: int, hi: int) -> Any:
+    """The stored hashes of nodes lo..hi-1 of a level, in order, as one binary array."""
+    cursor.execute(f"SELECT hash FROM audit_node WHERE level = {level} AND idx >= {lo} AND idx < {hi} ORDER BY idx")
+    return cursor.fetch_arrow_table().column(0).combine_chunks()
+
+
+def _same_hashes(stored: Any, expected: bytes) -> bool:
+    """Whether a binary array holds exactly these 32-byte hashes, in order."""
+    import pyarrow.compute as pc
+
+    count = len(expected) // 32
+    if len(stored) != count:
+        return False
+    if count == 0:
+        return True
+    if stored.null_count or pc.min(pc.binary_length(stored)).as_py() != 32 or pc.max(
+        pc.binary_length(stored)
+    ).as_py() != 32:
+        return False
+    return _values(stored) == expected
+
+
+def _values(array_: Any) -> memoryview:
+    """The bytes of a binary array's values, back to back (no copy)."""
+    offsets = memoryview(array_.buffers()[1]).cast("B").cast("i")
+    first, last = offsets[array_.offset], offsets[array_.offset + len(array_)]
+    return memoryview(array_.buffers()[2]).cast("B")[first:last]
+
+
+# --- inside a worker process --------------------------------------------------------------------------------
+
+_worker: dict[str, Any] = {}
+
+
+def _init_worker(url: str) -> None:
+    import duckdb
+
+    _worker["conn"] = connect(url)
+    _worker["sqlite"] = make_url(url).get_backend_name() == "sqlite"
+    _worker["duck"] = duckdb.connect(config={"threads": 1})  # one process per core already
+
+
+@dataclass
+class _Chunk:
+    begin: int
+    end: int
+    ok: bool = True
+    reason: str | None = None
+    root: bytes | None = None
+    nodes_checked: int = 0
+    found: dict[merkle.NodeId, bytes] = field(default_factory=dict)
+    cpu_seconds: float = 0.0
+
+
+def _check_chunk(task: tuple[int, int, int, int, list[merkle.NodeId]]) -> _Chunk:
+    """Every leaf and stored node of events [begin, end); the wanted nodes of the chunk handed back."""
+    begin, end, tree_size, chunk_level, wanted = task
+    out = _Chunk(begin, end)
+    started = time.process_time()
+    try:
+        _chunk_work(out, tree_size, chunk_level, wanted)
+    except Mismatch as exc:
+        out.ok, out.reason = False, str(exc)
+    except Exception as exc:  # an unexpected store: the detailed pass decides
+        out.ok, out.reason = False, f"{type(exc).__name__}: {exc}"
+    out.cpu_seconds = time.process_time() - started
+    return out
+
+
+def _chunk_work(out: _Chunk, tree_size: int, chunk_level: int, wanted: list[merkle.NodeId]) -> None:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    begin, end = out.begin, out.end
+    cursor = _worker["conn"].cursor()
+    try:
+        if _worker["sqlite"]:  # one Arrow batch per chunk, not many small ones
+            cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(end - begin)})
+        cursor.execute(f"SELECT {_COLUMNS} FROM audit_event WHERE idx >= {begin} AND idx < {end} ORDER BY idx")
+        table = cursor.fetch_arrow_table()
+        if table.num_rows != end - begin:
+            raise Mismatch(f"events {begin}..{end - 1}: {table.num_rows} stored of {end - begin}")
+        idx = table.column("idx")
+        if pc.min(idx).as_py() != begin or pc.max(idx).as_py() != end - 1:
+            raise Mismatch(f"events {begin}..{end - 1} are not numbered in order")
+        inputs = pa.table({"d": encode(table)})  # noqa: F841 - read by the DuckDB query below
+        hashed = _worker["duck"].sql("SELECT unhex(sha256(d)) AS h FROM inputs").to_arrow_table().column("h")
+        hashed = hashed.combine_chunks()
+        stored = table.column("leaf_hash").combine_chunks()
+        if not pc.all(pc.equal(hashed, stored)).as_py() or pc.max(pc.binary_length(stored)).as_py() != 32:
+            raise Mismatch(f"a leaf in {begin}..{end - 1} differs from its stored hash")
+        levels = _levels(bytes(_values(hashed)))
+        for level in range(1, len(levels)):
+            lo, hi = begin >> level, min(end, tree_size) >> level
+            if hi > lo:
+                if not _same_hashes(_stored_level(cursor, level, lo, hi), levels[level][: (hi - lo) * 32]):
+                    raise Mismatch(f"a stored tree node at level {level} over {begin}..{end - 1} differs")
+                out.nodes_checked += hi - lo
+        for level, index in wanted:
+            offset = (index - (begin >> level)) * 32
+            out.found[(level, index)] = levels[level][offset : offset + 32]
+        if end - begin == 1 << chunk_level:
+            out.root = levels[chunk_level]
+    finally:
+        cursor.close()
+
+
+def _check_upper(task: tuple[list[bytes], int, int, list[merkle.NodeId]]) -> _Chunk:
+    """The levels above the chunks, from the chunk roots, compared with the stored nodes there."""
+    chunk_roots, tree_size, chunk_level, wanted = task
+    out = _Chunk(0, 0)
+    levels = _levels(b"".join(chunk_roots))
+    cursor = _worker["conn"].cursor()
+    try:
+        for offset, hashes in enumerate(levels):
+            level = chunk_level + offset
+            for lv, index in wanted:
+                if lv == level and (index + 1) * 32 <= len(hashes):
+                    out.found[(lv, index)] = hashes[index * 32 : index * 32 + 32]
+            count = min(len(hashes) // 32, tree_size >> level)
+            if offset == 0 or count == 0:
+                continue  # the chunk roots themselves were compared with their chunk
+            if not _same_hashes(_stored_level(cursor, level, 0, count), hashes[: count * 32]):
+                out.ok, out.reason = False, f"a stored tree node at level {level} differs"
+                return out
+            out.nodes_checked += count
+    finally:
+        cursor.close()
+    return out
+
+
+# --- in the verifying process ------------------------------------------------------------------------------
+
+
+def _processes() -> Any:
+    """Workers forked from a clean server process (never from this one, which has SQLite files open)."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["ombud.audit.fastverify", "pyarrow.compute", "duckdb", "adbc_driver_sqlite.dbapi",
+                                    "adbc_driver_postgresql.dbapi"])
+    return context
+
+
+def check(
+    url: URL,
+    *,
+    events: int,
+    tree_size: int,
+    sizes: Iterable[int],
+    progress: Callable[[int, int], None] | None = None,
+    workers: int | None = None,
+    chunk_level: int | None = None,
+) -> FastResult:
+    """Recompute every leaf and every stored node over the first `events` events; roots at `sizes` returned."""
+    level_of_chunk = CHUNK_LEVEL if chunk_level is None else chunk_level
+    chunk = 1 << level_of_chunk
+    result = FastResult(ok=False)
+    wanted_sizes = sorted({s for s in sizes if 0 < s <= events} | ({tree_size} if 0 < tree_size <= events else set()))
+    wanted: set[merkle.NodeId] = {node for s in wanted_sizes for node in merkle.range_nodes(0, s)}
+    by_chunk: dict[int, list[merkle.NodeId]] = {}
+    upper: list[merkle.NodeId] = []
+    for level, index in wanted:
+        if level <= level_of_chunk:
+            by_chunk.setdefault((index << level) >> level_of_chunk, []).append((level, index))
+        else:
+            upper.append((level, index))
+    tasks = [
+        (begin, min(begin + chunk, events), tree_size, level_of_chunk, by_chunk.get(begin >> level_of_chunk, []))
+        for begin in range(0, events, chunk)
+    ]
+    found: dict[merkle.NodeId, bytes] = {}
+    roots: list[bytes] = []
+    text = url.render_as_string(hide_password=False)
+    count = workers or min(len(tasks), multiprocessing.cpu_count() or 1) or 1
+    with _processes().Pool(count, initializer=_init_worker, initargs=(text,)) as pool:
+        for part in pool.imap(_check_chunk, tasks):
+            if not part.ok:
+                pool.terminate()
+                result.reason = part.reason
+                return result
+            found.update(part.found)
+            result.nodes_checked += part.nodes_checked
+            result.cpu_seconds += part.cpu_seconds
+            result.events = part.end
+            if part.root is not None:
+                roots.append(part.root)
+            if progress is not None:
+                progress(part.end, events)
+        top = pool.apply(_check_upper, ((roots, tree_size, level_of_chunk, upper),))
+    if not top.ok:
+        result.reason = top.reason
+        return result
+    found.update(top.found)
+    result.nodes_checked += top.nodes_checked
+    for size in wanted_sizes:
+        result.roots[size] = merkle.fold([found[node] for node in merkle.range_nodes(0, size)])
+    if 0 < tree_size <= events:
+        result.head_frontier = [found[node] for node in merkle.range_nodes(0, tree_size)]
+    result.ok = True
+    return result
