@@ -48,6 +48,12 @@ def _b64(data: bytes) -> str:
 
 def _sign_once(ctx: Context) -> None:
     with _unit_of_work(ctx) as session:
+        backlog = service.log_size(session) - tree.tree_head(session).size
+        if backlog > 50_000:  # a big import since the last checkpoint: show the tree catching up
+            with Progress(TextColumn("adding events to the tree"), BarColumn(), MofNCompleteColumn(),
+                          TimeRemainingColumn(), console=err_console, transient=True) as progress:
+                task = progress.add_task("tree", total=backlog)
+                tree.integrate(session, progress=lambda n: progress.advance(task, n))
         result = checkpoints.create_checkpoint(session, ctx.keys, ctx.settings)
         note = result.checkpoint.note
         size = result.checkpoint.tree_size
