@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -165,8 +166,6 @@ def log_size(session: Session) -> int:
 
 def to_record(entry: AuditEntry) -> AuditRecord:
     """The stored row as a record."""
-    import json
-
     return AuditRecord(
         index=entry.idx,
         at=entry.at,
