@@ -23,15 +23,17 @@ def main() -> None:
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=1, help="normalising processes (ombud identity reindex "
+                                                               "--workers)")
     args = parser.parse_args()
     ctx = context_for(args.data, args.database_url)
     seconds, records, keys = [], 0, 0
     for _ in range(args.runs):
         with ctx.sessions() as session, session.begin():
-            result = reindex(session, ctx.keys)
+            result = reindex(session, ctx.keys, workers=args.workers)
         seconds.append(result.seconds)
         records, keys = result.records, result.keys
-    print(f"runs: {[round(s, 1) for s in seconds]} s")
+    print(f"runs: {[round(s, 1) for s in seconds]} s, {args.workers} worker(s)")
     print("| what | median |")
     print("| --- | --- |")
     print(f"| index build, {records:,} records, {keys:,} keys | {median(seconds):.1f} s "
