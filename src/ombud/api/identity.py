@@ -28,5 +28,5 @@ def discover_accounts(body: DiscoverRequest, request: Request, session: DbSessio
     ctx = get_context(request)
     return discover_for_employee(
         session, ctx.keys, staff.employee, body.profile, threshold=body.threshold,
-        include_below_threshold=body.include_below_threshold,
+        include_below_threshold=body.include_below_threshold, purpose=body.purpose,
     )

@@ -162,3 +162,5 @@ class DiscoverRequest(BaseModel):
     profile: Profile
     threshold: float = Field(0.5, gt=0, lt=1)
     include_below_threshold: bool = True
+    purpose: str | None = Field(None, max_length=200,
+                                description="Why the search runs, recorded in the audit log, e.g. victim_request:123.")
