@@ -114,6 +114,7 @@ def test_any_event_round_trips_through_its_leaf_data(index, actor_type, actor_id
         (AuditEvent("x.y", customer_id="C" * 65), "customer_id"),
         (AuditEvent("x.y", purpose=123), "purpose"),  # type: ignore[arg-type]
         (AuditEvent("x.y", fields=("",)), "fields"),
+        (AuditEvent("x.y", fields=(["email"],)), "fields"),  # type: ignore[arg-type]
         (AuditEvent("x.y", detail={"bad key": 1}), "detail"),
         (AuditEvent("x.y", detail={"n": 1.5}), "detail.n"),
         (AuditEvent("x.y", detail={"n": 2**60}), "detail.n"),

@@ -293,6 +293,9 @@ def _check_detail(detail: Mapping[str, DetailValue]) -> None:
             )
 
 
+#: Checked field-name tuples and their canonical JSON: the same few sets recur on every brokered read.
+_FIELDS_SEEN: dict[tuple[str, ...], str] = {}
+
 #: The optional text values of an event, with their column widths.
 _OPTIONAL: Final = tuple((name, MAX_LENGTHS[name]) for name in (
     "actor_id", "customer_id", "subject_type", "subject_id", "purpose", "decision"
@@ -326,13 +329,22 @@ def prepare(event: AuditEvent, now: datetime) -> PreparedEvent:
     if fields:
         if isinstance(fields, str):
             fields = (fields,)
-        for name in fields:
-            if not isinstance(name, str) or not name or len(name) > MAX_FIELD_NAME:
-                raise InvalidInput(
-                    f"audit event: field names are 1-{MAX_FIELD_NAME} characters of text", field="fields"
-                )
-            _check_personal("fields", name)
-        fields_text = fields_json(fields)
+        try:
+            fields_text = _FIELDS_SEEN.get(fields) if isinstance(fields, tuple) else None
+        except TypeError:  # an unhashable element: refused just below
+            fields_text = None
+        if fields_text is None:
+            for name in fields:
+                if not isinstance(name, str) or not name or len(name) > MAX_FIELD_NAME:
+                    raise InvalidInput(
+                        f"audit event: field names are 1-{MAX_FIELD_NAME} characters of text", field="fields"
+                    )
+                _check_personal("fields", name)
+            fields_text = fields_json(fields)
+            if isinstance(fields, tuple):  # every element checked to be text above, so hashable
+                if len(_FIELDS_SEEN) >= 1024:  # a handful of field sets recur; keep the cache small
+                    _FIELDS_SEEN.clear()
+                _FIELDS_SEEN[fields] = fields_text
     else:
         fields_text = "[]"
     if event.detail:
