@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing
+import sys
 import time
 from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import URL, make_url
@@ -29,6 +31,8 @@ from ombud.audit import merkle
 
 #: Events per chunk: 2**CHUNK_LEVEL (the chunk roots are stored nodes of this level).
 CHUNK_LEVEL = 17
+#: Seconds one chunk may take before the fast pass gives up (and the detailed pass runs).
+_CHUNK_TIMEOUT = 600
 _COLUMNS = (
     "idx, at, action, actor_type, actor_id, customer_id, subject_type, subject_id, fields, purpose, decision, "
     "detail, leaf_hash"
@@ -323,8 +327,14 @@ def check(
     roots: list[bytes] = []
     text = url.render_as_string(hide_password=False)
     count = workers or min(len(tasks), multiprocessing.cpu_count() or 1) or 1
+    main = getattr(sys.modules.get("__main__"), "__file__", None)
+    if main is not None and not Path(main).exists():  # e.g. code piped to `python -`: workers could not start
+        result.reason = "worker processes cannot start from this interpreter"
+        return result
     with _processes().Pool(count, initializer=_init_worker, initargs=(text,)) as pool:
-        for part in pool.imap(_check_chunk, tasks):
+        parts = pool.imap(_check_chunk, tasks)
+        for _ in tasks:
+            part = parts.next(timeout=_CHUNK_TIMEOUT)  # a worker that cannot start must not hang verification
             if not part.ok:
                 pool.terminate()
                 result.reason = part.reason
@@ -337,7 +347,7 @@ def check(
                 roots.append(part.root)
             if progress is not None:
                 progress(part.end, events)
-        top = pool.apply(_check_upper, ((roots, tree_size, level_of_chunk, upper),))
+        top = pool.apply_async(_check_upper, ((roots, tree_size, level_of_chunk, upper),)).get(_CHUNK_TIMEOUT)
     if not top.ok:
         result.reason = top.reason
         return result
