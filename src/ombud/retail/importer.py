@@ -35,7 +35,7 @@ from ombud.retail.validate import LINE, check, empty_errors, normalise
 #: Called after each batch lands, inside its transaction: (session, kind, ids of rows inserted or changed).
 BatchCallback = Callable[[Session, str, list[int]], None]
 #: Records read and checked together; batches of `batch_size` rows are written from each chunk.
-MIN_CHUNK_ROWS = 50_000
+MIN_CHUNK_ROWS = 100_000
 #: Errors kept in the report for display; all of them go to `on_reject`.
 ERRORS_KEPT = 1000
 

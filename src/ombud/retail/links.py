@@ -109,14 +109,17 @@ class References:
         """(ref value, internal id[, its account]) for the values of `ref` in `rows`."""
         target = ref.refers_to or ""
         table = WRITES[target].table
-        found = self._maps.get(target)
-        if found is None:
+        values = rows.get_column(ref.name).unique().drop_nulls()
+        whole = self._maps.get(target)
+        if whole is None:
             size = store.row_estimate(table)
             if 0 < size <= self.MAP_MAX_ROWS and expected_rows >= size * self.MAP_MIN_SHARE:
-                found = self._maps[target] = store.load_map(table, self._columns(target))
-            else:
-                values = rows.get_column(ref.name).unique().to_list()
-                found = store.select_in(table, "external_id", values, self._columns(target))
+                whole = self._maps[target] = store.load_map(table, self._columns(target))
+        if whole is not None:
+            # Cut the map down to this chunk's ids first: joining against the whole map would hash all of it.
+            found = whole.filter(pl.col("external_id").is_in(values.implode()))
+        else:
+            found = store.select_in(table, "external_id", values.to_list(), self._columns(target))
         if not ref.same_account:
             found = found.drop("account_id", strict=False)
         return found.rename({"external_id": ref.name, "id": resolved(ref), "account_id": f"__account_{ref.name}"},
