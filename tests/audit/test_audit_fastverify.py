@@ -21,6 +21,8 @@ from ombud.db import make_sessionmaker, transaction
 pytestmark = pytest.mark.skipif(not fastverify.available(), reason="ADBC drivers or DuckDB not installed")
 
 SIZES = (37, 64, 100, 150)
+_COPY = ("at, action, actor_type, actor_id, customer_id, subject_type, subject_id, fields, purpose, decision, detail, "
+         "leaf_hash")
 
 
 @pytest.fixture
@@ -68,6 +70,10 @@ def test_the_fast_pass_accepts_an_intact_log(store):
     assert (fast.events, fast.nodes_checked) == (slow.events, slow.nodes_checked) == (153, 146)
 
 
+#: Alterations verify_log catches around the chunk check (heads, the log's extent, nodes outside the tree).
+_AROUND = ("frontier", "VALUES (2, 40", "SELECT -1", "SELECT 153", "idx = 160")
+
+
 @pytest.mark.parametrize(
     "tamper",
     [
@@ -78,14 +84,41 @@ def test_the_fast_pass_accepts_an_intact_log(store):
         "UPDATE audit_node SET hash = :zero WHERE level = 6 AND idx = 1",  # above the chunks
         "UPDATE audit_node SET hash = :zero WHERE level = 1 AND idx = 74",  # the last node stored
         "UPDATE audit_tree SET frontier = :zero",
+        "UPDATE audit_event SET leaf_hash = :short WHERE idx = 3",  # a stored hash one byte short
+        "DELETE FROM audit_node WHERE level = 3 AND idx = 17",  # the last node of a level, gone
+        "INSERT INTO audit_node (level, idx, hash) VALUES (2, 40, :zero)",  # a node beyond the tree
+        f"INSERT INTO audit_event SELECT -1, {_COPY} FROM audit_event WHERE idx = 0",  # a row before the log
+        f"INSERT INTO audit_event SELECT 153, {_COPY} FROM audit_event WHERE idx = 0",  # past the sequence
+        "UPDATE audit_event SET idx = 160 WHERE idx = 152",  # the last event moved out
     ],
 )
 def test_any_alteration_makes_the_fast_pass_hand_over(store, engine, tamper):
     with engine.begin() as conn:
-        conn.execute(text(tamper), {"zero": bytes(32)})
+        conn.execute(text(tamper), {"zero": bytes(32), "short": bytes(31)})
     with transaction(store.sessions) as session:
         url = session.get_bind().url
-    assert not fastverify.check(url, events=153, tree_size=150, sizes=SIZES, workers=1).ok or "frontier" in tamper
+    checked = fastverify.check(url, events=153, tree_size=150, sizes=SIZES, workers=1)
+    assert not checked.ok or any(mark in tamper for mark in _AROUND)
     fast, slow = _verify(store, True), _verify(store, False)
     assert not fast.ok and not slow.ok
     assert fast.first_problem == slow.first_problem
+
+
+def test_workers_start_without_re_running_the_main_script(store, tmp_path):
+    """The workers never re-run the parent's main module: not the CLI (slow), not code piped to `python -`."""
+    import subprocess
+    import sys
+
+    with transaction(store.sessions) as session:
+        url = session.get_bind().url.render_as_string(hide_password=False)
+    marker = tmp_path / "main-ran"
+    code = (
+        "import pathlib, sys\n"
+        "from ombud.audit import fastverify\n"
+        f"pathlib.Path({str(marker)!r}).open('a').write('x')\n"
+        f"result = fastverify.check({url!r}, events=153, tree_size=150, sizes=[150], workers=2, chunk_level=4)\n"
+        "sys.exit(0 if result.ok else 1)\n"
+    )
+    done = subprocess.run([sys.executable, "-"], input=code, text=True, capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert marker.read_text() == "x"  # the piped main ran once, in the parent only

@@ -246,3 +246,23 @@ def test_a_changed_sequence_head_is_caught(log, ctx, verifier):
     log.execute(text("UPDATE audit_sequence SET next_index = 50"))
     first = _verify(log, ctx, verifier).first_problem
     assert (first.index, first.kind) == (43, "missing"), first
+
+
+def test_an_event_forged_below_index_zero_is_named(log, ctx, verifier):
+    log.execute(text(f"INSERT INTO audit_event (idx, {COLUMNS}, leaf_hash) SELECT -1, {COLUMNS}, leaf_hash "
+                     "FROM audit_event WHERE idx = 0"))
+    report = _verify(log, ctx, verifier)
+    assert not report.ok
+    first = report.first_problem
+    assert (first.index, first.kind) == (-1, "extra"), first
+    assert "-1" in first.message
+
+
+@pytest.mark.parametrize(("level", "idx"), [(1, 21), (1, -1), (0, 3), (6, 0), (3, 5)])
+def test_a_tree_node_stored_outside_the_tree_is_caught(log, ctx, verifier, level, idx):
+    """Integration stores exactly the complete subtrees of the tree (40 leaves here); anything else is foreign."""
+    log.execute(text("INSERT INTO audit_node (level, idx, hash) VALUES (:l, :i, :h)"),
+                {"l": level, "i": idx, "h": bytes(32)})
+    report = _verify(log, ctx, verifier)
+    assert [(p.kind, p.index) for p in report.problems] == [("node", None)], report.problems
+    assert "1 tree node(s) outside the tree of 40 events" in report.problems[0].message

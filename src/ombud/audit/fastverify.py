@@ -2,9 +2,11 @@
 
 The log is cut into chunks of 2**17 events, checked in worker processes (one per core): a worker reads its
 chunk as an Arrow table (ADBC drivers for SQLite and PostgreSQL), encodes every leaf with Arrow compute (the
-version-1 encoding of events.py, column by column), hashes them with DuckDB, compares them with the stored
-leaf hashes, folds them into the chunk's subtree levels and compares those with the stored tree nodes as
-whole byte strings. The parent joins the chunk roots into the levels above and the checkpoint roots.
+version-1 encoding of events.py, column by column), hashes them (OpenSSL through hashlib, one tight loop),
+compares them with the stored leaf hashes as one byte string, folds them level by level into the chunk's
+subtrees (each level's node inputs built by Arrow, hashed in one loop) and compares every level with the
+stored tree nodes, again as whole byte strings. A last task joins the chunk roots into the levels above;
+the parent folds the roots at the checkpoint sizes.
 
 Workers are separate processes on purpose: the ADBC SQLite driver carries its own copy of SQLite, and two
 copies of SQLite in one process break each other's file locks (see sqlite.org/howtocorrupt.html).
@@ -15,14 +17,15 @@ unexpected) the caller runs the row-by-row verifier, which names the first bad e
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import multiprocessing
 import sys
+import threading
 import time
 from array import array
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import URL, make_url
@@ -53,7 +56,6 @@ def available() -> bool:
     try:
         import adbc_driver_postgresql.dbapi  # noqa: F401
         import adbc_driver_sqlite.dbapi  # noqa: F401
-        import duckdb  # noqa: F401
         import pyarrow  # noqa: F401
     except ImportError:
         return False
@@ -142,14 +144,42 @@ def encode(table: Any) -> Any:
     )
 
 
+_sha256 = hashlib.sha256
+#: Below this many nodes a level is hashed straight from the bytes (Arrow's per-call cost is not worth it).
+_SMALL_LEVEL = 64
+
+
+def hash_all(inputs: Any) -> bytes:
+    """SHA-256 of every value of a binary Arrow array, the digests back to back.
+
+    One list comprehension over the values: per hash this is the OpenSSL call (SHA-NI where the CPU has it)
+    plus Python's call overhead, which measured cheaper than DuckDB's sha256() on the same inputs.
+    """
+    sha = _sha256
+    return b"".join([sha(value).digest() for value in inputs.to_pylist()])
+
+
+def _next_level(current: bytes) -> bytes:
+    """The parents of consecutive pairs of 32-byte hashes (a lone last hash has none)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    pairs = len(current) // 64
+    if pairs < _SMALL_LEVEL:
+        sha = _sha256
+        return b"".join([sha(b"\x01" + current[i : i + 64]).digest() for i in range(0, pairs * 64, 64)])
+    children = pa.Array.from_buffers(pa.binary(64), pairs, [None, pa.py_buffer(current)])
+    prefix, nothing = pa.scalar(b"\x01", pa.binary()), pa.scalar(b"", pa.binary())
+    inputs = pc.binary_join_element_wise(prefix, children.cast(pa.binary()), nothing)  # 0x01 || left || right
+    return hash_all(inputs)
+
+
 def _levels(leaves: bytes) -> list[bytes]:
     """Every level of complete subtrees over these leaf hashes (level 0 first), each as concatenated hashes."""
-    sha = hashlib.sha256
     levels = [leaves]
     current = leaves
     while len(current) >= 64:
-        usable = len(current) - len(current) % 64
-        current = b"".join([sha(b"\x01" + current[i : i + 64]).digest() for i in range(0, usable, 64)])
+        current = _next_level(current)
         levels.append(current)
     return levels
 
@@ -160,27 +190,35 @@ def _stored_level(cursor: Any, level: int, lo: int, hi: int) -> Any:
     return cursor.fetch_arrow_table().column(0).combine_chunks()
 
 
-def _same_hashes(stored: Any, expected: bytes) -> bool:
-    """Whether a binary array holds exactly these 32-byte hashes, in order."""
+def packed_hashes(column: Any) -> bytes | None:
+    """The values of a column of 32-byte hashes back to back; None when any is null or not 32 bytes long."""
+    import pyarrow as pa
     import pyarrow.compute as pc
 
-    count = len(expected) // 32
-    if len(stored) != count:
-        return False
-    if count == 0:
-        return True
-    if stored.null_count or pc.min(pc.binary_length(stored)).as_py() != 32 or pc.max(
-        pc.binary_length(stored)
-    ).as_py() != 32:
-        return False
-    return _values(stored) == expected
+    array_ = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if len(array_) == 0:
+        return b""
+    if array_.null_count or not (pa.types.is_binary(array_.type) or pa.types.is_large_binary(array_.type)):
+        return None
+    lengths = pc.min_max(pc.binary_length(array_))
+    if lengths["min"].as_py() != 32 or lengths["max"].as_py() != 32:
+        return None
+    return bytes(_values(array_))
 
 
 def _values(array_: Any) -> memoryview:
     """The bytes of a binary array's values, back to back (no copy)."""
-    offsets = memoryview(array_.buffers()[1]).cast("B").cast("i")
+    import pyarrow as pa
+
+    raw = memoryview(array_.buffers()[1]).cast("B")
+    offsets = raw.cast("q") if pa.types.is_large_binary(array_.type) else raw.cast("i")
     first, last = offsets[array_.offset], offsets[array_.offset + len(array_)]
     return memoryview(array_.buffers()[2]).cast("B")[first:last]
+
+
+def _same_hashes(stored: Any, expected: bytes) -> bool:
+    """Whether a binary array holds exactly these 32-byte hashes, in order."""
+    return len(stored) == len(expected) // 32 and packed_hashes(stored) == expected
 
 
 # --- inside a worker process --------------------------------------------------------------------------------
@@ -189,11 +227,8 @@ _worker: dict[str, Any] = {}
 
 
 def _init_worker(url: str) -> None:
-    import duckdb
-
     _worker["conn"] = connect(url)
     _worker["sqlite"] = make_url(url).get_backend_name() == "sqlite"
-    _worker["duck"] = duckdb.connect(config={"threads": 1})  # one process per core already
 
 
 @dataclass
@@ -224,7 +259,6 @@ def _check_chunk(task: tuple[int, int, int, int, list[merkle.NodeId]]) -> _Chunk
 
 
 def _chunk_work(out: _Chunk, tree_size: int, chunk_level: int, wanted: list[merkle.NodeId]) -> None:
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     begin, end = out.begin, out.end
@@ -239,13 +273,10 @@ def _chunk_work(out: _Chunk, tree_size: int, chunk_level: int, wanted: list[merk
         idx = table.column("idx")
         if pc.min(idx).as_py() != begin or pc.max(idx).as_py() != end - 1:
             raise Mismatch(f"events {begin}..{end - 1} are not numbered in order")
-        inputs = pa.table({"d": encode(table)})  # noqa: F841 - read by the DuckDB query below
-        hashed = _worker["duck"].sql("SELECT unhex(sha256(d)) AS h FROM inputs").to_arrow_table().column("h")
-        hashed = hashed.combine_chunks()
-        stored = table.column("leaf_hash").combine_chunks()
-        if not pc.all(pc.equal(hashed, stored)).as_py() or pc.max(pc.binary_length(stored)).as_py() != 32:
+        leaves = hash_all(encode(table))
+        if packed_hashes(table.column("leaf_hash")) != leaves:
             raise Mismatch(f"a leaf in {begin}..{end - 1} differs from its stored hash")
-        levels = _levels(bytes(_values(hashed)))
+        levels = _levels(leaves)
         for level in range(1, len(levels)):
             lo, hi = begin >> level, min(end, tree_size) >> level
             if hi > lo:
@@ -291,13 +322,41 @@ def _check_upper(task: tuple[list[bytes], int, int, list[merkle.NodeId]]) -> _Ch
 def _processes() -> Any:
     """Workers forked from a clean server process (never from this one, which has SQLite files open)."""
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["ombud.audit.fastverify", "pyarrow.compute", "duckdb", "adbc_driver_sqlite.dbapi",
+    context.set_forkserver_preload(["ombud.audit.fastverify", "pyarrow.compute", "adbc_driver_sqlite.dbapi",
                                     "adbc_driver_postgresql.dbapi"])
     return context
 
 
+_MAIN_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _main_hidden() -> Iterator[None]:
+    """Start workers without re-running the __main__ module in each.
+
+    multiprocessing makes every new worker import the parent's main script (for `ombud` that is the whole
+    command line app, about 1.5 s of CPU per worker); the workers need nothing from it. While the pool
+    starts, __main__ shows neither a file nor a module spec, so nothing is re-run (this also lets
+    verification start from code piped to `python -`, whose "file" does not exist).
+    """
+    main = sys.modules.get("__main__")
+    if main is None:
+        yield
+        return
+    with _MAIN_LOCK:
+        saved: dict[str, Any] = {name: main.__dict__[name] for name in ("__file__", "__spec__")
+                                 if name in main.__dict__}
+        main.__dict__.pop("__file__", None)
+        main.__dict__["__spec__"] = None
+        try:
+            yield
+        finally:
+            main.__dict__.pop("__spec__", None)
+            main.__dict__.update(saved)
+
+
 def check(
-    url: URL,
+    url: URL | str,
     *,
     events: int,
     tree_size: int,
@@ -325,13 +384,11 @@ def check(
     ]
     found: dict[merkle.NodeId, bytes] = {}
     roots: list[bytes] = []
-    text = url.render_as_string(hide_password=False)
+    text = make_url(url).render_as_string(hide_password=False)
     count = workers or min(len(tasks), multiprocessing.cpu_count() or 1) or 1
-    main = getattr(sys.modules.get("__main__"), "__file__", None)
-    if main is not None and not Path(main).exists():  # e.g. code piped to `python -`: workers could not start
-        result.reason = "worker processes cannot start from this interpreter"
-        return result
-    with _processes().Pool(count, initializer=_init_worker, initargs=(text,)) as pool:
+    with _main_hidden():
+        pool = _processes().Pool(count, initializer=_init_worker, initargs=(text,))
+    with pool:
         parts = pool.imap(_check_chunk, tasks)
         for _ in tasks:
             part = parts.next(timeout=_CHUNK_TIMEOUT)  # a worker that cannot start must not hang verification
