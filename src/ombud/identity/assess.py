@@ -58,7 +58,9 @@ class AccountFacts:
 class Assessment:
     own: bool
     takeover: bool
-    established: bool
+    established: bool  # a year of history and a device in use for months
+    all_theirs: bool = False  # name, email, phone, cards and billing addresses all the person's
+    trusted_devices: frozenset[str] = frozenset()  # devices of an own account before anything changed
     signals: list[str] = field(default_factory=list)
 
 
@@ -68,38 +70,42 @@ def _days(delta: timedelta) -> str:
 
 
 def assess(facts: AccountFacts) -> Assessment:
-    """Own account or not, and whether it shows a takeover; with the reasons as signals."""
+    """Own account or not, and whether it shows a takeover; with the reasons as signals.
+
+    A newer account whose details are all the person's is only judged theirs later, by the devices it is
+    signed in from (`second_account`): a thief can type every detail, but signs in from their own devices.
+    """
     signals: list[str] = []
     tenure = facts.last_activity - facts.created_at
     established = [d for d in facts.devices if d.successes >= 2 and d.last - d.first >= DEVICE_SPAN]
     early_cutoff = facts.created_at + EARLY
-    early_theirs = [a for a in facts.addresses + facts.cards if a.at <= early_cutoff and a.theirs]
+    early_cards = [c for c in facts.cards if c.at <= early_cutoff and c.theirs]
+    early_addresses = [a for a in facts.addresses if a.at <= early_cutoff and a.theirs]
     long_standing = tenure >= TENURE and bool(established)
-    own_history = facts.account_name_matches and long_standing and (
-        bool(early_theirs) or facts.account_email is True or facts.account_phone is True
-    )
-    # A newer account can be the person's own too: everything on it is theirs (name, email, phone when
-    # given, every address and card), which a thief, who ships elsewhere, does not manage.
+    # What ties the account to the person and not to a relative at the same address: their card from the
+    # start, their own email or phone, or their date of birth with their address from the start.
+    tied = bool(early_cards) or facts.account_email is True or facts.account_phone is True or (
+        facts.dob_matches is True and bool(early_addresses))
+    own_history = facts.account_name_matches and long_standing and tied
     all_theirs = (
         facts.account_name_matches
         and facts.account_email is True
         and facts.account_phone is not False
-        and all(a.theirs for a in facts.addresses + facts.cards)
+        and all(c.theirs for c in facts.cards)
+        and all(a.theirs for a in facts.addresses if a.kind == "billing")
     )
-    if not (own_history or all_theirs):
-        return Assessment(False, False, long_standing, signals)
+    if not own_history:
+        return Assessment(False, False, long_standing, all_theirs, signals=signals)
     signals.append(f"in use for {_days(tenure)}, opened {facts.created_at.date().isoformat()}")
-    if established:
-        signals.append(f"signed in from the same device for {_days(max(d.last - d.first for d in established))}")
-    if early_theirs:
+    signals.append(f"signed in from the same device for {_days(max(d.last - d.first for d in established))}")
+    if early_cards or early_addresses:
         signals.append("its first addresses or cards are yours")
-    if all_theirs:
-        signals.append("its name, email, phone, addresses and cards are all yours")
-    if not established:  # nothing to compare later changes with
-        return Assessment(True, False, long_standing, signals)
 
     # What changed late in the history, relative to the established devices.
     settled = max(min(d.first for d in established) + DEVICE_SPAN, facts.created_at + TENURE)
+    # The person's devices: those used for months, or from before anything could have changed.
+    trusted = frozenset(d.device for d in facts.devices if d.device and (
+        d in established or (d.first_success is not None and d.first_success <= settled)))
     changes: list[str] = []
     new_devices = [d for d in facts.devices if d.first_success and d.first_success > settled and d not in established]
     for d in sorted(new_devices, key=lambda d: d.first)[:3]:
@@ -116,8 +122,24 @@ def assess(facts: AccountFacts) -> Assessment:
     for c in foreign_cards[:3]:
         changes.append(f"card added {c.at.date().isoformat()} is not one of yours")
     signals.extend(changes)
+    # People change phones and ship gifts; a takeover replaces the contact details, or gets in from a new
+    # device after failed sign-ins and adds a shipping address or card.
     contact_changed = facts.account_email is False or facts.account_phone is False
-    takeover = contact_changed or (bool(new_devices) and bool(foreign_ship or foreign_cards)) or (
-        any(d.failures >= 2 for d in new_devices) and bool(foreign_ship or foreign_cards or contact_changed)
-    )
-    return Assessment(True, takeover, long_standing, signals)
+    forced_in = any(d.failures >= 2 for d in new_devices)
+    takeover = contact_changed or (forced_in and bool(foreign_ship or foreign_cards))
+    return Assessment(True, takeover, long_standing, all_theirs, trusted, signals)
+
+
+def second_account(facts: AccountFacts, verdict: Assessment, own_devices: dict[str, str]) -> str | None:
+    """Why a newer account in the person's name is theirs too (None if it is not): it is signed in from a
+    device they used on their own account before anything changed, or all its details are theirs and it
+    has never been signed in to from any other device."""
+    if verdict.own or not facts.account_name_matches:
+        return None
+    used = [d.device for d in facts.devices if d.successes]
+    shared = [d for d in used if d in own_devices]
+    if shared:
+        return f"signed in from a device you have used on your account {own_devices[shared[0]]}"
+    if verdict.all_theirs and facts.account_email is True and all(d in own_devices for d in used):
+        return "its name, email, phone, cards and billing address are all yours, and no other device signed in"
+    return None

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ombud.identity import explain
-from ombud.identity.assess import DEVICE_SPAN, AccountFacts, Added, Assessment, DeviceUse, assess
+from ombud.identity.assess import AccountFacts, Added, Assessment, DeviceUse, assess, second_account
 from ombud.identity.profile import Query
 from ombud.identity.record import Identity
 from ombud.identity.schemas import (
@@ -37,13 +37,14 @@ _LINKING = {
 }
 
 
-def links_to_person(s: Score) -> bool:
+def links_to_person(s: Score, *, established: bool = False) -> bool:
     """Evidence beyond the name: the person's card, SSN, email or phone; or their address, unless the record
-    gives another date of birth (a relative or a flatmate shares an address and often a surname)."""
+    gives another date of birth or is somebody's long-standing account of its own (a relative or a flatmate
+    shares an address and often a surname)."""
     levels = {e.comparison: e.level for e in s.evidence}
     for comparison, linking in _LINKING.items():
         if levels.get(comparison) in linking and not (
-                comparison == "address" and levels.get("date_of_birth") == "mismatch"):
+                comparison == "address" and (levels.get("date_of_birth") == "mismatch" or established)):
             return True
     return False
 
@@ -256,7 +257,7 @@ def _enrich(match: Match, item: Scored, f: _Facts, query: Query) -> tuple[Accoun
     match.signals = list(verdict.signals)
     if verdict.own:
         match.verdict = "own_account_takeover_suspected" if verdict.takeover else "own_account"
-    elif not links_to_person(s):
+    elif not links_to_person(s, established=verdict.established):
         match.verdict = "possible_namesake"
         match.signals.append("only your name matched (perhaps with your date of birth, or your address under "
                              "another date of birth): none of your cards, SSN or contact details is on this "
@@ -265,21 +266,16 @@ def _enrich(match: Match, item: Scored, f: _Facts, query: Query) -> tuple[Accoun
 
 
 def _same_devices(assessments: list[tuple[Match, AccountFacts, Assessment, int]]) -> None:
-    """An account in the person's name signed in from a device they have used for months on their own
-    account is theirs too (a second account), not a thief's."""
-    own_devices = {
-        d.device: m.account_id
-        for m, facts, verdict, _aid in assessments if verdict.own
-        for d in facts.devices if d.device and d.successes >= 2 and d.last - d.first >= DEVICE_SPAN
-    }
+    """A second account of the person's: signed in from their devices, or everything on it theirs."""
+    own_devices = {device: m.account_id or "" for m, _f, verdict, _aid in assessments if verdict.own
+                   for device in verdict.trusted_devices}
     for match, facts, verdict, _aid in assessments:
-        if verdict.own or match.verdict != "suspected_fraud" or not facts.account_name_matches:
+        if match.verdict not in ("suspected_fraud", "possible_namesake"):
             continue
-        shared = [d.device for d in facts.devices if d.successes and d.device in own_devices]
-        if shared:
+        reason = second_account(facts, verdict, own_devices)
+        if reason:
             match.verdict = "own_account"
-            match.signals.append(f"signed in from a device you have used for months on your account "
-                                 f"{own_devices[shared[0]]}")
+            match.signals = [reason]
 
 
 def _orders(session: Session, assessments: list[tuple[Match, AccountFacts, Assessment, int]], f: _Facts) -> None:
