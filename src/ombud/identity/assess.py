@@ -95,6 +95,10 @@ def assess(facts: AccountFacts) -> Assessment:
         and all(a.theirs for a in facts.addresses if a.kind == "billing")
     )
     if not own_history:
+        if all_theirs and tenure >= TENURE:  # years of use with nothing on it but the person's own details
+            signals.append(f"in use for {_days(tenure)}, opened {facts.created_at.date().isoformat()}, and its "
+                           "name, email, phone, cards and billing address are all yours")
+            return Assessment(True, False, long_standing, all_theirs, signals=signals)
         return Assessment(False, False, long_standing, all_theirs, signals=signals)
     signals.append(f"in use for {_days(tenure)}, opened {facts.created_at.date().isoformat()}")
     signals.append(f"signed in from the same device for {_days(max(d.last - d.first for d in established))}")
