@@ -227,7 +227,7 @@ def test_bad_dates_raise():
 # ---------------------------------------------------------------------------------- SSNs and cards
 
 
-@given(st.text(alphabet="12345678", min_size=9, max_size=9))
+@given(st.text(alphabet="12345678", min_size=9, max_size=9).filter(lambda d: not d.startswith("666")))
 def test_ssn_forms_agree(digits):
     dashed = f"{digits[:3]}-{digits[3:5]}-{digits[5:]}"
     spaced = f"{digits[:3]} {digits[3:5]} {digits[5:]}"
