@@ -21,6 +21,7 @@ from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from ombud import clock
+from ombud.audit.batch import prepare_many
 from ombud.audit.events import AuditEvent, AuditRecord, PreparedEvent, prepare
 from ombud.audit.models import AuditEntry, AuditSequence
 from ombud.errors import InvalidInput, NotFound
@@ -146,13 +147,70 @@ def append_event(session: Session, event: AuditEvent) -> int:
 
 
 def append_events(session: Session, events: Sequence[AuditEvent]) -> list[int]:
-    """Append events in order in the caller's transaction; returns their leaf indexes."""
+    """Append events in order in the caller's transaction; returns their leaf indexes.
+
+    Every event is checked before anything is written (InvalidInput names the first bad one's field).
+    """
     if not events:
         return []
-    now = clock.now()
-    prepared = [prepare(event, now) for event in events]
-    first = _insert(session, prepared)
+    prepared = prepare_many(events, clock.now())
+    first = _insert_batch(session, prepared) if len(prepared) > 1 else _insert(session, prepared)
     return list(range(first, first + len(prepared)))
+
+
+# --- the batched path (append_events): the same rows as _row, built in one loop and written in bulk ----------
+
+#: COPY in binary: the column types in the order of _COLUMNS (varchar travels as text).
+_COPY_TYPES = ["bigint", "timestamptz", *["text"] * 10, "bytea"]
+_COPY_EVENTS = (
+    "COPY audit_event (idx, at, action, actor_type, actor_id, customer_id, subject_type, subject_id, fields, "
+    "purpose, decision, detail, leaf_hash) FROM STDIN (FORMAT BINARY)"
+)
+
+
+def _batch_rows(first: int, prepared: Sequence[PreparedEvent], sqlite: bool) -> list[tuple[Any, ...]]:
+    """The stored rows of events at first, first + 1, ...: what _row gives, with the time converted once per
+    distinct time (a batch's events mostly share the time of the append)."""
+    sha = _sha256
+    rows: list[tuple[Any, ...]] = []
+    append = rows.append
+    last_at: datetime | None = None
+    stored_at: Any = None
+    for index, event in enumerate(prepared, first):
+        at = event.at
+        if at is not last_at:
+            last_at, stored_at = at, sqlite_time(at) if sqlite else at
+        append((
+            index, stored_at, event.action, event.actor_type, event.actor_id, event.customer_id, event.subject_type,
+            event.subject_id, event.fields_json, event.purpose, event.decision, event.detail_json,
+            sha(b"\x00\x01" + index.to_bytes(8, "big") + event.tail).digest(),  # 0x00 || leaf data
+        ))
+    return rows
+
+
+def _insert_batch(session: Session, prepared: Sequence[PreparedEvent]) -> int:
+    """Allocate indexes for the events and write them: executemany on SQLite, a binary COPY on PostgreSQL."""
+    dbapi, dialect = raw_connection(session)
+    cursor = dbapi.cursor()
+    try:
+        first = _allocate(cursor, dialect, len(prepared))
+        try:
+            rows = _batch_rows(first, prepared, dialect.is_sqlite)
+            if dialect.is_sqlite:
+                cursor.executemany(dialect.insert_event, rows)
+            else:
+                with cursor.copy(_COPY_EVENTS) as copy:
+                    copy.set_types(_COPY_TYPES)
+                    write = copy.write_row
+                    for row in rows:
+                        write(row)
+        except Exception:
+            with contextlib.suppress(Exception):  # as in _insert: give the indexes back, report the first error
+                cursor.execute(dialect.undo_sequence, (len(prepared),))
+            raise
+        return first
+    finally:
+        cursor.close()
 
 
 def log_size(session: Session) -> int:
