@@ -26,11 +26,12 @@ import time
 from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
-
-from sqlalchemy.engine import URL, make_url
+from typing import TYPE_CHECKING, Any
 
 from ombud.audit import merkle
+
+if TYPE_CHECKING:  # the workers never import SQLAlchemy: the parent hands them a plain target
+    from sqlalchemy.engine import URL
 
 #: Events per chunk: 2**CHUNK_LEVEL (the chunk roots are stored nodes of this level).
 CHUNK_LEVEL = 17
@@ -62,17 +63,29 @@ def available() -> bool:
     return True
 
 
-def connect(url: URL | str) -> Any:
-    """An ADBC connection to the store at this SQLAlchemy URL (only ever opened inside a worker process)."""
+def store_target(url: URL | str) -> tuple[str, str]:
+    """("sqlite", file path) or ("postgresql", libpq URL) for a SQLAlchemy URL."""
+    from sqlalchemy.engine import make_url
+
     url = make_url(url)
     if url.get_backend_name() == "sqlite":
+        return "sqlite", url.database or ":memory:"
+    return "postgresql", url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _open(backend: str, target: str) -> Any:
+    if backend == "sqlite":
         import adbc_driver_sqlite.dbapi
 
-        return adbc_driver_sqlite.dbapi.connect(url.database or ":memory:")
+        return adbc_driver_sqlite.dbapi.connect(target)
     import adbc_driver_postgresql.dbapi
 
-    plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    return adbc_driver_postgresql.dbapi.connect(plain)
+    return adbc_driver_postgresql.dbapi.connect(target)
+
+
+def connect(url: URL | str) -> Any:
+    """An ADBC connection to the store at this SQLAlchemy URL (only ever opened inside a worker process)."""
+    return _open(*store_target(url))
 
 
 @dataclass
@@ -88,19 +101,35 @@ class FastResult:
     cpu_seconds: float = 0.0  # spent by the workers on the chunks
 
 
+_OFFSETS: dict[tuple[int, int], Any] = {}
+
+
+def _fixed_offsets(count: int, width: int) -> Any:
+    """The offsets buffer of `count` binary values of `width` bytes each (kept: every chunk has the same)."""
+    import pyarrow as pa
+
+    buffer = _OFFSETS.get((count, width))
+    if buffer is None:
+        if len(_OFFSETS) > 8:
+            _OFFSETS.clear()
+        buffer = _OFFSETS[(count, width)] = pa.py_buffer(array("i", range(0, (count + 1) * width, width)).tobytes())
+    return buffer
+
+
 def _big_endian(values: Any, code: str, width: int) -> Any:
-    """A column of integers as fixed-width big-endian byte strings."""
+    """A column of integers as fixed-width big-endian byte strings (a binary array over one new buffer)."""
     import pyarrow as pa
 
     values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
     if values.null_count:
         raise Mismatch("a null where a number belongs")
     raw = array(code)
+    if raw.itemsize != width or values.type.byte_width != width:
+        raise Mismatch(f"a {values.type} column where {width}-byte integers belong")
     raw.frombytes(memoryview(values.buffers()[1])[values.offset * width : (values.offset + len(values)) * width])
     raw.byteswap()
-    return pa.Array.from_buffers(pa.binary(width), len(values), [None, pa.py_buffer(raw.tobytes())]).cast(
-        pa.binary()
-    )
+    count = len(values)
+    return pa.Array.from_buffers(pa.binary(), count, [None, _fixed_offsets(count, width), pa.py_buffer(raw)])
 
 
 def _text(column: Any, nullable: bool) -> list[Any]:
@@ -226,9 +255,9 @@ def _same_hashes(stored: Any, expected: bytes) -> bool:
 _worker: dict[str, Any] = {}
 
 
-def _init_worker(url: str) -> None:
-    _worker["conn"] = connect(url)
-    _worker["sqlite"] = make_url(url).get_backend_name() == "sqlite"
+def _init_worker(backend: str, target: str) -> None:
+    _worker["conn"] = _open(backend, target)
+    _worker["sqlite"] = backend == "sqlite"
 
 
 @dataclass
@@ -384,10 +413,10 @@ def check(
     ]
     found: dict[merkle.NodeId, bytes] = {}
     roots: list[bytes] = []
-    text = make_url(url).render_as_string(hide_password=False)
+    target = store_target(url)
     count = workers or min(len(tasks), multiprocessing.cpu_count() or 1) or 1
     with _main_hidden():
-        pool = _processes().Pool(count, initializer=_init_worker, initargs=(text,))
+        pool = _processes().Pool(count, initializer=_init_worker, initargs=target)
     with pool:
         parts = pool.imap(_check_chunk, tasks)
         for _ in tasks:
