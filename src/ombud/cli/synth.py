@@ -74,7 +74,7 @@ def synth_victim(
         victim = find_victim(folder, victim_id, kind)
     except OmbudError as exc:
         raise fail(exc.message) from None
-    print(json.dumps(victim if truth else victim["profile"], indent=2))
+    typer.echo(json.dumps(victim if truth else victim["profile"], indent=2))
 
 
 def register(app: typer.Typer) -> None:
