@@ -4,14 +4,17 @@
     .venv/bin/python benchmarks/bench_audit_verify.py --store /tmp/ombud-bench/audit-1m.db
 
 Runs verify_log (what `ombud audit verify` runs) on the store: the vectorised pass (worker processes:
-ADBC read, Arrow encode, DuckDB SHA-256, Python tree) and, with --detailed, the row-by-row pass too.
+ADBC read, Arrow encode, SHA-256 of leaves and nodes through hashlib) and, with --detailed, the row-by-row
+pass too.
 Reports wall-clock leaves/s and the workers' CPU seconds per leaf: on a shared machine the wall clock
-depends on the load, the CPU cost does not; 2 / (CPU s per leaf) is the rate two idle cores would reach.
+depends on the load, the CPU cost much less (contention still inflates it); 2 / (CPU s per leaf) is roughly
+the rate two otherwise idle cores would reach.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 from pathlib import Path
@@ -24,6 +27,10 @@ from ombud.context import Context
 from ombud.db import transaction
 
 
+def _load() -> str:
+    return " / ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--store", type=Path, default=Path("/tmp/ombud-bench/audit-1m.db"))
@@ -31,6 +38,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--detailed", action="store_true", help="also time the row-by-row pass (slow)")
     args = parser.parse_args()
+    load_before = _load()
     url = args.url or f"sqlite:///{args.store.resolve()}"
     ctx = Context(Settings(env=Environment.test, data_dir=Path("/tmp/ombud-bench/keys-data"), database_url=url))
     verifier = checkpoints.verifier(ctx.keys, ctx.settings)
@@ -60,6 +68,7 @@ def main() -> None:
         idle = f"{2 / statistics.median(cpu_per_leaf):,.0f}" if fast and cpu_per_leaf else ""
         rows.append((label, f"{events:,}", f"{statistics.median(rates):,.0f}", cpu, idle))
     ctx.close()
+    print(f"load average (1 / 5 / 15 min) on {os.cpu_count()} cores: {load_before} before, {_load()} after")
     print(f"| pass | events | leaves/s wall (median of {args.runs}) | worker CPU µs/leaf | 2 idle cores, leaves/s |")
     print("| --- | --- | --- | --- | --- |")
     for row in rows:
