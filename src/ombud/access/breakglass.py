@@ -17,6 +17,7 @@ from ombud import clock
 from ombud.access import trail
 from ombud.access.cases import check_customer_id, customer_exists
 from ombud.access.classes import DataClass, parse_class
+from ombud.access.fastpath import BreakGlassFacts
 from ombud.access.models import BreakGlass, BreakGlassReview
 from ombud.errors import InvalidInput, InvalidTransition, NotFound, PolicyDenied
 from ombud.staff.models import Employee, Role
@@ -132,7 +133,7 @@ def list_break_glass(
 
 
 def purpose_problem(
-    record: BreakGlass | None, record_id: int, employee: Employee, customer_id: str, now: datetime
+    record: BreakGlass | BreakGlassFacts | None, record_id: int, employee: Employee, customer_id: str, now: datetime
 ) -> str | None:
     """Why this break-glass cannot be the purpose of this read (None when it can)."""
     if record is None or record.employee_id != employee.id:

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
@@ -30,18 +30,12 @@ from ombud import clock
 from ombud.access import breakglass, cases, fastpath, grants, guard, records, trail, versions
 from ombud.access.classes import FIELDS, DataClass, classes_of, resolve_fields
 from ombud.access.masking import MASKERS, mask_value
-from ombud.access.models import (
-    BreakGlass,
-    BrokerDecision,
-    Decision,
-    Grant,
-    PurposeKind,
-)
-from ombud.access.policy import ClassDecision, PolicyEngine, Principal, default_engine
+from ombud.access.models import AccessProfile, BrokerDecision, Decision, PurposeKind
+from ombud.access.policy import PolicyEngine, Principal, default_engine
 from ombud.access.regions import countries_served, customer_country
 from ombud.crypto import FieldCipher
 from ombud.errors import InvalidInput
-from ombud.staff.models import Employee, Role
+from ombud.staff.models import Role
 
 #: Reads per UTC day before the volume guard refuses, by role, unless an access profile says otherwise.
 DEFAULT_DAILY_LIMIT: dict[Role, int] = {
@@ -120,12 +114,33 @@ def classes_in(mask: int) -> list[DataClass]:
     return [cls for cls, bit in CLASS_BITS.items() if mask & bit]
 
 
-def principal_of(
-    session: Session, employee: Employee, now: datetime, db: fastpath.Store | None = None
-) -> tuple[Principal, int]:
-    """The employee as the policies see them, and the local hour of their shift time zone."""
-    db = db or fastpath.store(session)
-    profile = fastpath.profile(db, employee.id)
+class Reader(Protocol):
+    """Who reads: an ``Employee`` row, or the light ``Caller`` the read endpoint resolves its token to."""
+
+    id: int
+    external_id: str
+    team: str
+    region: str
+    role: Role
+
+    @property
+    def active(self) -> bool: ...
+
+
+def principal_of(session: Session, employee: Reader, now: datetime) -> tuple[Principal, int]:
+    """The employee as the policies see them, and the local hour of their shift time zone (counts no read)."""
+    profile = session.get(AccessProfile, employee.id, populate_existing=True)
+    facts = fastpath.ReadFacts(
+        reads_today=0, case=None, grant=None, break_glass=None, account_id=None, country=None, plain={},
+        profile=None if profile is None else (profile.daily_limit, profile.shift_start, profile.shift_end,
+                                              profile.timezone),
+        standing=grants.standing_classes(session, employee.id, now),
+    )
+    return _principal(employee, facts, now)
+
+
+def _principal(employee: Reader, facts: fastpath.ReadFacts, now: datetime) -> tuple[Principal, int]:
+    profile = facts.profile
     limit = profile[0] if profile and profile[0] is not None else DEFAULT_DAILY_LIMIT.get(employee.role, 100)
     zone = _zone(profile[3]) if profile else None
     local_hour = now.astimezone(zone).hour if zone else now.hour
@@ -133,11 +148,11 @@ def principal_of(
         employee_id=employee.id,
         role=employee.role.value,
         team=employee.team,
-        serves=countries_served(employee.region),
+        serves=_served(employee.region),
         daily_limit=limit,
         shift_start=profile[1] if profile else 0,
         shift_end=profile[2] if profile else 24,
-        standing=fastpath.standing_classes(db, employee.id, now),
+        standing=facts.standing,
     )
     return principal, local_hour
 
@@ -150,22 +165,32 @@ def _zone(name: str) -> ZoneInfo | None:
         return None
 
 
+@lru_cache(maxsize=256)
+def _served(region: str) -> tuple[str, ...]:
+    return countries_served(region)
+
+
+@lru_cache(maxsize=1024)
+def _purpose_of_text(text: str) -> PurposeRef:
+    return parse_purpose(text)
+
+
 def _resolve_purpose(
-    session: Session, db: fastpath.Store, employee: Employee, ref: PurposeRef, customer_id: str, now: datetime
+    employee: Reader, ref: PurposeRef, customer_id: str, now: datetime, facts: fastpath.ReadFacts
 ) -> _Purpose:
     if not employee.active:
         return _Purpose(ref, "the employee has left")
     if ref.kind is PurposeKind.none or ref.id is None:
         return _Purpose(ref, "no purpose: name an open case, a just-in-time grant or a break-glass")
     if ref.kind is PurposeKind.case:
-        case = fastpath.case_facts(db, ref.id)
+        case = facts.case
         problem = cases.purpose_problem(case, ref.id, employee, customer_id)
         return _Purpose(ref, problem, case_type=case.case_type.value if case and not problem else "")
     if ref.kind is PurposeKind.grant:
-        grant = session.get(Grant, ref.id)
+        grant = facts.grant
         problem = grants.purpose_problem(grant, ref.id, employee, customer_id, now)
         return _Purpose(ref, problem, granted=(grant.data_class,) if grant and not problem else ())
-    record = session.get(BreakGlass, ref.id)
+    record = facts.break_glass
     problem = breakglass.purpose_problem(record, ref.id, employee, customer_id, now)
     return _Purpose(ref, problem, granted=tuple(record.classes) if record and not problem else ())
 
@@ -198,9 +223,32 @@ def _apply_masks(
     return shown, masked
 
 
+_FIELD_SETS: dict[tuple[Any, Any], tuple[tuple[str, ...], tuple[DataClass, ...]]] = {}
+
+
+def _fields_and_classes(
+    fields: list[str] | tuple[str, ...] | None, classes: list[str] | tuple[str, ...] | None
+) -> tuple[tuple[str, ...], tuple[DataClass, ...]]:
+    """The read's fields and the data classes they touch (the same few requests recur: resolved once)."""
+    key = (tuple(fields) if fields else None, tuple(classes) if classes else None)
+    try:
+        hit = _FIELD_SETS.get(key)
+    except TypeError:  # an unhashable element: resolve_fields refuses it below
+        hit, key = None, None
+    if hit is not None:
+        return hit
+    names = resolve_fields(fields, classes)
+    out = (names, tuple(sorted(classes_of(names))))
+    if key is not None:
+        if len(_FIELD_SETS) >= 1024:
+            _FIELD_SETS.clear()
+        _FIELD_SETS[key] = out
+    return out
+
+
 def read(
     session: Session,
-    employee: Employee,
+    employee: Reader,
     *,
     customer_id: str,
     fields: list[str] | tuple[str, ...] | None = None,
@@ -214,32 +262,33 @@ def read(
     Malformed input (unknown field or class, a customer id or purpose that cannot be one) raises InvalidInput
     before any decision; every decision after that, refusals included, is returned and recorded.
     """
-    names = resolve_fields(fields, classes)
+    names, needed = _fields_and_classes(fields, classes)
     customer_id = cases.check_customer_id(customer_id)
-    ref = parse_purpose(purpose)
+    ref = _purpose_of_text(purpose) if isinstance(purpose, str) else parse_purpose(purpose)
     engine = engine or default_engine()
     versions.ensure_recorded(session, engine)
     now = clock.now()
     db = fastpath.store(session)
-    reads_today = fastpath.bump_usage(db, employee.id, now.date())
-    resolved = _resolve_purpose(session, db, employee, ref, customer_id, now)
+    kind, purpose_id = ref.kind, ref.id
+    facts = fastpath.read_facts(
+        db, employee.id, now, customer_id,
+        case_id=purpose_id if kind is PurposeKind.case else None,
+        grant_id=purpose_id if kind is PurposeKind.grant else None,
+        break_glass_id=purpose_id if kind is PurposeKind.break_glass else None,
+    )
+    reads_today = facts.reads_today
+    resolved = _resolve_purpose(employee, ref, customer_id, now, facts)
     problem = resolved.problem
-    located = None
-    if problem is None:
-        located = fastpath.locate(db, customer_id)
-    if problem is None and located is None:
+    if problem is None and facts.account_id is None:
         problem = f"no customer {customer_id}"
-    needed = sorted(classes_of(names))
     view = AccessView(Decision.denied, customer_id, str(ref), reason=problem, at=now)
-    decisions: dict[DataClass, ClassDecision] = {}
-    if problem is None and located is not None:
-        account_id, country = located
-        principal, local_hour = principal_of(session, employee, now, db)
+    if problem is None:
+        principal, local_hour = _principal(employee, facts, now)
         context = {
-            "purpose": ref.kind.value,
+            "purpose": kind.value,
             "case_type": resolved.case_type,
             "granted": list(resolved.granted),
-            "customer_country": customer_country(country),
+            "customer_country": customer_country(facts.country),
             "local_hour": local_hour,
             "reads_today": reads_today,
         }
@@ -250,12 +299,11 @@ def read(
             view.policy_ids = tuple(guards)
         else:
             allowed = {cls: decisions[cls].allowed for cls in needed}
-            simple = fastpath.simple_fields(names)
-            if simple is not None:
-                values = fastpath.account_values(db, account_id, simple)
+            if fastpath.plain_only(names):
+                values = facts.plain
             else:
                 with guard.broker_scope():
-                    values = records.load(session, account_id, names, cipher)
+                    values = records.load(session, facts.account_id, names, cipher)
             view.fields, masked = _apply_masks(values, names, allowed)
             view.masked = tuple(masked)
             view.classes = {cls.value: "allowed" if ok else "masked" for cls, ok in allowed.items()}
@@ -265,8 +313,8 @@ def read(
     masked_classes = [c for c, s in view.classes.items() if s == "masked"]
     view.audit_index = trail.record(
         session, "access.read", employee, customer_id=customer_id,
-        subject_type=None if ref.kind is PurposeKind.none else ref.kind.value,
-        subject_id=ref.id, fields=names, purpose=str(ref), decision=_AUDIT_DECISION[view.decision],
+        subject_type=None if kind is PurposeKind.none else kind.value,
+        subject_id=purpose_id, fields=names, purpose=view.purpose, decision=_AUDIT_DECISION[view.decision],
         detail={
             "classes_allowed": allowed_classes,
             "classes_masked": masked_classes,
@@ -278,9 +326,9 @@ def read(
         },
     )
     fastpath.insert_decision(db, (
-        now, employee.id, employee.team, employee.region, customer_id, ref.kind.value, ref.id,
+        now, employee.id, employee.team, employee.region, customer_id, kind.value, purpose_id,
         resolved.case_type or None, view.decision.value, class_mask(allowed_classes), class_mask(masked_classes),
-        list(names), list(view.policy_ids), (view.reason or None) and view.reason[:300], view.audit_index,
+        names, view.policy_ids, (view.reason or None) and view.reason[:300], view.audit_index,
     ))
     return view
 

@@ -2,23 +2,26 @@
 
 Every read runs these few statements, so they skip SQLAlchemy's statement building (profiling showed it was
 most of a read's cost) and talk to the driver directly, in the session's transaction, like the audit log's
-append path. The less frequent reads (grants, break-glass, record lists) stay in the ORM; the broker tests run
-on both stores.
+append path. A read's facts — today's count (bumped), the purpose (case, grant or break-glass), the customer
+(row, country, plain fields), the employee's profile and standing grants — come back from ONE statement on
+PostgreSQL (the count's upsert rides in a data-modifying CTE) and two on SQLite (which has none). Nothing is
+cached between reads: every fact is read fresh in the read's own transaction, so a case closed or a grant
+revoked a moment ago refuses the very next read.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ombud.access.models import CaseStatus, CaseType
+from ombud.access.models import CaseStatus, CaseType, GrantKind, GrantStatus
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Store:
     """The DB-API connection under a session's transaction and the SQL for its dialect."""
 
@@ -30,14 +33,6 @@ class Store:
         try:
             cursor.execute(sql if self.sqlite else sql.replace("?", "%s"), params)
             return cursor.fetchone()
-        finally:
-            cursor.close()
-
-    def all(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-        cursor = self.dbapi.cursor()
-        try:
-            cursor.execute(sql if self.sqlite else sql.replace("?", "%s"), params)
-            return list(cursor.fetchall())
         finally:
             cursor.close()
 
@@ -56,13 +51,12 @@ class Store:
 
 def store(session: Session) -> Store:
     """The store under the session (flushing pending ORM changes first, so the SQL sees them)."""
-    if session.new or session.dirty or session.deleted:
-        session.flush()
+    session.flush()  # returns at once when nothing is pending
     conn = session.connection()
     return Store(conn.connection.dbapi_connection, conn.dialect.name == "sqlite")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CaseFacts:
     """What the purpose check needs of a case."""
 
@@ -75,6 +69,121 @@ class CaseFacts:
     opened_by_id: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class GrantFacts:
+    """What the purpose check needs of a just-in-time grant (the attributes grants.purpose_problem reads)."""
+
+    id: int
+    employee_id: int
+    kind: GrantKind
+    customer_id: str | None
+    data_class: str
+    status: GrantStatus
+    starts_at: datetime | None
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class BreakGlassFacts:
+    """What the purpose check needs of a break-glass (the attributes breakglass.purpose_problem reads)."""
+
+    id: int
+    employee_id: int
+    customer_id: str
+    classes: tuple[str, ...]
+    expires_at: datetime
+    ended_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReadFacts:
+    """Everything a read needs from the store, read in the read's transaction."""
+
+    reads_today: int
+    case: CaseFacts | None
+    grant: GrantFacts | None
+    break_glass: BreakGlassFacts | None
+    account_id: int | None
+    country: str | None
+    #: name, email and phone of the account (used when a read asks only for these plain fields).
+    plain: dict[str, Any]
+    #: (daily_limit, shift_start, shift_end, timezone) of the employee's access profile, if any.
+    profile: tuple[int | None, int, int, str] | None
+    standing: tuple[str, ...]
+
+
+_BUMP = (
+    "INSERT INTO access_daily_usage (employee_id, day, reads) VALUES (?, ?, 1) "
+    "ON CONFLICT (employee_id, day) DO UPDATE SET reads = access_daily_usage.reads + 1 RETURNING reads"
+)
+# One row whatever exists: every lookup is a LEFT JOIN on a key (NULL when the purpose is of another kind).
+_FACTS_COLUMNS = (
+    "c.case_type, c.customer_id, c.status, c.assignee_id, c.team, "
+    "g.employee_id, g.kind, g.customer_id, g.data_class, g.status, g.starts_at, g.expires_at, "
+    "b.employee_id, b.customer_id, b.classes, b.expires_at, b.ended_at, "
+    "a.id, (SELECT ad.country FROM retail_address ad WHERE ad.account_id = a.id "
+    "ORDER BY ad.created_at DESC LIMIT 1), a.name, a.email, a.phone, "
+    "p.daily_limit, p.shift_start, p.shift_end, p.timezone, "
+    "(SELECT {agg} FROM access_grant sg WHERE sg.employee_id = ? AND sg.kind = 'standing' "
+    "AND sg.status = 'approved' AND (sg.expires_at IS NULL OR sg.expires_at > ?)) "
+)
+_FACTS_JOINS = (
+    "LEFT JOIN access_case c ON c.id = ? "
+    "LEFT JOIN access_grant g ON g.id = ? "
+    "LEFT JOIN access_break_glass b ON b.id = ? "
+    "LEFT JOIN retail_account a ON a.external_id = ? "
+    "LEFT JOIN access_profile p ON p.employee_id = ?"
+)
+_FACTS_SQLITE = (
+    "SELECT " + _FACTS_COLUMNS.format(agg="group_concat(sg.data_class, ',')") + "FROM (SELECT 1) AS one "
+    + _FACTS_JOINS
+)
+_FACTS_POSTGRES = (
+    "WITH u AS (" + _BUMP.replace("?", "%s") + ") "
+    "SELECT " + _FACTS_COLUMNS.format(agg="string_agg(sg.data_class, ',')").replace("?", "%s") + ", u.reads "
+    "FROM u " + _FACTS_JOINS.replace("?", "%s")
+)
+
+
+def read_facts(
+    db: Store, employee_id: int, now: datetime, customer_id: str, *, case_id: int | None = None,
+    grant_id: int | None = None, break_glass_id: int | None = None,
+) -> ReadFacts:
+    """Count one more read for the employee today (atomic upsert) and load the read's facts with it."""
+    cursor = db.dbapi.cursor()
+    try:
+        if db.sqlite:
+            cursor.execute(_BUMP, (employee_id, now.date().isoformat()))
+            reads_today = int(cursor.fetchone()[0])
+            cursor.execute(_FACTS_SQLITE, (employee_id, db.time(now), case_id, grant_id, break_glass_id,
+                                           customer_id, employee_id))
+            row = cursor.fetchone()
+        else:
+            cursor.execute(_FACTS_POSTGRES, (employee_id, now.date(), employee_id, now, case_id, grant_id,
+                                             break_glass_id, customer_id, employee_id))
+            row = cursor.fetchone()
+            reads_today = int(row[-1])
+    finally:
+        cursor.close()
+    case = grant = glass = None
+    if case_id is not None and row[0] is not None:
+        case = CaseFacts(case_id, CaseType(row[0]), row[1], CaseStatus(row[2]), row[3], row[4])
+    if grant_id is not None and row[5] is not None:
+        grant = GrantFacts(grant_id, row[5], GrantKind(row[6]), row[7], row[8], GrantStatus(row[9]),
+                           db.read_time(row[10]), db.read_time(row[11]))
+    if break_glass_id is not None and row[12] is not None:
+        classes = row[14] if isinstance(row[14], list) else json.loads(row[14])
+        glass = BreakGlassFacts(break_glass_id, row[12], row[13], tuple(classes), db.read_time(row[15]),
+                                db.read_time(row[16]))
+    profile = None if row[23] is None else (row[22], int(row[23]), int(row[24]), row[25])  # shift_start: NOT NULL
+    standing = tuple(sorted(set(row[26].split(",")))) if row[26] else ()
+    return ReadFacts(
+        reads_today=reads_today, case=case, grant=grant, break_glass=glass,
+        account_id=None if row[17] is None else int(row[17]), country=row[18],
+        plain={"name": row[19], "email": row[20], "phone": row[21]}, profile=profile, standing=standing,
+    )
+
+
 def case_facts(db: Store, case_id: int) -> CaseFacts | None:
     """A case's type, customer, status and assignment."""
     row = db.one("SELECT case_type, customer_id, status, assignee_id, team FROM access_case WHERE id = ?", (case_id,))
@@ -83,64 +192,12 @@ def case_facts(db: Store, case_id: int) -> CaseFacts | None:
     return CaseFacts(case_id, CaseType(row[0]), row[1], CaseStatus(row[2]), row[3], row[4])
 
 
-_BUMP = (
-    "INSERT INTO access_daily_usage (employee_id, day, reads) VALUES (?, ?, 1) "
-    "ON CONFLICT (employee_id, day) DO UPDATE SET reads = access_daily_usage.reads + 1 RETURNING reads"
-)
+_PLAIN_FIELDS = frozenset({"name", "email", "phone"})
 
 
-def bump_usage(db: Store, employee_id: int, day: date) -> int:
-    """Count one more read for the employee today (atomic upsert); returns today's count."""
-    row = db.one(_BUMP, (employee_id, day.isoformat() if db.sqlite else day))
-    assert row is not None
-    return int(row[0])
-
-
-def profile(db: Store, employee_id: int) -> tuple[int | None, int, int, str] | None:
-    """(daily_limit, shift_start, shift_end, timezone) of the employee's access profile, if they have one."""
-    row = db.one("SELECT daily_limit, shift_start, shift_end, timezone FROM access_profile WHERE employee_id = ?",
-                 (employee_id,))
-    return None if row is None else (row[0], int(row[1]), int(row[2]), row[3])
-
-
-def standing_classes(db: Store, employee_id: int, now: datetime) -> tuple[str, ...]:
-    """Data classes of the employee's standing grants in force now."""
-    rows = db.all(
-        "SELECT data_class, expires_at FROM access_grant "
-        "WHERE employee_id = ? AND kind = 'standing' AND status = 'approved'",
-        (employee_id,),
-    )
-    live = {cls for cls, expires in rows if expires is None or now < (db.read_time(expires) or now)}
-    return tuple(sorted(live))
-
-
-_LOCATE = (
-    "SELECT retail_account.id, (SELECT retail_address.country FROM retail_address "
-    "WHERE retail_address.account_id = retail_account.id ORDER BY retail_address.created_at DESC LIMIT 1) "
-    "FROM retail_account WHERE retail_account.external_id = ?"
-)
-
-
-def locate(db: Store, customer_id: str) -> tuple[int, str | None] | None:
-    """(account row id, country of the newest address), or None when the customer is unknown."""
-    row = db.one(_LOCATE, (customer_id,))
-    return None if row is None else (int(row[0]), row[1])
-
-
-_ACCOUNT_FIELDS = ("name", "email", "phone")
-
-
-def account_values(db: Store, account_id: int, names: tuple[str, ...]) -> dict[str, Any]:
-    """Plain account fields (name, email, phone) of one account."""
-    columns = ", ".join(f"retail_account.{n}" for n in names)
-    row = db.one(f"SELECT {columns} FROM retail_account WHERE retail_account.id = ?", (account_id,))
-    assert row is not None
-    return dict(zip(names, row, strict=True))
-
-
-def simple_fields(names: tuple[str, ...]) -> tuple[str, ...] | None:
-    """The fields when all are plain account columns (the common read), else None."""
-    return names if all(n in _ACCOUNT_FIELDS for n in names) else None
+def plain_only(names: tuple[str, ...]) -> bool:
+    """True when every field is a plain account column (the common read): ReadFacts.plain has them all."""
+    return _PLAIN_FIELDS.issuperset(names)
 
 
 _INSERT_DECISION = (
@@ -148,16 +205,28 @@ _INSERT_DECISION = (
     "decision, allowed_mask, masked_mask, fields, policy_ids, reason, audit_index) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+_INSERT_DECISION_PG = _INSERT_DECISION.replace("?", "%s")
+_JSON_LISTS: dict[tuple[str, ...], str] = {}
+
+
+def _json_list(values: tuple[str, ...]) -> str:
+    # The same few field and policy-id lists recur on every read: encode each once.
+    text = _JSON_LISTS.get(values)
+    if text is None:
+        text = json.dumps(list(values), separators=(",", ":"))
+        if len(_JSON_LISTS) >= 1024:
+            _JSON_LISTS.clear()
+        _JSON_LISTS[values] = text
+    return text
 
 
 def insert_decision(db: Store, values: tuple[Any, ...]) -> None:
-    """Store one decision row; values in the column order above (lists for fields and policy ids)."""
+    """Store one decision row; values in the column order above (tuples for fields and policy ids)."""
     at, *rest = values
-    rest[10] = json.dumps(rest[10], separators=(",", ":"))
-    rest[11] = json.dumps(rest[11], separators=(",", ":"))
-    sql = _INSERT_DECISION if db.sqlite else _INSERT_DECISION.replace("?", "%s")
+    rest[10] = _json_list(tuple(rest[10]))
+    rest[11] = _json_list(tuple(rest[11]))
     cursor = db.dbapi.cursor()
     try:
-        cursor.execute(sql, (db.time(at), *rest))
+        cursor.execute(_INSERT_DECISION if db.sqlite else _INSERT_DECISION_PG, (db.time(at), *rest))
     finally:
         cursor.close()

@@ -20,6 +20,7 @@ from ombud import clock
 from ombud.access import trail
 from ombud.access.cases import check_customer_id, customer_exists
 from ombud.access.classes import DataClass, parse_class
+from ombud.access.fastpath import GrantFacts
 from ombud.access.models import Grant, GrantKind, GrantStatus
 from ombud.errors import Conflict, InvalidInput, InvalidTransition, NotFound, PolicyDenied
 from ombud.staff.models import Employee, Role
@@ -196,7 +197,7 @@ def revoke(session: Session, grant: Grant, *, actor: Employee | None, reason: st
     return grant
 
 
-def is_live(grant: Grant, now: datetime) -> bool:
+def is_live(grant: Grant | GrantFacts, now: datetime) -> bool:
     """True while an approved grant is in force (its end is checked against the clock, not the sweep)."""
     return (
         grant.status is GrantStatus.approved
@@ -206,7 +207,7 @@ def is_live(grant: Grant, now: datetime) -> bool:
 
 
 def purpose_problem(
-    grant: Grant | None, grant_id: int, employee: Employee, customer_id: str, now: datetime
+    grant: Grant | GrantFacts | None, grant_id: int, employee: Employee, customer_id: str, now: datetime
 ) -> str | None:
     """Why this grant cannot be the purpose of this read (None when it can)."""
     if grant is None or grant.employee_id != employee.id:

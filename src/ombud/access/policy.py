@@ -115,7 +115,7 @@ class PolicyEngine:
         self._static = _static_entities()
         self._base = cedarpy.Entities.from_json_str(json.dumps(self._static), self.schema)
         self._cache: dict[Principal, cedarpy.Entities] = {}
-        self._answers: dict[tuple[Any, DataClass], tuple[bool, tuple[str, ...], tuple[str, ...]]] = {}
+        self._answers: dict[tuple[Any, DataClass], ClassDecision] = {}
         self._lock = Lock()
 
     def _check_file(self, name: str, text: str, seen: set[str]) -> None:
@@ -203,33 +203,48 @@ class PolicyEngine:
         no volatile context), so identical questions are answered from memory; the gate carries the volume,
         the hour and the customer's country, and is evaluated on every read.
         """
-        ordered = list(classes)
+        ordered = tuple(classes)
         if not ordered:
             return {}
-        _gate, per_class = self.split_context(context)
-        base = (principal, per_class["purpose"], per_class["case_type"], tuple(per_class["granted"]))
-        missing = [cls for cls in ordered if (base, cls) not in self._answers]
-        requests = self.requests(principal, missing, context, customer)
-        results = cedarpy.is_authorized_batch(
-            requests, self.policy_set, self.entities_for(principal), self.schema
-        )
-        gate = results[0]
-        gate_ids = tuple(self.policies[pid].id for pid in gate.diagnostics.reasons if pid in self.policies)
-        gate_errors = tuple(str(e) for e in gate.diagnostics.errors)
-        open_gate = gate.allowed and not gate_errors
-        refused = () if open_gate else (tuple(i for i in gate_ids if self.by_id[i].effect == "forbid")
-                                        or ("gate.error",))
-        with self._lock:
-            if len(self._answers) + len(missing) > _CACHE_LIMIT * 4:
-                self._answers.clear()
-            for cls, result in zip(missing, results[1:], strict=True):
-                ids = tuple(self.policies[pid].id for pid in result.diagnostics.reasons if pid in self.policies)
-                errors = tuple(str(error) for error in result.diagnostics.errors)
-                self._answers[(base, cls)] = (result.allowed and not errors, ids, errors)
+        granted = tuple(sorted(context["granted"]))
+        base = (principal, context["purpose"], context["case_type"], granted)
+        answers = self._answers
+        missing = [cls for cls in ordered if (base, cls) not in answers]
+        who = {"type": "Ombud::Employee", "id": str(principal.employee_id)}
+        gate_request = {
+            "principal": who, "action": GATE, "resource": {"type": "Ombud::Customer", "id": customer},
+            "context": _gate_json(context),
+        }
+        entities = self.entities_for(principal)
+        if missing:
+            class_json = json.dumps({"purpose": context["purpose"], "case_type": context["case_type"],
+                                     "granted": list(granted)}, separators=(",", ":"))
+            requests = [gate_request, *({"principal": who, "action": ACTION, "context": class_json,
+                                         "resource": {"type": "Ombud::DataClass", "id": cls.value}}
+                                        for cls in missing)]
+            results = cedarpy.is_authorized_batch(requests, self.policy_set, entities, self.schema)
+            gate = results[0]
+            with self._lock:
+                if len(answers) + len(missing) > _CACHE_LIMIT * 4:
+                    answers.clear()
+                for cls, result in zip(missing, results[1:], strict=True):
+                    diagnostics = result.diagnostics
+                    ids = tuple(self.policies[pid].id for pid in diagnostics.reasons if pid in self.policies)
+                    errors = tuple(str(error) for error in diagnostics.errors)
+                    answers[(base, cls)] = ClassDecision(cls, result.allowed and not errors, ids, (), errors)
+        else:
+            gate = cedarpy.is_authorized(gate_request, self.policy_set, entities, self.schema)
+        diagnostics = gate.diagnostics
+        gate_errors = tuple(str(e) for e in diagnostics.errors)
+        if gate.allowed and not gate_errors:
+            # The common case: the memoised answers stand as they are.
+            return {cls: answers[(base, cls)] for cls in ordered}
+        gate_ids = tuple(self.policies[pid].id for pid in diagnostics.reasons if pid in self.policies)
+        refused = tuple(i for i in gate_ids if self.by_id[i].effect == "forbid") or ("gate.error",)
         out: dict[DataClass, ClassDecision] = {}
         for cls in ordered:
-            allowed, ids, errors = self._answers[(base, cls)]
-            out[cls] = ClassDecision(cls, allowed and open_gate, ids, refused, errors + gate_errors)
+            known = answers[(base, cls)]
+            out[cls] = ClassDecision(cls, False, known.policy_ids, refused, known.errors + gate_errors)
         return out
 
     def reason(self, policy_id: str) -> str:
@@ -238,6 +253,18 @@ class PolicyEngine:
         if policy_id == "gate.error":
             return "the policies could not decide this read (an evaluation error); refused"
         return info.reason if info else policy_id
+
+
+_quote = json.encoder.encode_basestring  # the C quoting json.dumps uses
+
+
+def _gate_json(context: Mapping[str, Any]) -> str:
+    """The gate's context as JSON, written directly (it is built on every read; json.dumps is slower)."""
+    hour, reads = context["local_hour"], context["reads_today"]
+    if type(hour) is not int or type(reads) is not int:  # never in the broker; a caller's odd values still encode
+        return json.dumps({k: context[k] for k in GATE_CONTEXT}, separators=(",", ":"))
+    return (f'{{"purpose":{_quote(context["purpose"])},"customer_country":{_quote(context["customer_country"])},'
+            f'"local_hour":{hour},"reads_today":{reads}}}')
 
 
 def _sha256(text: str) -> str:

@@ -3,14 +3,18 @@ and the one CSRF check that guards every state-changing request made with a sess
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
+from ombud import clock
 from ombud.context import Context
 from ombud.errors import PolicyDenied, Unauthenticated
 from ombud.staff import service as staff_service
@@ -37,7 +41,9 @@ def db_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-DbSession = Annotated[Session, Depends(db_session)]
+#: scope="function": the transaction commits before the response is sent, so a client never sees a success
+#: that failed to commit, and its next request sees what this one wrote.
+DbSession = Annotated[Session, Depends(db_session, scope="function")]
 
 
 @dataclass(frozen=True)
@@ -79,6 +85,78 @@ def bearer_token(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """An employee as an API token resolves them in one query: what the broker needs, without an ORM row."""
+
+    id: int
+    external_id: str
+    name: str
+    email: str
+    team: str
+    role: Role
+    region: str
+    left_on: date | None
+
+    @property
+    def active(self) -> bool:
+        return self.left_on is None
+
+
+_CALLER_SQL = (
+    "SELECT t.id, t.expires_at, t.last_used_at, e.id, e.external_id, e.name, e.email, e.team, e.role, e.region, "
+    "e.left_on FROM staff_api_token t JOIN staff_employee e ON e.id = t.employee_id "
+    "WHERE t.token_hash = ? AND t.revoked_at IS NULL"
+)
+_STAMP_LAST_USE_SQL = "UPDATE staff_api_token SET last_used_at = ? WHERE id = ?"
+_TOUCH_EVERY = timedelta(minutes=1)
+
+
+def _utc(value: datetime | str | None) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):  # SQLite keeps naive UTC text
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def token_caller(session: Session, token: str) -> Caller | None:
+    """The employee an API token acts for, by one indexed query in the session's transaction.
+
+    The rules are staff.service.resolve_api_token's (a test holds the two equal): None when the token is
+    unknown, revoked or expired, or the employee has left; its last use is stamped at most once a minute.
+    """
+    if not token.startswith(staff_service.TOKEN_PREFIX):
+        return None
+    conn = session.connection()
+    dbapi = conn.connection.dbapi_connection
+    sqlite = conn.dialect.name == "sqlite"
+    cursor = dbapi.cursor()
+    try:
+        cursor.execute(_CALLER_SQL if sqlite else _CALLER_SQL.replace("?", "%s"),
+                       (hashlib.sha256(token.encode()).hexdigest(),))
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        now = clock.now()
+        expires = _utc(row[1])
+        if expires is not None and now >= expires:
+            return None
+        left_on = row[10]
+        if left_on is not None:
+            return None
+        last_used = _utc(row[2])
+        if last_used is None or now - last_used > _TOUCH_EVERY:
+            stamp = now.astimezone(UTC)
+            cursor.execute(_STAMP_LAST_USE_SQL if sqlite else _STAMP_LAST_USE_SQL.replace("?", "%s"),
+                           (stamp.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds") if sqlite
+                            else stamp, row[0]))
+    finally:
+        cursor.close()
+    return Caller(id=row[3], external_id=row[4], name=row[5], email=row[6], team=row[7], role=Role(row[8]),
+                  region=row[9], left_on=None)
 
 
 def optional_staff(request: Request, session: DbSession) -> Staff | None:
@@ -148,17 +226,32 @@ def tokens_match(sent: str | None, expected: str | None) -> bool:
     return hmac.compare_digest(sent.encode(), expected.encode())
 
 
-async def csrf_protect(request: Request, staff: OptionalStaff) -> None:
+def _session_csrf_token(request: Request, cookie: str) -> str | None:
+    """The anti-forgery token of the live browser session behind this cookie (None when there is none)."""
+    ctx = get_context(request)
+    with ctx.sessions() as session, session.begin():
+        record = staff_service.resolve_session(session, ctx.settings, cookie)
+        return record.csrf_token if record else None
+
+
+async def csrf_protect(request: Request) -> None:
     """Refuse (403) a POST/PUT/PATCH/DELETE authenticated by session cookie without the session's token.
 
-    Installed once on the whole app (see create_app), so every route, present and future, is covered.
-    Requests authenticated by a bearer token are exempt: a browser never attaches one on its own.
+    Installed once on the whole app (see create_app), so every route, present and future, is covered. It asks
+    the store nothing unless it must: a safe method (GET, HEAD, OPTIONS), a request carrying a bearer token (a
+    browser never attaches one on its own, and such a request is judged by its token alone, never by a cookie
+    beside it) or a request without a session cookie (nobody signed in by cookie, so nothing to forge) passes
+    without a query. Only a cookie-authenticated state-changing request looks up its session's token.
     """
-    if request.method not in UNSAFE_METHODS or staff is None or staff.via_api_token:
+    if request.method not in UNSAFE_METHODS or bearer_token(request) is not None:
         return
-    if request.url.path in CSRF_SELF_CHECKED:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie or request.url.path in CSRF_SELF_CHECKED:
         return
-    if not tokens_match(await submitted_csrf_token(request), staff.csrf_token):
+    expected = await run_in_threadpool(_session_csrf_token, request, cookie)
+    if expected is None:  # no live session: the route's own authentication answers (401 or a sign-in page)
+        return
+    if not tokens_match(await submitted_csrf_token(request), expected):
         raise CsrfRefused(
             "this form could not be verified (it may be stale or come from another site); "
             "reload the page and try again"
