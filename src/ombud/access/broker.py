@@ -311,25 +311,27 @@ def read(
             view.decision = Decision.allowed if all(allowed.values()) else Decision.masked
     allowed_classes = [c for c, s in view.classes.items() if s == "allowed"]
     masked_classes = [c for c, s in view.classes.items() if s == "masked"]
-    view.audit_index = trail.record(
-        session, "access.read", employee, customer_id=customer_id,
-        subject_type=None if kind is PurposeKind.none else kind.value,
-        subject_id=purpose_id, fields=names, purpose=view.purpose, decision=_AUDIT_DECISION[view.decision],
-        detail={
-            "classes_allowed": allowed_classes,
-            "classes_masked": masked_classes,
-            "policy_ids": list(view.policy_ids),
-            "policy_digest": engine.digest[:16],
-            "case_type": resolved.case_type or None,
-            "reads_today": reads_today,
-            "reason": view.reason,
-        },
-    )
-    fastpath.insert_decision(db, (
-        now, employee.id, employee.team, employee.region, customer_id, kind.value, purpose_id,
-        resolved.case_type or None, view.decision.value, class_mask(allowed_classes), class_mask(masked_classes),
-        names, view.policy_ids, (view.reason or None) and view.reason[:300], view.audit_index,
-    ))
+    # The audit leaf and the decision row: on PostgreSQL both inserts go out in one round trip.
+    with db.pipelined():
+        view.audit_index = trail.record(
+            session, "access.read", employee, customer_id=customer_id,
+            subject_type=None if kind is PurposeKind.none else kind.value,
+            subject_id=purpose_id, fields=names, purpose=view.purpose, decision=_AUDIT_DECISION[view.decision],
+            detail={
+                "classes_allowed": allowed_classes,
+                "classes_masked": masked_classes,
+                "policy_ids": list(view.policy_ids),
+                "policy_digest": engine.digest[:16],
+                "case_type": resolved.case_type or None,
+                "reads_today": reads_today,
+                "reason": view.reason,
+            },
+        )
+        fastpath.insert_decision(db, (
+            now, employee.id, employee.team, employee.region, customer_id, kind.value, purpose_id,
+            resolved.case_type or None, view.decision.value, class_mask(allowed_classes), class_mask(masked_classes),
+            names, view.policy_ids, (view.reason or None) and view.reason[:300], view.audit_index,
+        ))
     return view
 
 
