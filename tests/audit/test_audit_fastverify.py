@@ -122,3 +122,21 @@ def test_workers_start_without_re_running_the_main_script(store, tmp_path):
     done = subprocess.run([sys.executable, "-"], input=code, text=True, capture_output=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert marker.read_text() == "x"  # the piped main ran once, in the parent only
+
+
+@pytest.mark.parametrize(
+    "rewrite",
+    [
+        "UPDATE audit_event SET at = replace(at, ' ', 'T') WHERE idx = 20",  # the same instant, ISO 'T'
+        "UPDATE audit_event SET at = at || '000' WHERE idx = 21",  # nanosecond digits: the fast pass declines
+    ],
+)
+def test_a_rewrite_that_keeps_every_value_passes_both_ways(store, engine, rewrite, is_postgres):
+    """SQLite keeps times as text; a different spelling of the same instant is not a change (both passes)."""
+    if is_postgres:
+        pytest.skip("PostgreSQL keeps times as timestamptz")
+    with engine.begin() as conn:
+        conn.execute(text(rewrite))
+    fast, slow = _verify(store, True), _verify(store, False)
+    assert fast.ok and slow.ok, (fast.problems, slow.problems)
+    assert fast.events == slow.events == 153
