@@ -101,11 +101,15 @@ class _Purpose:
     granted: tuple[str, ...] = ()
 
 
+_BIT_OF_NAME: dict[str, int] = {cls.value: bit for cls, bit in CLASS_BITS.items()}
+
+
 def class_mask(classes: Any) -> int:
     """The bit mask of a set of data classes (see BrokerDecision.allowed_mask)."""
     out = 0
     for cls in classes:
-        out |= CLASS_BITS[DataClass(cls)]
+        bit = _BIT_OF_NAME.get(cls) if isinstance(cls, str) else None
+        out |= bit if bit is not None else CLASS_BITS[DataClass(cls)]
     return out
 
 
@@ -139,21 +143,31 @@ def principal_of(session: Session, employee: Reader, now: datetime) -> tuple[Pri
     return _principal(employee, facts, now)
 
 
+_PRINCIPALS: dict[tuple[Any, ...], Principal] = {}
+
+
 def _principal(employee: Reader, facts: fastpath.ReadFacts, now: datetime) -> tuple[Principal, int]:
     profile = facts.profile
     limit = profile[0] if profile and profile[0] is not None else DEFAULT_DAILY_LIMIT.get(employee.role, 100)
     zone = _zone(profile[3]) if profile else None
     local_hour = now.astimezone(zone).hour if zone else now.hour
-    principal = Principal(
-        employee_id=employee.id,
-        role=employee.role.value,
-        team=employee.team,
-        serves=_served(employee.region),
-        daily_limit=limit,
-        shift_start=profile[1] if profile else 0,
-        shift_end=profile[2] if profile else 24,
-        standing=facts.standing,
-    )
+    shift = (profile[1], profile[2]) if profile else (0, 24)
+    key = (employee.id, employee.role, employee.team, employee.region, limit, shift, facts.standing)
+    principal = _PRINCIPALS.get(key)
+    if principal is None:  # one object per distinct set of facts: the memos' keys compare by identity first
+        principal = Principal(
+            employee_id=employee.id,
+            role=employee.role.value,
+            team=employee.team,
+            serves=_served(employee.region),
+            daily_limit=limit,
+            shift_start=shift[0],
+            shift_end=shift[1],
+            standing=facts.standing,
+        )
+        if len(_PRINCIPALS) >= 4096:
+            _PRINCIPALS.clear()
+        _PRINCIPALS[key] = principal
     return principal, local_hour
 
 

@@ -12,8 +12,7 @@ revoked a moment ago refuses the very next read.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -22,13 +21,16 @@ from sqlalchemy.orm import Session
 
 from ombud.access.models import CaseStatus, CaseType, GrantKind, GrantStatus
 
+_NO_PIPELINE = nullcontext()
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(slots=True)
 class Store:
     """The DB-API connection under a session's transaction and the SQL for its dialect."""
 
     dbapi: Any
     sqlite: bool
+    _last_time: tuple[datetime, Any] | None = None
 
     def one(self, sql: str, params: tuple[Any, ...]) -> tuple[Any, ...] | None:
         cursor = self.dbapi.cursor()
@@ -38,20 +40,21 @@ class Store:
         finally:
             cursor.close()
 
-    @contextmanager
-    def pipelined(self) -> Iterator[None]:
+    def pipelined(self) -> AbstractContextManager[Any]:
         """On PostgreSQL, statements in the block whose results nobody reads go out with the next one that is
         read (psycopg's pipeline mode): fewer round trips. Raw DB-API statements only (not the ORM)."""
-        if self.sqlite:
-            yield
-            return
-        with self.dbapi.pipeline():
-            yield
+        return _NO_PIPELINE if self.sqlite else self.dbapi.pipeline()
 
     def time(self, value: datetime) -> Any:
         """A UTC time as the store keeps it (naive text on SQLite, like ombud.db.UTCDateTime)."""
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds") if self.sqlite else value
+        last = self._last_time
+        if last is not None and last[0] is value:  # a read stores its one time twice: convert it once
+            return last[1]
+        stored = value if value.tzinfo is UTC else value.astimezone(UTC)
+        if self.sqlite:
+            stored = stored.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+        self._last_time = (value, stored)
+        return stored
 
     def read_time(self, value: Any) -> datetime | None:
         if value is None:
@@ -61,14 +64,26 @@ class Store:
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+_STORE_KEY = "ombud.access.store"
+
+
 def store(session: Session) -> Store:
-    """The store under the session (flushing pending ORM changes first, so the SQL sees them)."""
+    """The store under the session (flushing pending ORM changes first, so the SQL sees them).
+
+    Kept in the session's info for the rest of its transaction (the connection does not change within one).
+    """
     session.flush()  # returns at once when nothing is pending
+    transaction = session.get_transaction()
+    kept = session.info.get(_STORE_KEY)
+    if kept is not None and transaction is not None and kept[0] is transaction:
+        return kept[1]  # type: ignore[no-any-return]
     conn = session.connection()
-    return Store(conn.connection.dbapi_connection, conn.dialect.name == "sqlite")
+    found = Store(conn.connection.dbapi_connection, conn.dialect.name == "sqlite")
+    session.info[_STORE_KEY] = (session.get_transaction(), found)
+    return found
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CaseFacts:
     """What the purpose check needs of a case."""
 
@@ -81,7 +96,7 @@ class CaseFacts:
     opened_by_id: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class GrantFacts:
     """What the purpose check needs of a just-in-time grant (the attributes grants.purpose_problem reads)."""
 
@@ -95,7 +110,7 @@ class GrantFacts:
     expires_at: datetime | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class BreakGlassFacts:
     """What the purpose check needs of a break-glass (the attributes breakglass.purpose_problem reads)."""
 
@@ -107,7 +122,7 @@ class BreakGlassFacts:
     ended_at: datetime | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ReadFacts:
     """Everything a read needs from the store, read in the read's transaction."""
 
@@ -124,6 +139,8 @@ class ReadFacts:
     standing: tuple[str, ...]
 
 
+_CASE_TYPES = {member.value: member for member in CaseType}
+_CASE_STATUSES = {member.value: member for member in CaseStatus}
 _BUMP = (
     "INSERT INTO access_daily_usage (employee_id, day, reads) VALUES (?, ?, 1) "
     "ON CONFLICT (employee_id, day) DO UPDATE SET reads = access_daily_usage.reads + 1 RETURNING reads"
@@ -179,7 +196,7 @@ def read_facts(
         cursor.close()
     case = grant = glass = None
     if case_id is not None and row[0] is not None:
-        case = CaseFacts(case_id, CaseType(row[0]), row[1], CaseStatus(row[2]), row[3], row[4])
+        case = CaseFacts(case_id, _CASE_TYPES[row[0]], row[1], _CASE_STATUSES[row[2]], row[3], row[4])
     if grant_id is not None and row[5] is not None:
         grant = GrantFacts(grant_id, row[5], GrantKind(row[6]), row[7], row[8], GrantStatus(row[9]),
                            db.read_time(row[10]), db.read_time(row[11]))

@@ -18,6 +18,7 @@ from typing import Any
 
 import cedarpy
 
+from ombud.access import gate
 from ombud.access.classes import SENSITIVE, DataClass
 from ombud.errors import ConfigurationError
 from ombud.staff.models import Role
@@ -42,7 +43,10 @@ class PolicyInfo:
 
 @dataclass(frozen=True)
 class Principal:
-    """What the policies know about an employee; hashable, so equal facts share one cached entity set."""
+    """What the policies know about an employee; hashable, so equal facts share one cached entity set.
+
+    It is a key of every memo (entities, class answers, gate answers), so its hash is computed once.
+    """
 
     employee_id: int
     role: str
@@ -52,6 +56,16 @@ class Principal:
     shift_start: int
     shift_end: int
     standing: tuple[str, ...] = ()
+    _hash: int = field(init=False, repr=False, compare=False, default=0)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash((
+            self.employee_id, self.role, self.team, self.serves, self.daily_limit, self.shift_start,
+            self.shift_end, self.standing,
+        )))
+
+    def __hash__(self) -> int:
+        return self._hash
 
 
 @dataclass(frozen=True)
@@ -101,7 +115,10 @@ class PolicyEngine:
         full_text = "\n".join(combined)
         self.policy_set = cedarpy.PolicySet.from_str(full_text)
         # Positional ids (policy0, policy1...) follow the concatenation order; map them to @id once.
-        est = json.loads(cedarpy.policies_to_json_str(full_text))["staticPolicies"]
+        est_all = json.loads(cedarpy.policies_to_json_str(full_text))
+        est = est_all["staticPolicies"]
+        #: Whether the gate's answers may be memoised (see ombud.access.gate).
+        self.gate_shape = gate.analyse(est_all)
         file_of = _file_of_each_policy(texts)
         for internal_id, policy in est.items():
             annotations = policy.get("annotations") or {}
@@ -116,6 +133,7 @@ class PolicyEngine:
         self._base = cedarpy.Entities.from_json_str(json.dumps(self._static), self.schema)
         self._cache: dict[Principal, cedarpy.Entities] = {}
         self._answers: dict[tuple[Any, DataClass], ClassDecision] = {}
+        self._gates: dict[tuple[Any, ...], tuple[bool, tuple[str, ...], tuple[str, ...]]] = {}
         self._lock = Lock()
 
     def _check_file(self, name: str, text: str, seen: set[str]) -> None:
@@ -197,55 +215,82 @@ class PolicyEngine:
     def decide(
         self, principal: Principal, classes: Iterable[DataClass], context: Mapping[str, Any], customer: str = "-"
     ) -> dict[DataClass, ClassDecision]:
-        """Cedar's decision for each data class: the gate (guards) asked every time, the classes memoised.
+        """Cedar's decision for each data class: the gate (guards) and the classes, equal questions from memory.
 
-        A class's answer depends only on the employee's facts, the purpose and the class (its requests carry
-        no volatile context), so identical questions are answered from memory; the gate carries the volume,
-        the hour and the customer's country, and is evaluated on every read.
+        A class's answer depends only on the employee's facts, the purpose and the class (its requests carry no
+        volatile context). The gate's answer depends on the volatile context too; it is memoised only when the
+        policies use that context in ways the key captures (``ombud.access.gate``), so a memoised answer is always
+        Cedar's own answer to an equivalent question. Whatever is not known yet is asked in one batched call.
         """
         ordered = tuple(classes)
         if not ordered:
             return {}
         granted = tuple(sorted(context["granted"]))
         base = (principal, context["purpose"], context["case_type"], granted)
-        answers = self._answers
-        missing = [cls for cls in ordered if (base, cls) not in answers]
+        known = {cls: self._answers.get((base, cls)) for cls in ordered}
+        missing = [cls for cls, answer in known.items() if answer is None]
+        gate_key = gate.key(self.gate_shape, principal, context, customer, principal.daily_limit)
+        known_gate = self._gates.get(gate_key) if gate_key is not None else None
+        if missing or known_gate is None:
+            asked_gate, asked = self._ask(principal, missing, context, customer, base,
+                                          ask_gate=known_gate is None, gate_key=gate_key)
+            known.update(asked)
+            known_gate = known_gate or asked_gate
+        assert known_gate is not None
+        open_gate, refused, gate_errors = known_gate
+        if open_gate:  # the common case: the class answers stand as they are
+            return known  # type: ignore[return-value]
+        out: dict[DataClass, ClassDecision] = {}
+        for cls, answer in known.items():
+            assert answer is not None
+            out[cls] = ClassDecision(cls, False, answer.policy_ids, refused, answer.errors + gate_errors)
+        return out
+
+    def _ask(
+        self, principal: Principal, missing: list[DataClass], context: Mapping[str, Any], customer: str,
+        base: tuple[Any, ...], *, ask_gate: bool, gate_key: tuple[Any, ...] | None,
+    ) -> tuple[tuple[bool, tuple[str, ...], tuple[str, ...]] | None, dict[DataClass, ClassDecision]]:
+        """Ask Cedar the missing class questions and (when asked to) the gate, in one call; both answers."""
         who = {"type": "Ombud::Employee", "id": str(principal.employee_id)}
-        gate_request = {
-            "principal": who, "action": GATE, "resource": {"type": "Ombud::Customer", "id": customer},
-            "context": _gate_json(context),
-        }
-        entities = self.entities_for(principal)
+        requests: list[dict[str, Any]] = []
+        answer = None
+        if ask_gate:
+            requests.append({"principal": who, "action": GATE, "context": _gate_json(context),
+                             "resource": {"type": "Ombud::Customer", "id": customer}})
         if missing:
             class_json = json.dumps({"purpose": context["purpose"], "case_type": context["case_type"],
-                                     "granted": list(granted)}, separators=(",", ":"))
-            requests = [gate_request, *({"principal": who, "action": ACTION, "context": class_json,
-                                         "resource": {"type": "Ombud::DataClass", "id": cls.value}}
-                                        for cls in missing)]
-            results = cedarpy.is_authorized_batch(requests, self.policy_set, entities, self.schema)
-            gate = results[0]
-            with self._lock:
-                if len(answers) + len(missing) > _CACHE_LIMIT * 4:
-                    answers.clear()
-                for cls, result in zip(missing, results[1:], strict=True):
-                    diagnostics = result.diagnostics
-                    ids = tuple(self.policies[pid].id for pid in diagnostics.reasons if pid in self.policies)
-                    errors = tuple(str(error) for error in diagnostics.errors)
-                    answers[(base, cls)] = ClassDecision(cls, result.allowed and not errors, ids, (), errors)
+                                     "granted": list(base[3])}, separators=(",", ":"))
+            requests += [{"principal": who, "action": ACTION, "context": class_json,
+                          "resource": {"type": "Ombud::DataClass", "id": cls.value}} for cls in missing]
+        entities = self.entities_for(principal)
+        if len(requests) == 1:
+            results = [cedarpy.is_authorized(requests[0], self.policy_set, entities, self.schema)]
         else:
-            gate = cedarpy.is_authorized(gate_request, self.policy_set, entities, self.schema)
-        diagnostics = gate.diagnostics
-        gate_errors = tuple(str(e) for e in diagnostics.errors)
-        if gate.allowed and not gate_errors:
-            # The common case: the memoised answers stand as they are.
-            return {cls: answers[(base, cls)] for cls in ordered}
-        gate_ids = tuple(self.policies[pid].id for pid in diagnostics.reasons if pid in self.policies)
-        refused = tuple(i for i in gate_ids if self.by_id[i].effect == "forbid") or ("gate.error",)
-        out: dict[DataClass, ClassDecision] = {}
-        for cls in ordered:
-            known = answers[(base, cls)]
-            out[cls] = ClassDecision(cls, False, known.policy_ids, refused, known.errors + gate_errors)
-        return out
+            results = cedarpy.is_authorized_batch(requests, self.policy_set, entities, self.schema)
+        with self._lock:
+            if ask_gate:
+                result = results.pop(0)
+                diagnostics = result.diagnostics
+                errors = tuple(sorted(str(e) for e in diagnostics.errors))
+                ids = tuple(sorted(self.policies[pid].id for pid in diagnostics.reasons if pid in self.policies))
+                open_gate = result.allowed and not errors
+                refused = () if open_gate else (
+                    tuple(i for i in ids if self.by_id[i].effect == "forbid") or ("gate.error",))
+                answer = (open_gate, refused, errors)
+                if gate_key is not None:
+                    if len(self._gates) >= _CACHE_LIMIT * 4:
+                        self._gates.clear()
+                    self._gates[gate_key] = answer
+            if len(self._answers) + len(missing) > _CACHE_LIMIT * 4:
+                self._answers.clear()
+            classes: dict[DataClass, ClassDecision] = {}
+            for cls, result in zip(missing, results, strict=True):
+                diagnostics = result.diagnostics
+                ids = tuple(sorted(self.policies[pid].id for pid in diagnostics.reasons if pid in self.policies))
+                errors = tuple(sorted(str(error) for error in diagnostics.errors))
+                classes[cls] = self._answers[(base, cls)] = ClassDecision(
+                    cls, result.allowed and not errors, ids, (), errors)
+        return answer, classes
 
     def reason(self, policy_id: str) -> str:
         """The ``@reason`` of a policy (its id when it has none)."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import weakref
+
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -13,6 +15,8 @@ from ombud.access.policy import PolicyEngine
 
 #: (database URL, digest) pairs already checked by this process, so reads do not query for it every time.
 _checked: set[tuple[str, str]] = set()
+#: The same, by engine object: what every read looks up (rendering the URL costs more than the lookup).
+_checked_engines: weakref.WeakKeyDictionary[Engine, set[str]] = weakref.WeakKeyDictionary()
 
 
 def latest(session: Session) -> PolicyVersion | None:
@@ -55,9 +59,12 @@ def record_policy_version(session: Session, engine: PolicyEngine) -> PolicyVersi
 
 def ensure_recorded(session: Session, engine: PolicyEngine) -> None:
     """Record the policy version once per process and database before the first decision made under it."""
-    bind = session.get_bind()
-    key = (str(bind.engine.url), engine.digest)
-    if key in _checked:
+    bound = session.get_bind().engine
+    seen = _checked_engines.get(bound)
+    if seen is not None and engine.digest in seen:
         return
-    record_policy_version(session, engine)
-    _checked.add(key)
+    key = (str(bound.url), engine.digest)
+    if key not in _checked:
+        record_policy_version(session, engine)
+        _checked.add(key)
+    _checked_engines.setdefault(bound, set()).add(engine.digest)
