@@ -14,8 +14,16 @@ MAX_PASSWORD_LENGTH = 1024
 
 #: argon2id with the library's RFC 9106 defaults (t=3, m=64 MiB, p=4); tests may swap in a cheaper one.
 hasher = PasswordHasher()
-#: Compared against when the email is unknown, so a wrong email costs as long as a wrong password.
-dummy_hash = hasher.hash(secrets.token_urlsafe(16))
+#: Compared against when the email is unknown, so a wrong email costs as long as a wrong password; made on
+#: first use, since an argon2id hash costs a noticeable part of a second and most commands never sign anyone in.
+dummy_hash: str | None = None
+
+
+def _dummy_hash() -> str:
+    global dummy_hash
+    if dummy_hash is None:
+        dummy_hash = hasher.hash(secrets.token_urlsafe(16))
+    return dummy_hash
 
 
 def check_password_strength(password: str, *, email: str | None = None) -> None:
@@ -43,7 +51,7 @@ def verify_password(password_hash: str | None, password: str) -> bool:
     an account exists.
     """
     try:
-        matched = hasher.verify(password_hash or dummy_hash, password[:MAX_PASSWORD_LENGTH])
+        matched = hasher.verify(password_hash or _dummy_hash(), password[:MAX_PASSWORD_LENGTH])
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
     return matched and password_hash is not None
