@@ -205,21 +205,32 @@ def _sqlite_batch(engine: Engine, sessions: sessionmaker[Session], jobs: list[_J
     with engine.connect() as conn:
         trans = conn.begin()
         dbapi = conn.connection.dbapi_connection
+        session: Session | None = None
         try:
             if not dbapi.in_transaction:  # the driver begins lazily; begin now, as a writer
                 dbapi.execute("BEGIN IMMEDIATE")
             for job in jobs:
+                # One session for the batch (it joins the connection's transaction; closing it leaves the
+                # transaction alone), one savepoint per read. A read that fails is rolled back to its savepoint
+                # and its session dropped, so nothing it loaded or changed reaches the reads after it.
+                session = session or sessions(bind=conn)
                 dbapi.execute("SAVEPOINT ombud_read")
                 try:
-                    with sessions(bind=conn) as session:  # joins the transaction; closing leaves it alone
-                        job.result = job.work(session)
-                        session.flush()
+                    job.result = job.work(session)
+                    session.flush()
                 except Exception as exc:
                     job.error = exc
+                    session.close()
+                    session = None
                     dbapi.execute("ROLLBACK TO ombud_read")
                 dbapi.execute("RELEASE ombud_read")
+            if session is not None:
+                session.close()
+                session = None
             trans.commit()
         except BaseException:
+            if session is not None:
+                session.close()
             if trans.is_active:
                 trans.rollback()
             raise
