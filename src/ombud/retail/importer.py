@@ -13,12 +13,12 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
 import polars as pl
 from sqlalchemy import inspect
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ombud import clock
@@ -27,8 +27,9 @@ from ombud.errors import OmbudError
 from ombud.keys import KeyRing
 from ombud.retail import reader
 from ombud.retail.format import KINDS_BY_NAME, Kind
+from ombud.retail.landing import Lander
 from ombud.retail.links import KeyTracker, References, Rejected, resolve_managers, resolve_references
-from ombud.retail.store import Landed, Store
+from ombud.retail.store import STORE_ERRORS, Landed, Store, TableWrite, sqlite_rows
 from ombud.retail.tables import WRITES, table_rows
 from ombud.retail.validate import LINE, check, empty_errors, normalise
 
@@ -70,8 +71,9 @@ class KindReport:
     updated: int = 0
     unchanged: int = 0
     rejected: int = 0
+    #: Time from the previous file landing to this one landing (reading a file overlaps writing the one before).
     seconds: float = 0.0
-    #: CPU time of this process (all its threads) spent on the kind; the store's own work on a server excluded.
+    #: CPU time of this process (all its threads) over the same span; the store's own work on a server excluded.
     cpu_seconds: float = 0.0
 
     @property
@@ -152,14 +154,34 @@ def import_directory(
             report.warnings.append(f"{source.name}: column {column!r} is not part of the format; ignored")
     run = _Run(ctx.sessions, ctx.keys, report, batch_size or ctx.settings.import_batch_size,
                list(on_batch), on_reject, progress)
-    for source in sources:
-        run.import_source(source, headers[source.kind.name])
+    try:
+        for source in sources:
+            run.import_source(source, headers[source.kind.name])
+        run.lander.drain()
+    except BaseException:
+        run.lander.close(cancel=True)
+        raise
+    run.lander.close()
     report.seconds = time.perf_counter() - started
     return report
 
 
+@dataclass
+class _Target:
+    """Where one file's rows land, and how: straight inserts when its table was empty when the file began."""
+
+    kind: Kind
+    write: TableWrite
+    #: Decided by the first batch: True when the table was empty (every row is new: a first import).
+    fresh: bool | None = None
+
+
 class _Run:
-    """State of one import: the report, what was rejected (for better reasons downstream), the sinks."""
+    """State of one import: the report, what was rejected (for better reasons downstream), the sinks.
+
+    The calling thread reads and checks; a `Lander` thread writes. The writer runs at most a couple of chunks
+    behind; a file's references are resolved only once every earlier file has landed.
+    """
 
     def __init__(self, sessions: sessionmaker[Session], keys: KeyRing, report: ImportReport, batch_size: int,
                  on_batch: list[BatchCallback], on_reject: Callable[[RowError], None] | None,
@@ -175,8 +197,15 @@ class _Run:
         self.rejected = Rejected()
         self.references = References()
         self.now: datetime = clock.now()
+        self.lander = Lander()
+        with sessions() as session:  # which store, without connecting
+            self.sqlite = session.get_bind().dialect.name == "sqlite"
+        #: The kind whose references may be resolved now (every earlier file has landed).
+        self._resolving: str | None = None
+        #: Wall and CPU clocks when the previous file finished landing.
+        self._landed_at = (time.perf_counter(), time.process_time())
 
-    # --- reading and checking ----------------------------------------------------------------------------
+    # --- reading and checking (calling thread) -----------------------------------------------------------
 
     def _chunks(self, source: reader.Source, header: reader.Header) -> Iterator[reader.RawChunk]:
         if source.form == "csv":
@@ -187,9 +216,10 @@ class _Run:
         for name in sorted(unknown):
             self.report.warnings.append(f"{source.name}: field {name!r} is not part of the format; ignored")
 
-    def _checked(self, kind: Kind, chunk: reader.RawChunk, tracker: KeyTracker, store: Store,
+    def _checked(self, source: reader.Source, chunk: reader.RawChunk, tracker: KeyTracker,
                  expected_rows: int) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
         """(rows that passed every check, their errors, the normalised chunk) for one raw chunk."""
+        kind = source.kind
         raw = normalise(kind, chunk.frame)
         checked = check(kind, raw, today=self.now.date())
         errors = [checked.errors, _frame_errors(chunk.errors)]
@@ -197,9 +227,27 @@ class _Run:
         rows, dup_errors = tracker.claim(rows)
         errors.append(dup_errors)
         if kind.name != "employees":
-            rows, ref_errors = resolve_references(kind, rows, store, self.rejected, self.references, expected_rows)
+            rows, ref_errors = self._resolve(source, rows, expected_rows)
             errors.append(ref_errors)
         return rows, pl.concat(errors), raw
+
+    def _resolve(self, source: reader.Source, rows: pl.DataFrame,
+                 expected_rows: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+        kind = source.kind
+        if self._resolving != kind.name:
+            self.lander.drain()  # the rows referred to must have landed
+            self._resolving = kind.name
+        if self.references.ready(kind):  # every id map in memory: no lookup in the store
+            return resolve_references(kind, rows, None, self.rejected, self.references, expected_rows)
+        with self.lander.lock, self.sessions() as session:
+            try:
+                return resolve_references(kind, rows, Store(session), self.rejected, self.references,
+                                          expected_rows)
+            except STORE_ERRORS as exc:
+                raise ImportAborted(f"{source.name}: looking up references failed ({_describe(exc)})",
+                                    self.report) from exc
+            finally:
+                session.rollback()  # lookups only
 
     def _reject(self, source: reader.Source, errors: pl.DataFrame, raw: pl.DataFrame, kind_report: KindReport) -> None:
         """Report each error and remember the rejected rows' ids for the kinds that refer to them."""
@@ -220,7 +268,41 @@ class _Run:
             if self.on_reject is not None:
                 self.on_reject(error)
 
-    # --- landing -----------------------------------------------------------------------------------------
+    def import_source(self, source: reader.Source, header: reader.Header) -> None:
+        kind = source.kind
+        kind_report = KindReport(kind.name, source.name)
+        self.report.kinds.append(kind_report)
+        size = source.path.stat().st_size
+        if self.progress:
+            self.progress.start(kind.name, source.name, size)
+        tracker = KeyTracker(kind)
+        target = _Target(kind, WRITES[kind.name])
+        pending: list[pl.DataFrame] = []
+        for chunk in self._chunks(source, header):
+            kind_report.read += chunk.frame.height + len({line for line, _, _ in chunk.errors})
+            # Rows the whole file will hold, from the bytes per row read so far.
+            expected_rows = int(size * kind_report.read / chunk.position) if chunk.position else kind_report.read
+            rows, errors, raw = self._checked(source, chunk, tracker, expected_rows)
+            self._reject(source, errors, raw, kind_report)
+            if kind.name == "employees":
+                pending.append(rows)  # managers may be listed after their reports: land the file at once
+                if self.progress:
+                    self.progress.advance(kind.name, chunk.position, chunk.frame.height)
+                continue
+            # Card fingerprints, SSNs and the driver's row tuples are made on this thread, leaving the writer
+            # only the store's own work.
+            table = table_rows(kind, rows, self.keys, self.now)
+            encoded = sqlite_rows(table) if self.sqlite else None
+            self.lander.submit(partial(self._write, source, target, table, encoded, rows.get_column(LINE),
+                                       kind_report, chunk.position, chunk.frame.height))
+        if kind.name == "employees":
+            self.lander.drain()
+            with self.lander.lock:
+                self._employees(source, pending, kind_report)
+        self.references.release(kind.name)
+        self.lander.submit(partial(self._finish, target, kind_report))
+
+    # --- landing (writer thread) -------------------------------------------------------------------------
 
     def _land(self, session: Session, kind: str, landed: Landed, kind_report: KindReport) -> None:
         kind_report.inserted += len(landed.inserted)
@@ -231,64 +313,49 @@ class _Run:
             for callback in self.on_batch:
                 callback(session, kind, ids)
 
-    def import_source(self, source: reader.Source, header: reader.Header) -> None:
-        kind = source.kind
-        kind_report = KindReport(kind.name, source.name)
-        self.report.kinds.append(kind_report)
-        started, cpu_started = time.perf_counter(), time.process_time()
-        if self.progress:
-            self.progress.start(kind.name, source.name, source.path.stat().st_size)
-        tracker = KeyTracker(kind)
-        pending: list[pl.DataFrame] = []
-        size = source.path.stat().st_size
-        for chunk in self._chunks(source, header):
-            kind_report.read += chunk.frame.height + len({line for line, _, _ in chunk.errors})
-            # Rows the whole file will hold, from the bytes per row read so far.
-            expected_rows = int(size * kind_report.read / chunk.position) if chunk.position else kind_report.read
-            with self.sessions() as session:
-                store = Store(session)
-                try:
-                    rows, errors, raw = self._checked(kind, chunk, tracker, store, expected_rows)
-                except SQLAlchemyError as exc:
-                    raise ImportAborted(f"{source.name}: looking up references failed ({_describe(exc)})",
-                                        self.report) from exc
-                session.rollback()  # lookups only so far; end the read before the batches begin
-                self._reject(source, errors, raw, kind_report)
-                if kind.name == "employees":
-                    pending.append(rows)  # managers may be listed after their reports: land the file at once
-                else:
-                    self._write(session, store, source, rows, kind_report)
-            if self.progress:
-                self.progress.advance(kind.name, chunk.position, chunk.frame.height)
-        if kind.name == "employees":
-            self._employees(source, pending, kind_report)
-        self.references.release(kind.name)
+    def _write(self, source: reader.Source, target: _Target, table: pl.DataFrame,
+               encoded: list[tuple[Any, ...]] | None, lines: pl.Series, kind_report: KindReport, position: int,
+               rows_read: int) -> None:
+        """Land one chunk's rows in transactions of `batch_size` rows, each with its callbacks."""
+        write = target.write
         with self.sessions() as session:
-            Store(session).analyze(WRITES[kind.name].table)
-            session.commit()
-        kind_report.seconds = time.perf_counter() - started
-        kind_report.cpu_seconds = time.process_time() - cpu_started
+            store = Store(session)
+            for offset in range(0, table.height, self.batch_size):
+                batch = table.slice(offset, self.batch_size)
+                batch_encoded = encoded[offset : offset + self.batch_size] if encoded is not None else None
+                with self.lander.lock:
+                    try:
+                        if target.fresh is None:
+                            target.fresh = store.is_empty(write.table)
+                            session.rollback()  # the writes begin a transaction of their own
+                        if target.fresh:
+                            landed = Landed(store.insert_new(write, batch, batch_encoded), [], 0)
+                        else:
+                            landed = store.upsert(write, batch, batch_encoded)
+                        self._land(session, target.kind.name, landed, kind_report)
+                        session.commit()
+                    except STORE_ERRORS as exc:
+                        session.rollback()
+                        batch_lines = lines.slice(offset, self.batch_size)
+                        raise ImportAborted(
+                            f"{source.name}: the store refused the batch of lines {batch_lines.min()}-"
+                            f"{batch_lines.max()} ({_describe(exc)}); rows before it have landed",
+                            self.report,
+                        ) from exc
         if self.progress:
-            self.progress.finish(kind.name)
+            self.progress.advance(target.kind.name, position, rows_read)
 
-    def _write(self, session: Session, store: Store, source: reader.Source, rows: pl.DataFrame,
-               kind_report: KindReport) -> None:
-        kind = source.kind
-        write = WRITES[kind.name]
-        for offset in range(0, rows.height, self.batch_size):
-            batch = rows.slice(offset, self.batch_size)
-            try:
-                landed = store.upsert(write, table_rows(kind, batch, self.keys, self.now))
-                self._land(session, kind.name, landed, kind_report)
-                session.commit()
-            except SQLAlchemyError as exc:
-                session.rollback()
-                lines = batch.get_column(LINE)
-                raise ImportAborted(
-                    f"{source.name}: the store refused the batch of lines {lines.min()}-{lines.max()} "
-                    f"({_describe(exc)}); rows before it have landed",
-                    self.report,
-                ) from exc
+    def _finish(self, target: _Target, kind_report: KindReport) -> None:
+        """After a file's last batch: fresh statistics for the planner, and the file's share of the time."""
+        with self.lander.lock, self.sessions() as session:
+            Store(session).analyze(target.write.table)
+            session.commit()
+        now, cpu = time.perf_counter(), time.process_time()
+        kind_report.seconds = now - self._landed_at[0]
+        kind_report.cpu_seconds = cpu - self._landed_at[1]
+        self._landed_at = (now, cpu)
+        if self.progress:
+            self.progress.finish(target.kind.name)
 
     def _employees(self, source: reader.Source, pending: list[pl.DataFrame], kind_report: KindReport) -> None:
         """The staff directory lands in one transaction: rows first, then each manager link."""
@@ -315,7 +382,7 @@ class _Run:
                 landed = Landed(landed.inserted, sorted(updated), rows.height - len(inserted) - len(updated))
                 self._land(session, "employees", landed, kind_report)
                 session.commit()
-            except SQLAlchemyError as exc:
+            except STORE_ERRORS as exc:
                 session.rollback()
                 raise ImportAborted(f"{source.name}: the store refused the staff directory "
                                     f"({_describe(exc)}); no employee landed", self.report) from exc
@@ -330,7 +397,7 @@ def _check_store(sessions: sessionmaker[Session]) -> None:
         raise OmbudError(f"the store has no table {missing[0]}: run `ombud db upgrade` first", field="database")
 
 
-def _describe(exc: SQLAlchemyError) -> str:
+def _describe(exc: Exception) -> str:
     """A store error without the statement's parameters (they may hold personal data)."""
     orig = getattr(exc, "orig", None) or exc
     diag = getattr(orig, "diag", None)

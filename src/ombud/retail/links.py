@@ -105,13 +105,18 @@ class References:
         with_account = "account_id" in WRITES[target].columns
         return {"id": pl.Int64(), **({"account_id": pl.Int64()} if with_account else {})}
 
-    def lookup(self, ref: Field, rows: pl.DataFrame, store: Store, expected_rows: int) -> pl.DataFrame:
-        """(ref value, internal id[, its account]) for the values of `ref` in `rows`."""
+    def ready(self, kind: Kind) -> bool:
+        """True when every reference of `kind` resolves from maps in memory, without the store."""
+        return all(ref.refers_to in self._maps for ref in kind.references)
+
+    def lookup(self, ref: Field, rows: pl.DataFrame, store: Store | None, expected_rows: int) -> pl.DataFrame:
+        """(ref value, internal id[, its account]) for the values of `ref` in `rows` (`store`: unless `ready`)."""
         target = ref.refers_to or ""
         table = WRITES[target].table
         values = rows.get_column(ref.name).unique().drop_nulls()
         whole = self._maps.get(target)
         if whole is None:
+            assert store is not None, "a reference without its map needs the store"
             size = store.row_estimate(table)
             if 0 < size <= self.MAP_MAX_ROWS and expected_rows >= size * self.MAP_MIN_SHARE:
                 whole = self._maps[target] = store.load_map(table, self._columns(target))
@@ -119,6 +124,7 @@ class References:
             # Cut the map down to this chunk's ids first: joining against the whole map would hash all of it.
             found = whole.filter(pl.col("external_id").is_in(values.implode()))
         else:
+            assert store is not None
             found = store.select_in(table, "external_id", values.to_list(), self._columns(target))
         if not ref.same_account:
             found = found.drop("account_id", strict=False)
@@ -134,7 +140,7 @@ class References:
                 del self._maps[target]
 
 
-def resolve_references(kind: Kind, rows: pl.DataFrame, store: Store, rejected: Rejected,
+def resolve_references(kind: Kind, rows: pl.DataFrame, store: Store | None, rejected: Rejected,
                        references: References, expected_rows: int) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Rows with every reference resolved to an internal id (columns `__id_<field>`), and the errors."""
     errors: list[tuple[int, str, str]] = []

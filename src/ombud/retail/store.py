@@ -9,12 +9,15 @@ identical rows left untouched (so a re-import writes nothing). Lookups of the re
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
+import psycopg
 from sqlalchemy import Connection
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 #: Bound parameters per `IN (...)` lookup; well under SQLite's limit of 32766.
@@ -24,6 +27,10 @@ _SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%6f"
 SQLITE_CHECKPOINT_PAGES = 16_000
 #: SQLite page cache during an import, in KiB (the store's default is 64 MiB).
 SQLITE_CACHE_KIB = 512 * 1024
+
+
+#: What a failing store raises: through SQLAlchemy, or from the driver's own cursor (the bulk paths).
+STORE_ERRORS: tuple[type[Exception], ...] = (SQLAlchemyError, sqlite3.Error, psycopg.Error)
 
 
 @dataclass(frozen=True)
@@ -106,6 +113,10 @@ class Store:
             cursor.close()
         return pl.DataFrame(found, schema={match: pl.String, **columns}, orient="row")
 
+    def is_empty(self, table: str) -> bool:
+        """True when `table` holds no row."""
+        return self.connection.exec_driver_sql(f"SELECT 1 FROM {table} LIMIT 1").first() is None
+
     def row_estimate(self, table: str) -> int:
         """About how many rows `table` holds (its largest id: cheap, and exact after a first import)."""
         return int(self.connection.exec_driver_sql(f"SELECT max(id) FROM {table}").scalar() or 0)
@@ -132,25 +143,31 @@ class Store:
 
     # --- writes ------------------------------------------------------------------------------------------
 
-    def _stage(self, spec: TableWrite, columns: Sequence[str], rows: pl.DataFrame) -> str:
-        """Fill a temporary staging table with `rows` (anything left in it removed); its name."""
-        stage = spec.stage + ("" if tuple(columns) == spec.columns else "_" + "_".join(columns))
-        self.connection.exec_driver_sql(
-            f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} AS SELECT {', '.join(columns)} FROM {spec.table} LIMIT 0"
-        )
-        self._empty(stage)
+    def tune_for_import(self) -> None:
+        """SQLite: a write-ahead log checkpointed less often and a bigger page cache, for this connection."""
         if not self.is_postgres:
             # Checkpoint the write-ahead log every ~64 MB rather than every 4 MB: index pages touched by many
             # batches are then written (and synced) once per checkpoint instead of once per batch.
             self.connection.exec_driver_sql(f"PRAGMA wal_autocheckpoint={SQLITE_CHECKPOINT_PAGES}")
             # A larger page cache keeps the indexes of big tables in memory while they grow in random order.
             self.connection.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+
+    def _stage(self, spec: TableWrite, columns: Sequence[str], rows: pl.DataFrame,
+               encoded: list[tuple[Any, ...]] | None = None) -> str:
+        """Fill a temporary staging table with `rows` (anything left in it removed); its name."""
+        stage = spec.stage + ("" if tuple(columns) == spec.columns else "_" + "_".join(columns))
+        self.connection.exec_driver_sql(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} AS SELECT {', '.join(columns)} FROM {spec.table} LIMIT 0"
+        )
+        self._empty(stage)
+        self.tune_for_import()
         frame = rows.select(columns)
         if self.is_postgres:
             self._copy(stage, frame)
         else:
             marks = ", ".join("?" for _ in columns)
-            self.connection.exec_driver_sql(f"INSERT INTO {stage} VALUES ({marks})", _sqlite_rows(frame))
+            self.connection.exec_driver_sql(f"INSERT INTO {stage} VALUES ({marks})",
+                                            encoded if encoded is not None else sqlite_rows(frame))
         return stage
 
     def _empty(self, stage: str) -> None:
@@ -166,11 +183,47 @@ class Store:
         ) as copy:
             copy.write(data)
 
-    def upsert(self, spec: TableWrite, rows: pl.DataFrame) -> Landed:
+    def insert_new(self, spec: TableWrite, rows: pl.DataFrame, encoded: list[tuple[Any, ...]] | None = None
+                   ) -> list[int]:
+        """Insert rows none of whose keys is in the table yet, straight into it; their new ids, in row order.
+
+        `encoded`: the rows as `sqlite_rows` gives them, when the caller made them already (SQLite only).
+
+        For a table that was empty when the file began (a first import): no staging table, no conflict
+        handling, no RETURNING. Should a key be there after all, the store refuses the batch (unique key).
+        """
+        if rows.is_empty():
+            return []
+        frame = rows.select(spec.columns)
+        raw = self.connection.connection.driver_connection
+        assert raw is not None
+        if self.is_postgres:
+            # Ids drawn from the table's own sequence, so COPY can write the rows with their ids directly.
+            with raw.cursor() as cursor:
+                cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                               (spec.table, frame.height))
+                ids = [r[0] for r in cursor.fetchall()]
+            frame = frame.insert_column(0, pl.Series("id", ids, dtype=pl.Int64))
+            self._copy(spec.table, frame)
+            return ids
+        self.tune_for_import()
+        marks = ", ".join("?" for _ in spec.columns)
+        cursor = raw.cursor()
+        try:
+            cursor.executemany(f"INSERT INTO {spec.table} ({', '.join(spec.columns)}) VALUES ({marks})",
+                               encoded if encoded is not None else sqlite_rows(frame))
+            # SQLite gives each new row the largest id plus one, and this transaction holds the write lock: the
+            # rows just inserted are the last `height` ids.
+            last = cursor.execute(f"SELECT max(id) FROM {spec.table}").fetchone()[0]
+        finally:
+            cursor.close()
+        return list(range(last - frame.height + 1, last + 1))
+
+    def upsert(self, spec: TableWrite, rows: pl.DataFrame, encoded: list[tuple[Any, ...]] | None = None) -> Landed:
         """Insert new rows, update changed ones, leave identical ones; one statement for the whole frame."""
         if rows.is_empty():
             return Landed([], [], 0)
-        stage = self._stage(spec, spec.columns, rows)
+        stage = self._stage(spec, spec.columns, rows, encoded)
         cols = ", ".join(spec.columns)
         sets = ", ".join(f"{c} = {spec.update_expr.get(c, f'excluded.{c}')}" for c in spec.updated)
         differs = " OR ".join(f"{spec.table}.{c} IS DISTINCT FROM excluded.{c}" for c in spec.compared)
@@ -213,8 +266,8 @@ class Store:
         return changed
 
 
-def _sqlite_rows(frame: pl.DataFrame) -> list[tuple[Any, ...]]:
-    """Rows in the forms SQLAlchemy's SQLite types store: datetimes as text, booleans as 0/1."""
+def sqlite_rows(frame: pl.DataFrame) -> list[tuple[Any, ...]]:
+    """Rows in the forms SQLAlchemy's SQLite types store (datetimes as text, booleans as 0/1), for executemany."""
     exprs = []
     for name, dtype in frame.schema.items():
         column = pl.col(name)
