@@ -232,11 +232,13 @@ def normalize_street(line1: str, line2: str = "") -> StreetLine:
     return parsed
 
 
+@lru_cache(maxsize=65536)
 def normalize_city(city: str | None) -> str:
     """Folded city with "Saint"/"Fort"/"Mount" abbreviated."""
     return " ".join(CITY_WORDS.get(w, w) for w in fold(city or "").split())
 
 
+@lru_cache(maxsize=65536)
 def normalize_region(region: str | None, country: str = "US") -> str:
     """Two-letter state code for US states written out; other regions folded and upper-cased."""
     folded = fold(region or "")
@@ -247,6 +249,7 @@ def normalize_region(region: str | None, country: str = "US") -> str:
     return folded.upper()
 
 
+@lru_cache(maxsize=65536)
 def normalize_postal_code(code: str | None, country: str = "US") -> str:
     """ZIP5 for US codes (ZIP+4 and 9-digit forms cut to five); other countries upper-cased, no spaces."""
     text = re.sub(r"[^0-9A-Za-z]", "", code or "").upper()
@@ -260,6 +263,7 @@ def normalize_postal_code(code: str | None, country: str = "US") -> str:
     return text
 
 
+@lru_cache(maxsize=65536)
 def normalize_country(country: str | None) -> str:
     """ISO alpha-2, default US (common spellings of the United States accepted)."""
     folded = fold(country or "")

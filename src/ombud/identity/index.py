@@ -10,99 +10,31 @@ batch touched; `reindex` rebuilds everything.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, delete, func, insert, select, text, update
+from sqlalchemy import case, delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from ombud import clock
-from ombud.identity.address import normalize_address
-from ombud.identity.blocking import KeyHasher, KeyKind, record_keys
+from ombud.identity.blocking import KeyHasher, KeyKind, record_key_texts
+from ombud.identity.indexdb import IndexDB, chunks, dumps, gc_paused
 from ombud.identity.models import IdentityBlockKey, IdentityIndexRun, IdentityRecord, IdentityTerm
-from ombud.identity.normalize import normalize_email, normalize_phone, parse_name
-from ombud.identity.record import Identity
+from ombud.identity.record import Identity, Parts, compose_sorted, decompose
+from ombud.identity.sources import account_sources, changed_sources
 from ombud.keys import KeyRing
-from ombud.retail.models import Account, Address, CreditApplication, PaymentMethod
+from ombud.retail.models import Account, CreditApplication
 
 Progress = Callable[[int], None]
-_CHUNK = 2000
+#: Owners (accounts or applications) per round of reads and writes in the incremental upkeep.
+_CHUNK = 5000
 
 
 def hasher_for(keys: KeyRing) -> KeyHasher:
     """The blocking-key hasher of this deployment."""
     return KeyHasher(keys.identifier_hash_key)
-
-
-# ------------------------------------------------------------------------------------ reading rows
-
-
-def _add_application(ident: Identity, app: Any) -> None:
-    ref = f"c{app.id}"
-    ident.add("names", parse_name(app.applicant_name), ref)
-    ident.add("dobs", app.date_of_birth, ref)
-    ident.add("ssns", app.ssn_hash, ref)
-    ident.add("emails", normalize_email(app.email), ref)
-    ident.add("phones", normalize_phone(app.phone), ref)
-    ident.add("addresses", normalize_address(app.line1, app.line2, app.city, app.region, app.postal_code,
-                                             app.country), ref)
-
-
-_APP_COLUMNS = (
-    CreditApplication.id, CreditApplication.account_id, CreditApplication.applicant_name,
-    CreditApplication.date_of_birth, CreditApplication.ssn_hash, CreditApplication.email, CreditApplication.phone,
-    CreditApplication.line1, CreditApplication.line2, CreditApplication.city, CreditApplication.region,
-    CreditApplication.postal_code, CreditApplication.country,
-)
-
-
-def account_identities(
-    session: Session, account_where: ColumnElement[bool], child_where: Callable[[Any], ColumnElement[bool]]
-) -> dict[int, Identity]:
-    """Identities of the accounts selected by `account_where` (children selected by `child_where(col)`)."""
-    idents: dict[int, Identity] = {}
-    for row in session.execute(
-        select(Account.id, Account.name, Account.email, Account.phone, Account.date_of_birth).where(account_where)
-    ):
-        ident = idents[row.id] = Identity()
-        ident.add("names", parse_name(row.name), "A")
-        ident.add("emails", normalize_email(row.email), "A")
-        ident.add("phones", normalize_phone(row.phone), "A")
-        ident.add("dobs", row.date_of_birth, "A")
-    if not idents:
-        return idents
-    for row in session.execute(
-        select(Address.id, Address.account_id, Address.line1, Address.line2, Address.city, Address.region,
-               Address.postal_code, Address.country).where(child_where(Address.account_id))
-    ):
-        ident = idents.get(row.account_id)
-        if ident is not None:
-            ident.add("addresses", normalize_address(row.line1, row.line2, row.city, row.region, row.postal_code,
-                                                     row.country), f"a{row.id}")
-    for row in session.execute(
-        select(PaymentMethod.id, PaymentMethod.account_id, PaymentMethod.card_fingerprint, PaymentMethod.last4,
-               PaymentMethod.cardholder_name).where(child_where(PaymentMethod.account_id))
-    ):
-        ident = idents.get(row.account_id)
-        if ident is not None:
-            ref = f"p{row.id}"
-            ident.add_card(row.card_fingerprint, row.last4, ref)
-            ident.add("names", parse_name(row.cardholder_name), ref)
-    for row in session.execute(select(*_APP_COLUMNS).where(child_where(CreditApplication.account_id))):
-        ident = idents.get(row.account_id)
-        if ident is not None:
-            _add_application(ident, row)
-    return idents
-
-
-def application_identities(session: Session, where: ColumnElement[bool]) -> dict[int, Identity]:
-    """Identities of credit applications that have no account."""
-    idents: dict[int, Identity] = {}
-    for row in session.execute(select(*_APP_COLUMNS).where(where, CreditApplication.account_id.is_(None))):
-        ident = idents[row.id] = Identity()
-        _add_application(ident, row)
-    return idents
 
 
 # ---------------------------------------------------------------------------------------- writing
@@ -112,134 +44,154 @@ def application_identities(session: Session, where: ColumnElement[bool]) -> dict
 class Written:
     records: int = 0
     keys: int = 0
+    unchanged: int = 0
 
 
-def _write(session: Session, hasher: KeyHasher, idents: dict[int, Identity], owner: Any) -> Written:
-    """Insert or replace the records of these owners (account ids or application ids) and their keys."""
-    if not idents:
-        return Written()
+@dataclass
+class _Record:
+    """One record's state in an upkeep: the stored version (if any) and the new one."""
+
+    owner: int
+    record_id: int | None
+    old: Identity | None
+    new: Identity
+
+
+def _hash_rows(hasher: KeyHasher, texts: dict[str, int], record_id: int) -> list[tuple[int, int, int]]:
+    return list(zip(hasher.many(texts), repeat(record_id), texts.values()))
+
+
+def _store(db: IndexDB, hasher: KeyHasher, owner: str, records: list[_Record]) -> Written:
+    """Write these records: new ones whole; changed ones as their new payload and the keys that differ."""
     now = clock.now()
-    existing: dict[int, int] = {}
-    for chunk in _chunks(list(idents)):
-        rows = session.execute(select(owner, IdentityRecord.id).where(owner.in_(chunk))).all()
-        existing.update((o, r) for o, r in rows)
-    column = owner.key
-    new_rows = [{column: oid, "payload": ident.to_payload(), "updated_at": now}
-                for oid, ident in idents.items() if oid not in existing]
-    record_ids = dict(existing)
-    if new_rows:
-        result = session.execute(insert(IdentityRecord).returning(
-            getattr(IdentityRecord, column), IdentityRecord.id, sort_by_parameter_order=True), new_rows)
-        record_ids.update((o, r) for o, r in result)
-    if existing:
-        session.execute(update(IdentityRecord), [
-            {"id": rid, "payload": idents[oid].to_payload(), "updated_at": now} for oid, rid in existing.items()
-        ])
-        for chunk in _chunks(list(existing.values())):
-            session.execute(delete(IdentityBlockKey).where(IdentityBlockKey.record_id.in_(chunk)))
-    key_rows = sorted(
-        (key, record_ids[oid], kind) for oid, ident in idents.items() for key, kind in record_keys(ident, hasher)
-    )
-    bulk_insert_keys(session, key_rows)
-    return Written(len(idents), len(key_rows))
+    written = Written()
+    fresh = [r for r in records if r.record_id is None]
+    new_keys: list[tuple[int, int, int]] = []
+    gone_keys: list[tuple[int, int]] = []
+    inserts: list[tuple[int, int, str]] = []
+    for record, new_id in zip(fresh, db.next_record_ids(len(fresh)), strict=True):
+        record.record_id = new_id
+        inserts.append((new_id, record.owner, dumps(record.new.to_payload())))
+        new_keys.extend(_hash_rows(hasher, record_key_texts(record.new), new_id))
+    db.insert_records(owner, inserts, now)
+    updates: list[tuple[int, str]] = []
+    for record in records:
+        if record.old is None or record.record_id is None:
+            continue
+        rid = record.record_id
+        updates.append((rid, dumps(record.new.to_payload())))
+        # Only the keys that differ are hashed and written: texts are compared before hashing.
+        before, after = record_key_texts(record.old), record_key_texts(record.new)
+        added = {t: k for t, k in after.items() if t not in before}
+        removed = [t for t in before if t not in after]
+        new_keys.extend(_hash_rows(hasher, added, rid))
+        gone_keys.extend((key, rid) for key in hasher.many(removed))
+    db.update_records(updates, now)
+    db.delete_keys(gone_keys)
+    db.insert_keys(new_keys)
+    written.records = len(fresh) + len(updates)
+    written.keys = len(new_keys)
+    return written
 
 
-def is_postgres(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
+def _merge(db: IndexDB, hasher: KeyHasher, owner: str, changes: dict[int, dict[str, Parts]],
+           stored: dict[int, tuple[int, dict[str, Any]]], fresh: dict[int, list[tuple[str, Parts]]]) -> Written:
+    """Apply changed sources to stored records; owners with no record yet are built from `fresh` (all sources)."""
+    records: list[_Record] = []
+    for oid, (rid, payload) in stored.items():
+        old = Identity.from_payload(payload)
+        sources = decompose(old)
+        changed = False
+        for ref, parts in changes.get(oid, {}).items():
+            if sources.get(ref, ()) != parts:
+                changed = True
+                if parts:
+                    sources[ref] = parts
+                else:
+                    sources.pop(ref, None)
+        if changed:
+            records.append(_Record(oid, rid, old, compose_sorted(sources)))
+    unchanged = len(stored) - len(records)
+    records.extend(_Record(oid, None, None, compose_sorted(srcs)) for oid, srcs in fresh.items() if oid not in stored)
+    written = _store(db, hasher, owner, records)
+    written.unchanged += unchanged
+    return written
 
 
-def bulk_insert_payloads(session: Session, rows: list[tuple[int, int, str]], column: str, now: Any) -> None:
-    """Insert (id, owner id, payload JSON) rows into an emptied identity_record, by the driver's bulk path."""
-    columns = f"id, {column}, payload, updated_at"
-    if is_postgres(session):
-        raw = session.connection().connection.driver_connection
-        with raw.cursor() as cursor, cursor.copy(f"COPY identity_record ({columns}) FROM STDIN") as copy:
-            for rid, oid, payload in rows:
-                copy.write_row((rid, oid, payload, now))
-        return
-    stamp = now.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")  # as UTCDateTime stores it on SQLite
-    session.connection().exec_driver_sql(
-        f"INSERT INTO identity_record ({columns}) VALUES (?, ?, ?, ?)",
-        [(rid, oid, payload, stamp) for rid, oid, payload in rows],
-    )
-
-
-def bulk_insert_keys(session: Session, rows: list[tuple[int, int, int]]) -> None:
-    if not rows:
-        return
-    if is_postgres(session):
-        # COPY is several times faster than batched INSERTs for millions of narrow rows.
-        raw = session.connection().connection.driver_connection
-        with raw.cursor() as cursor, cursor.copy("COPY identity_block_key (key, record_id, kind) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        return
-    session.connection().exec_driver_sql("INSERT INTO identity_block_key (key, record_id, kind) VALUES (?, ?, ?)", rows)
-
-
-def _chunks(items: Sequence[int], size: int = _CHUNK) -> Iterable[list[int]]:
-    for start in range(0, len(items), size):
-        yield list(items[start : start + size])
+def _add(total: Written, part: Written) -> Written:
+    total.records += part.records
+    total.keys += part.keys
+    total.unchanged += part.unchanged
+    return total
 
 
 # ---------------------------------------------------------------------------- incremental upkeep
 
 
 def refresh_accounts(session: Session, keys: KeyRing, account_ids: Iterable[int]) -> Written:
-    """Rebuild the index records of these accounts from the retail tables."""
-    hasher = hasher_for(keys)
+    """Rebuild the index records of these accounts from every one of their retail rows."""
+    db, hasher = IndexDB(session), hasher_for(keys)
     total = Written()
-    for chunk in _chunks(sorted(set(account_ids))):
-        idents = account_identities(session, Account.id.in_(chunk), lambda col, c=chunk: col.in_(c))
-        written = _write(session, hasher, idents, IdentityRecord.account_id)
-        total.records += written.records
-        total.keys += written.keys
+    for chunk in chunks(sorted(set(account_ids)), _CHUNK):
+        fresh = account_sources(db, chunk)
+        stored = db.records("account_id", fresh)
+        changes = {oid: dict(srcs) for oid, srcs in fresh.items()}
+        # Sources the record holds that the retail tables no longer give (a row moved or deleted) go too.
+        for oid, (_rid, payload) in stored.items():
+            for ref in decompose(Identity.from_payload(payload)):
+                changes[oid].setdefault(ref, ())
+        _add(total, _merge(db, hasher, "account_id", changes, stored, fresh))
     return total
 
 
-def refresh_applications(session: Session, keys: KeyRing, application_ids: Iterable[int]) -> Written:
-    """Index credit applications: standalone ones get their own record, the others refresh their account."""
-    ids = sorted(set(application_ids))
-    hasher = hasher_for(keys)
+def _merge_accounts(db: IndexDB, hasher: KeyHasher, changes: dict[int, dict[str, Parts]]) -> Written:
+    """Merge changed sources into their accounts' records; accounts not yet indexed are read whole."""
     total = Written()
-    accounts: set[int] = set()
-    for chunk in _chunks(ids):
-        rows = session.execute(
-            select(CreditApplication.id, CreditApplication.account_id).where(CreditApplication.id.in_(chunk))
-        ).all()
-        linked = [r.id for r in rows if r.account_id is not None]
-        accounts.update(r.account_id for r in rows if r.account_id is not None)
-        if linked:  # an application now tied to an account no longer stands alone
-            session.execute(delete(IdentityRecord).where(IdentityRecord.application_id.in_(linked)))
-        idents = application_identities(session, CreditApplication.id.in_(chunk))
-        written = _write(session, hasher, idents, IdentityRecord.application_id)
-        total.records += written.records
-        total.keys += written.keys
-    more = refresh_accounts(session, keys, accounts)
-    return Written(total.records + more.records, total.keys + more.keys)
+    owners = sorted(changes)
+    for chunk in chunks(owners, _CHUNK):
+        stored = db.records("account_id", chunk)
+        missing = [oid for oid in chunk if oid not in stored]
+        fresh = account_sources(db, missing) if missing else {}
+        _add(total, _merge(db, hasher, "account_id", changes, stored, fresh))
+    return total
 
 
-def _owning_accounts(session: Session, column: Any, owner: Any, ids: list[int]) -> set[int]:
-    out: set[int] = set()
-    for chunk in _chunks(ids):
-        out.update(session.scalars(select(owner).where(column.in_(chunk)).distinct()))
+def _changes(rows: Iterable[tuple[int | None, str, Parts]]) -> dict[int, dict[str, Parts]]:
+    out: dict[int, dict[str, Parts]] = {}
+    for oid, ref, parts in rows:
+        if oid is not None:
+            out.setdefault(oid, {})[ref] = parts
     return out
 
 
+def refresh_applications(session: Session, keys: KeyRing, application_ids: Iterable[int]) -> Written:
+    """Index credit applications: stand-alone ones as records of their own, the others in their account's."""
+    db, hasher = IndexDB(session), hasher_for(keys)
+    rows = changed_sources(db, "credit_applications", application_ids)
+    linked = [int(ref[1:]) for oid, ref, _ in rows if oid is not None]
+    # An application now tied to an account no longer stands alone.
+    gone = db.records("application_id", linked)
+    db.delete_records([rid for rid, _ in gone.values()])
+    alone = {int(ref[1:]): [(ref, parts)] for oid, ref, parts in rows if oid is None}
+    stored = db.records("application_id", alone)
+    changes = {oid: dict(srcs) for oid, srcs in alone.items()}
+    total = _merge(db, hasher, "application_id", changes, stored, alone)
+    return _add(total, _merge_accounts(db, hasher, _changes(rows)))
+
+
 def apply_import_batch(session: Session, keys: KeyRing, kind: str, ids: list[int]) -> Written:
-    """Bring the index up to date after an import batch of one record kind (internal ids)."""
+    """Bring the index up to date after an import batch of one record kind (internal ids).
+
+    Only the batch's rows are read and normalised; each is merged into its record (an account not yet
+    indexed is read whole), and only keys that change are written.
+    """
     if not ids:
         return Written()
-    if kind == "accounts":
-        return refresh_accounts(session, keys, ids)
-    if kind == "addresses":
-        return refresh_accounts(session, keys, _owning_accounts(session, Address.id, Address.account_id, ids))
-    if kind == "payment_methods":
-        return refresh_accounts(
-            session, keys, _owning_accounts(session, PaymentMethod.id, PaymentMethod.account_id, ids)
-        )
     if kind == "credit_applications":
         return refresh_applications(session, keys, ids)
+    if kind in ("accounts", "addresses", "payment_methods"):
+        db = IndexDB(session)
+        return _merge_accounts(db, hasher_for(keys), _changes(changed_sources(db, kind, ids)))
     # Orders point at addresses and cards already indexed with their account; logins, notes, order lines
     # and employees carry no identifiers of the customer.
     return Written()
@@ -249,12 +201,17 @@ def import_callback(keys: KeyRing) -> Callable[[Session, str, list[int]], None]:
     """A callback for the importer: `on_batch(session, kind, ids)` inside each batch's transaction."""
 
     def on_batch(session: Session, kind: str, ids: list[int]) -> None:
-        apply_import_batch(session, keys, kind, ids)
+        with gc_paused():
+            apply_import_batch(session, keys, kind, ids)
 
     return on_batch
 
 
 # ------------------------------------------------------------------------------------ full rebuild
+
+
+def is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
 
 
 def clear(session: Session) -> None:

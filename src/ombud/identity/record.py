@@ -8,7 +8,7 @@ a profile, the item's path such as `names[1]` or `addresses[0]`. Pure: no databa
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -110,6 +110,52 @@ class Identity:
             ident.cards[value] = refs
             ident.card_last4[value] = last4
         return ident
+
+
+#: What one source row adds to an identity: (kind, value) pairs, a card as ("cards", (fingerprint, last4)).
+Parts = tuple[tuple[str, Any], ...]
+_KINDS = ("names", "emails", "phones", "addresses", "dobs", "ssns")
+_REF_ORDER = {"A": 0, "a": 1, "p": 2, "c": 3}
+
+
+def ref_order(ref: str) -> tuple[int, int]:
+    """Where a source comes in a record: the account itself, then addresses, cards, applications, each by id."""
+    return (_REF_ORDER[ref[0]], int(ref[1:]) if len(ref) > 1 else 0)
+
+
+def compose(sources: Iterable[tuple[str, Parts]]) -> Identity:
+    """The identity that adding these sources' parts in this order gives (the order decides the payload's)."""
+    ident = Identity()
+    for ref, parts in sources:
+        for kind, value in parts:
+            if kind == "cards":
+                ident.add_card(value[0], value[1], ref)
+            else:
+                ident.add(kind, value, ref)
+    return ident
+
+
+def decompose(identity: Identity) -> dict[str, Parts]:
+    """The parts each source (reference) gave: `compose` of them, in `ref_order`, gives the identity back.
+
+    Holds because every source gives at most one value of each kind (an account one name, one email, ...;
+    an address one address; a card its fingerprint and cardholder name).
+    """
+    found: dict[str, list[tuple[str, Any]]] = {}
+    for kind in _KINDS:
+        for value, refs in getattr(identity, kind).items():
+            for ref in refs:
+                found.setdefault(ref, []).append((kind, value))
+    for fingerprint, refs in identity.cards.items():
+        for ref in refs:
+            found.setdefault(ref, []).append(("cards", (fingerprint, identity.card_last4.get(fingerprint, ""))))
+    return {ref: tuple(parts) for ref, parts in found.items()}
+
+
+def compose_sorted(sources: dict[str, Parts] | Sequence[tuple[str, Parts]]) -> Identity:
+    """`compose` in the canonical source order (`ref_order`)."""
+    items = sources.items() if isinstance(sources, dict) else sources
+    return compose(sorted(items, key=lambda item: ref_order(item[0])))
 
 
 def refs_of(identity: Identity) -> Iterable[str]:
