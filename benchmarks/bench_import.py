@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_import.py --accounts 100000 --runs 3
     .venv/bin/python benchmarks/bench_import.py --accounts 1000000 --runs 1 --db sqlite
+    .venv/bin/python benchmarks/bench_import.py --accounts 1000000 --runs 1 --db sqlite --identity
     .venv/bin/python benchmarks/bench_import.py --db postgresql --pg-url postgresql+psycopg://postgres@127.0.0.1/ombud_bench
 
 The synthetic files are written once per (accounts, seed) under --work and reused. Each run starts from an empty
@@ -28,6 +29,7 @@ from ombud import migrate
 from ombud.config import Environment, Settings
 from ombud.context import Context
 from ombud.db import make_engine
+from ombud.identity import index as identity_index
 from ombud.retail.importer import import_directory
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/ombud_bench_import"
@@ -63,12 +65,15 @@ def fresh_store(db: str, pg_url: str, scratch: Path) -> str:
     return url
 
 
-def one_run(db: str, pg_url: str, scratch: Path, data: Path, batch_size: int | None, again: bool):
+def one_run(db: str, pg_url: str, scratch: Path, data: Path, batch_size: int | None, again: bool,
+            identity: bool):
     url = fresh_store(db, pg_url, scratch)
     ctx = Context(Settings(env=Environment.test, data_dir=scratch / "data", database_url=url))
+    # With --identity, each batch also updates the identity index in its transaction, as `ombud import` does.
+    on_batch = [identity_index.import_callback(ctx.keys)] if identity else []
     try:
-        first = import_directory(ctx, data, batch_size=batch_size)
-        second = import_directory(ctx, data, batch_size=batch_size) if again else None
+        first = import_directory(ctx, data, batch_size=batch_size, on_batch=on_batch)
+        second = import_directory(ctx, data, batch_size=batch_size, on_batch=on_batch) if again else None
     finally:
         ctx.close()
     assert first.ok, f"{first.rejected} rows rejected: {first.errors[:3]}"
@@ -131,6 +136,8 @@ def main() -> int:
     parser.add_argument("--pg-url", default=DEFAULT_PG, help="A PostgreSQL database of its own (never `test`).")
     parser.add_argument("--batch-size", type=int, default=None, help="Rows per transaction (default: setting).")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "ombud-bench-import")
+    parser.add_argument("--identity", action="store_true",
+                        help="Keep the identity index up to date batch by batch, as `ombud import` does.")
     parser.add_argument("--no-reimport", action="store_true", help="Skip the second, unchanged import.")
     parser.add_argument("--compare-validation", type=int, default=0, metavar="ROWS",
                         help="Also time checking ROWS orders with a Pydantic model per row, for comparison.")
@@ -148,11 +155,12 @@ def main() -> int:
         for db in dbs:
             scratch = Path(tempfile.mkdtemp(prefix="ombud-bench-", dir=args.work))
             try:
-                runs = [one_run(db, args.pg_url, scratch, data, args.batch_size, not args.no_reimport)
+                runs = [one_run(db, args.pg_url, scratch, data, args.batch_size, not args.no_reimport, args.identity)
                         for _ in range(args.runs)]
             finally:
                 shutil.rmtree(scratch, ignore_errors=True)
-            print(f"\n{db}: median of {len(runs)} run(s)")
+            upkeep = ", with the identity index kept up to date" if args.identity else ""
+            print(f"\n{db}: median of {len(runs)} run(s){upkeep}")
             print(f"{'kind':<22}{'rows':>12}{'seconds':>10}{'rows/s':>12}{'cpu s':>10}{'rows/cpu s':>12}")
             for i, kind in enumerate(runs[0][0].kinds):
                 seconds = statistics.median(r[0].kinds[i].seconds for r in runs)
