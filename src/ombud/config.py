@@ -85,6 +85,11 @@ class Settings(BaseSettings):
         None, description="Send session cookies only over HTTPS. Unset: on in production, off otherwise."
     )
     import_batch_size: int = Field(5000, ge=1, description="Rows per transaction batch during `ombud import`.")
+    identity_build_workers: int = Field(
+        1, ge=1, le=32,
+        description="Processes that normalise identities when an import builds the identity index in bulk "
+        "(a first import); the main process writes.",
+    )
 
     @cached_property
     def resolved_database_url(self) -> str:

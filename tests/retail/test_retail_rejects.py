@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import LargeBinary, String, Text, select
+from sqlalchemy import LargeBinary, String, Text, func, select
 from typer.testing import CliRunner
 
 from ombud.cli import retail as retail_cli
@@ -14,7 +14,7 @@ from ombud.models import metadata
 from ombud.retail import service
 from ombud.retail.importer import import_directory
 from ombud.retail.links import References
-from ombud.retail.models import Order, OrderLine
+from ombud.retail.models import Account, Order, OrderLine
 
 #: Every card number written in the fixture files (good and bad, valid or not), and every SSN.
 CARD_NUMBERS = (
@@ -181,3 +181,41 @@ def test_cli_exits_zero_on_good_files(cli_ctx, good_dir):
     result = CliRunner().invoke(app, ["import", str(good_dir)])
     assert result.exit_code == 0, result.output
     assert "order_lines" in result.output and "inserted" in result.output
+
+
+def _indexed_emails(ctx) -> dict[str, dict[str, list]]:
+    """Per account: each indexed email and the sources (references) that gave it."""
+    from ombud.identity.models import IdentityRecord
+    from ombud.retail.models import Account
+
+    with ctx.sessions() as session:
+        rows = session.execute(
+            select(Account.external_id, IdentityRecord.payload)
+            .join(IdentityRecord, IdentityRecord.account_id == Account.id)
+        ).all()
+    return {external_id: dict(payload.get("e", [])) for external_id, payload in rows}
+
+
+def test_cli_first_import_builds_the_identity_index_once_then_imports_keep_it_current(cli_ctx, good_dir):
+    from ombud.identity.index import index_stats, is_empty
+
+    with cli_ctx.sessions() as session:
+        assert is_empty(session)
+    first = CliRunner().invoke(app, ["import", str(good_dir)], env={"COLUMNS": "160"})
+    assert first.exit_code == 0, first.output
+    assert "identity index built" in first.output  # an empty index: built in bulk after the rows landed
+    with cli_ctx.sessions() as session:
+        stats = index_stats(session)
+        accounts = session.scalar(select(func.count()).select_from(Account))
+    assert stats["records"] >= accounts > 0
+    assert "jane.doe@example.com" in _indexed_emails(cli_ctx)["A1"]
+
+    accounts_csv = good_dir / "accounts.csv"
+    accounts_csv.write_text(accounts_csv.read_text().replace("jane.doe@example.com", "jane.q.doe@example.org"))
+    again = CliRunner().invoke(app, ["import", str(good_dir)], env={"COLUMNS": "160"})
+    assert again.exit_code == 0, again.output
+    assert "identity index built" not in again.output  # per batch, in the batch's transaction
+    emails = _indexed_emails(cli_ctx)["A1"]
+    assert "A" in emails["jane.q.doe@example.org"]  # the account's own email changed
+    assert "A" not in emails["jane.doe@example.com"]  # the old one remains only as its credit application's
+

@@ -139,10 +139,12 @@ def register(app: typer.Typer) -> None:
         console.print(f"synthetic retailer: {accounts:,} accounts, {summary.victims:,} identity-theft victims "
                       f"(ground truth in {retailer / 'truth' / 'victims.jsonl'})")
 
-        from ombud.cli.retail import batch_callbacks
+        from ombud.cli.retail import build_index, index_upkeep
 
-        report = import_directory(ctx, retailer, on_batch=batch_callbacks(ctx))
+        upkeep = index_upkeep(ctx)  # a fresh store: the identity index is built once, after the import
+        report = import_directory(ctx, retailer, on_batch=upkeep.callbacks())
         console.print(f"imported {report.read:,} rows in {report.seconds:.1f} s, {report.rejected} rejected")
+        build_index(upkeep, transient=True)
         console.print(_store_summary(ctx))
 
         staff = _create_staff(ctx)

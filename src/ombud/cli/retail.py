@@ -13,15 +13,29 @@ from rich.table import Table
 from ombud.cli.common import console, context, err_console
 from ombud.context import Context
 from ombud.identity import index as identity_index
-from ombud.retail.importer import BatchCallback, ImportAborted, ImportReport, RowError, import_directory
+from ombud.retail.importer import ImportAborted, ImportReport, RowError, import_directory
 
 #: Errors printed per file at the end of an import (all of them go to --rejects).
 ERRORS_SHOWN_PER_FILE = 5
 
 
-def batch_callbacks(ctx: Context) -> list[BatchCallback]:
-    """What runs after each batch lands, in its transaction: the identity index keeping up with new rows."""
-    return [identity_index.import_callback(ctx.keys)]
+def index_upkeep(ctx: Context) -> identity_index.ImportUpkeep:
+    """How this import keeps the identity index current: per batch, or built once at the end of a first import."""
+    return identity_index.ImportUpkeep(ctx.sessions, ctx.keys, workers=ctx.settings.identity_build_workers)
+
+
+def build_index(upkeep: identity_index.ImportUpkeep, *, transient: bool = False) -> None:
+    """Build the identity index after an import that left it to the end (a progress bar); else nothing."""
+    total = upkeep.sources()
+    if not total:
+        return
+    columns = (TextColumn("{task.description:<26}"), BarColumn(), TaskProgressColumn(),
+               TextColumn("{task.completed:>11,} records"), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=transient) as progress:
+        task = progress.add_task("identity index", total=total)
+        result = upkeep.finish(progress=lambda n: progress.advance(task, n))
+    console.print(f"identity index built: {result.records:,} records under {result.keys:,} keys "
+                  f"in {result.seconds:.1f} s")
 
 
 class _Bars:
@@ -107,17 +121,21 @@ def register(app: typer.Typer) -> None:
         columns = (TextColumn("{task.description:<26}"), BarColumn(), TaskProgressColumn(),
                    TextColumn("{task.fields[rows]:>11,} rows"), TimeElapsedColumn())
         try:
-            with Progress(*columns, console=console, transient=False) as progress:
-                report = import_directory(ctx, directory, batch_size=batch_size, progress=_Bars(progress),
-                                          on_batch=batch_callbacks(ctx), on_reject=write_reject if sink else None)
-        except ImportAborted as exc:
-            _print_report(exc.report, rejects)
-            err_console.print(f"[bold red]import stopped:[/] {exc.message}")
-            raise typer.Exit(2) from exc
+            upkeep = index_upkeep(ctx)
+            try:
+                with Progress(*columns, console=console, transient=False) as progress:
+                    report = import_directory(ctx, directory, batch_size=batch_size, progress=_Bars(progress),
+                                              on_batch=upkeep.callbacks(), on_reject=write_reject if sink else None)
+            except ImportAborted as exc:
+                _print_report(exc.report, rejects)
+                err_console.print(f"[bold red]import stopped:[/] {exc.message}")
+                build_index(upkeep)  # the rows before the failure have landed: they are indexed too
+                raise typer.Exit(2) from exc
+            _print_report(report, rejects)
+            build_index(upkeep)
         finally:
             if sink is not None:
                 sink.close()
             ctx.close()
-        _print_report(report, rejects)
         if not report.ok:
             raise typer.Exit(1)

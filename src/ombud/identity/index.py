@@ -4,7 +4,7 @@ One `identity_record` per account (and per credit application that has no accoun
 normalised identifiers; `identity_block_key` holds its blocking keys. Everything is set-based and
 batched: a batch of accounts is read with one query per retail table, normalised in memory, and
 written with one bulk insert per table. `import_callback` refreshes exactly the accounts an import
-batch touched; `reindex` rebuilds everything.
+batch touched; `reindex` rebuilds everything; `ImportUpkeep` picks between them for an import.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from itertools import repeat
 from typing import Any
 
-from sqlalchemy import case, delete, func, insert, select, text
+from sqlalchemy import case, delete, func, insert, inspect, select, text
 from sqlalchemy.orm import Session
 
 from ombud import clock
@@ -205,6 +205,51 @@ def import_callback(keys: KeyRing) -> Callable[[Session, str, list[int]], None]:
             apply_import_batch(session, keys, kind, ids)
 
     return on_batch
+
+
+class ImportUpkeep:
+    """How one import keeps the identity index current (what `ombud import` and the demo use).
+
+    When the index already holds records, each batch is merged in inside the batch's own transaction
+    (`import_callback`): the index is never behind what has landed. When it holds none (a first import, or
+    a store never indexed), merging row by row would rebuild each account's record once per batch that
+    touches it (its addresses, then its cards, ...); instead the rows land without upkeep and `finish`
+    builds the whole index once, in bulk, the way `ombud identity reindex` does (term frequencies
+    included). That build is one transaction: should it fail or be interrupted, the index stays empty
+    and the next import (or `ombud identity reindex`) builds it.
+    """
+
+    def __init__(self, sessions: Callable[[], Session], keys: KeyRing, *, workers: int = 1) -> None:
+        self.sessions = sessions
+        self.keys = keys
+        self.workers = workers
+        with sessions() as session:
+            bind = session.get_bind()
+            # A store without the index's tables fails the import's own check, with its own message.
+            self.bulk = inspect(bind).has_table(IdentityRecord.__tablename__) and is_empty(session)
+
+    def callbacks(self) -> list[Callable[[Session, str, list[int]], None]]:
+        """The import's per-batch callbacks: none when the index is built at the end."""
+        return [] if self.bulk else [import_callback(self.keys)]
+
+    def sources(self) -> int:
+        """How many records `finish` will build (0 when the batches kept the index current)."""
+        if not self.bulk:
+            return 0
+        with self.sessions() as session:
+            return count_sources(session)
+
+    def finish(self, progress: Progress | None = None) -> Any:
+        """Build the index now if the import left it to the end (its result), else None."""
+        if not self.bulk:
+            return None
+        with self.sessions() as session, session.begin():
+            return reindex(session, self.keys, progress=progress, workers=self.workers)
+
+
+def is_empty(session: Session) -> bool:
+    """True when the index holds no record."""
+    return session.execute(select(IdentityRecord.id).limit(1)).first() is None
 
 
 # ------------------------------------------------------------------------------------ full rebuild
