@@ -86,9 +86,9 @@ class Settings(BaseSettings):
     )
     import_batch_size: int = Field(5000, ge=1, description="Rows per transaction batch during `ombud import`.")
     identity_build_workers: int = Field(
-        1, ge=1, le=32,
+        2, ge=1, le=32,
         description="Processes that normalise identities when an import builds the identity index in bulk "
-        "(a first import); the main process writes.",
+        "(a first import) while the main process writes; builds under 50,000 records use one process.",
     )
 
     @cached_property

@@ -239,12 +239,16 @@ class ImportUpkeep:
         with self.sessions() as session:
             return count_sources(session)
 
+    #: Below this many records a build runs in one process (starting workers would cost more than it saves).
+    PARALLEL_FROM = 50_000
+
     def finish(self, progress: Progress | None = None) -> Any:
         """Build the index now if the import left it to the end (its result), else None."""
         if not self.bulk:
             return None
         with self.sessions() as session, session.begin():
-            return reindex(session, self.keys, progress=progress, workers=self.workers)
+            workers = self.workers if count_sources(session) >= self.PARALLEL_FROM else 1
+            return reindex(session, self.keys, progress=progress, workers=workers)
 
 
 def is_empty(session: Session) -> bool:
