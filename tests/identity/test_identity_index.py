@@ -110,3 +110,17 @@ def test_discovery_after_incremental_upkeep(session, ctx, retail):
     assert [c.last4 for c in found[thief.external_id].cards] == ["1111"]
     assert found[app.external_id].record_kind == "application"
     assert {e.comparison for e in found[app.external_id].explanation if e.kind == "exact"} >= {"ssn", "date_of_birth"}
+
+
+def test_reindex_leaves_the_key_table_model_whole(session, ctx, retail):
+    # The rebuild drops and restores the key table's keys (PostgreSQL) or the table itself (SQLite) by the
+    # model's own DDL; afterwards the model must still create the table with its keys, on either store.
+    from sqlalchemy.dialects import postgresql, sqlite
+    from sqlalchemy.schema import CreateTable
+
+    retail.account("Jane Doe", email="jane@example.com")
+    reindex(session, ctx.keys)
+    reindex(session, ctx.keys)  # twice: the second starts from the restored table
+    for dialect in (sqlite.dialect(), postgresql.dialect()):
+        ddl = str(CreateTable(IdentityBlockKey.__table__).compile(dialect=dialect))
+        assert "pk_identity_block_key PRIMARY KEY" in ddl and "FOREIGN KEY(record_id)" in ddl, ddl

@@ -29,7 +29,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
-from sqlalchemy.schema import AddConstraint, CreateIndex, CreateTable, DropConstraint, DropIndex, DropTable
+from sqlalchemy.schema import AddConstraint, CreateIndex, CreateTable, DropIndex, DropTable
 
 from ombud import clock
 from ombud.db import make_engine
@@ -139,8 +139,10 @@ class _KeyWriter:
         conn = session.connection()
         if db.postgres:
             conn.execute(text("TRUNCATE identity_block_key"))
-            conn.execute(DropConstraint(self.foreign_key))
-            conn.execute(DropConstraint(table.primary_key))
+            # By name, not with SQLAlchemy's DropConstraint: that marks the model's constraint as no longer part
+            # of its table, and a later CREATE TABLE in this process would leave it out.
+            for constraint in (self.foreign_key, table.primary_key):
+                conn.execute(text(f"ALTER TABLE identity_block_key DROP CONSTRAINT {constraint.name}"))
             conn.execute(DropIndex(self.index))
         else:
             # Row by row, SQLite would spend seconds per million keys deleting them (and as long again in the
@@ -171,9 +173,10 @@ class _KeyWriter:
     def finish(self) -> None:
         db, conn = self.db, self.session.connection()
         if db.postgres:
-            conn.execute(AddConstraint(IdentityBlockKey.__table__.primary_key))
+            # isolate_from_table=False: leave the model's constraints part of its table (see __init__).
+            conn.execute(AddConstraint(IdentityBlockKey.__table__.primary_key, isolate_from_table=False))
             conn.execute(CreateIndex(self.index))
-            conn.execute(AddConstraint(self.foreign_key))
+            conn.execute(AddConstraint(self.foreign_key, isolate_from_table=False))
             return
         frame = pl.DataFrame({"key": self.hashes, "record_id": self.records, "kind": self.kinds},
                              schema={"key": pl.Int64, "record_id": pl.Int64, "kind": pl.Int16})
