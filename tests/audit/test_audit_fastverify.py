@@ -6,8 +6,14 @@ Chunks are made tiny so that chunk edges, partial chunks and the levels above th
 
 from __future__ import annotations
 
+import hashlib
+import os
+from array import array
+
 import pytest
 from auditutil import empty_log
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import text
 
 from ombud.audit import checkpoint as checkpoints
@@ -140,3 +146,46 @@ def test_a_rewrite_that_keeps_every_value_passes_both_ways(store, engine, rewrit
     fast, slow = _verify(store, True), _verify(store, False)
     assert fast.ok and slow.ok, (fast.problems, slow.problems)
     assert fast.events == slow.events == 153
+
+
+# --- the native hashing the fast pass uses, against hashlib -------------------------------------------------
+
+native_hashing = pytest.mark.skipif(fastverify.native is None, reason="ombud.audit._sha256many was not built")
+
+
+def test_the_native_module_is_built_in_ci():
+    # The verification goal depends on it; a CI install that silently lost it would only be slower.
+    if os.environ.get("CI"):
+        assert fastverify.native is not None, "ombud.audit._sha256many was not built (see hatch_build.py)"
+
+
+@native_hashing
+@settings(max_examples=60, deadline=None)
+@given(values=st.lists(st.binary(max_size=300), max_size=40), cut=st.integers(min_value=0, max_value=40))
+def test_native_leaf_hashes_equal_hashlib_also_on_a_slice(values, cut):
+    import pyarrow as pa
+
+    array = pa.array(values, pa.binary())
+    part = array.slice(min(cut, len(values)))  # an array with an offset into its buffers
+    for candidate in (array, part):
+        expected = b"".join(hashlib.sha256(v).digest() for v in candidate.to_pylist())
+        assert fastverify.hash_all(candidate) == expected
+
+
+@native_hashing
+@settings(max_examples=60, deadline=None)
+@given(count=st.integers(min_value=0, max_value=70), extra=st.integers(min_value=0, max_value=31))
+def test_native_node_hashes_equal_rfc6962_nodes(count, extra):
+    hashes = b"".join(hashlib.sha256(i.to_bytes(4, "big")).digest() for i in range(count)) + b"\xab" * extra
+    expected = b"".join(
+        hashlib.sha256(b"\x01" + hashes[i : i + 64]).digest() for i in range(0, (len(hashes) // 64) * 64, 64)
+    )
+    assert fastverify._next_level(hashes) == expected
+
+
+@native_hashing
+def test_native_hashing_refuses_offsets_outside_the_data():
+    with pytest.raises(ValueError, match="offsets"):
+        fastverify.native.each(b"abc", array("i", [0, 2, 9]).tobytes(), 2)
+    with pytest.raises(ValueError, match="offsets"):
+        fastverify.native.each(b"abc", array("i", [0]).tobytes(), 1)

@@ -2,10 +2,11 @@
 
 The log is cut into chunks of 2**17 events, checked in worker processes (one per core): a worker reads its
 chunk as an Arrow table (ADBC drivers for SQLite and PostgreSQL), encodes every leaf with Arrow compute (the
-version-1 encoding of events.py, column by column), hashes them (OpenSSL through hashlib, one tight loop),
-compares them with the stored leaf hashes as one byte string, folds them level by level into the chunk's
-subtrees (each level's node inputs built by Arrow, hashed in one loop) and compares every level with the
-stored tree nodes, again as whole byte strings. A last task joins the chunk roots into the levels above;
+version-1 encoding of events.py, column by column), hashes them (OpenSSL, one call for the whole array
+through the small native module `ombud.audit._sha256many`; hashlib in a tight loop where that module was
+not built), compares them with the stored leaf hashes as one byte string, folds them level by level into
+the chunk's subtrees (one call per level) and compares every level with the stored tree nodes, again as
+whole byte strings. A last task joins the chunk roots into the levels above;
 the parent folds the roots at the checkpoint sizes.
 
 Workers are separate processes on purpose: the ADBC SQLite driver carries its own copy of SQLite, and two
@@ -29,6 +30,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ombud.audit import merkle
+
+try:  # compiled at install time (hatch_build.py); optional: hashlib gives the same hashes, ~3x slower here
+    from ombud.audit import _sha256many as native
+except ImportError:  # pragma: no cover - a build without a C compiler or OpenSSL's headers
+    native = None
 
 if TYPE_CHECKING:  # the workers never import SQLAlchemy: the parent hands them a plain target
     from sqlalchemy.engine import URL
@@ -181,15 +187,26 @@ _SMALL_LEVEL = 64
 def hash_all(inputs: Any) -> bytes:
     """SHA-256 of every value of a binary Arrow array, the digests back to back.
 
-    One list comprehension over the values: per hash this is the OpenSSL call (SHA-NI where the CPU has it)
-    plus Python's call overhead, which measured cheaper than DuckDB's sha256() on the same inputs.
+    Natively, one call over the array's buffers (0.25 µs a leaf here). Otherwise one list comprehension over
+    the values: per hash the OpenSSL call plus Python's call overhead (~1 µs), which still measured cheaper
+    than DuckDB's sha256() on the same inputs.
     """
+    if native is not None and len(inputs):
+        import pyarrow as pa
+
+        if pa.types.is_binary(inputs.type):  # int32 offsets; the array's own offset applied to them
+            data, offsets = inputs.buffers()[2], inputs.buffers()[1]
+            start = inputs.offset * 4
+            return native.each(data or b"", memoryview(offsets)[start : start + (len(inputs) + 1) * 4],
+                               len(inputs))
     sha = _sha256
     return b"".join([sha(value).digest() for value in inputs.to_pylist()])
 
 
 def _next_level(current: bytes) -> bytes:
     """The parents of consecutive pairs of 32-byte hashes (a lone last hash has none)."""
+    if native is not None:
+        return native.parents(current)
     import pyarrow as pa
     import pyarrow.compute as pc
 
