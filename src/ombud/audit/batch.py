@@ -4,7 +4,8 @@
 and the same canonical bytes, docs/audit-log.md), only cheaper: a batch repeats most of its values (the
 action, the actor, the decision, the field set, the purpose of a case), so each distinct value is checked
 and encoded once per batch instead of once per event, and the time of events that give none is converted
-once.
+once. `prepare_one(event, now)` is `prepare(event, now)` for single appends (every brokered read), with the
+checked values of earlier events remembered process-wide in bounded tables.
 
 Only the common, plainly valid shapes take this path (text that is exactly `str`, field sets as tuples, times
 in UTC). Anything else, and any event that fails a check, is handed to `events.prepare` itself, so the
@@ -64,6 +65,9 @@ def _time(at: datetime) -> tuple[int, bytes]:
 class _Batch:
     """The values of one batch already checked and encoded, one table per kind of value."""
 
+    #: Entries in all tables together after which `prepare_one` starts afresh (bounds its memory).
+    LIMIT: Final = 8192
+
     def __init__(self, now: datetime) -> None:
         self.actions: dict[str, bytes] = {}
         self.actor_types: dict[str, bytes] = {}
@@ -77,6 +81,10 @@ class _Batch:
                 self.now_time = _time(now)
             except _Unusual:
                 self.now_time = None
+
+    def size(self) -> int:
+        return (len(self.actions) + len(self.actor_types) + sum(map(len, self.optional)) + len(self.fields)
+                + len(self.detail_keys))
 
     def action(self, action: object) -> bytes:
         if type(action) is not str:
@@ -171,8 +179,11 @@ class _Batch:
         return text
 
 
-def _prepare_plain(event: AuditEvent, batch: _Batch) -> PreparedEvent:
-    """`prepare` for an event of the plain shape; raises _Unusual (or InvalidInput) for anything else."""
+def _prepare_plain(event: AuditEvent, batch: _Batch, now: datetime | None = None) -> PreparedEvent:
+    """`prepare` for an event of the plain shape; raises _Unusual (or InvalidInput) for anything else.
+
+    `now`: the time of an event that gives none, when it is not the batch's own (`prepare_one`).
+    """
     action = event.action
     actor_type = event.actor_type
     actor_id, customer_id, subject_type, subject_id = event.actor_id, event.customer_id, event.subject_type, \
@@ -201,6 +212,8 @@ def _prepare_plain(event: AuditEvent, batch: _Batch) -> PreparedEvent:
         detail_text = "{}"
         parts[10] = b"\x00\x00\x00\x02{}"
     at = event.at
+    if at is None and now is not None:
+        at = now
     if at is None:
         if batch.now_time is None:
             raise _Unusual
@@ -214,6 +227,23 @@ def _prepare_plain(event: AuditEvent, batch: _Batch) -> PreparedEvent:
         at, at_us, action, actor_type, actor_id, customer_id, subject_type, subject_id, fields_text, purpose,
         decision, detail_text, b"".join(parts),
     )
+
+
+#: The tables `prepare_one` shares between calls. Threads may use it at once: an entry is a pure function of
+#: its key, so two threads filling the same entry store the same value, and the time is the caller's own.
+_shared = _Batch(datetime(1970, 1, 1, tzinfo=UTC))
+
+
+def prepare_one(event: AuditEvent, now: datetime) -> PreparedEvent:
+    """`prepare(event, now)` (the same result, the same errors), with earlier events' checked values reused."""
+    global _shared
+    batch = _shared
+    if batch.size() > batch.LIMIT:
+        batch = _shared = _Batch(now)
+    try:
+        return _prepare_plain(event, batch, now)
+    except (_Unusual, InvalidInput, TypeError, ValueError, AttributeError, UnicodeEncodeError):
+        return prepare(event, now)  # the exact path: raises the event's own error, or accepts it
 
 
 def prepare_many(events: Sequence[AuditEvent], now: datetime) -> list[PreparedEvent]:

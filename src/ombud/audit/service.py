@@ -21,8 +21,8 @@ from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from ombud import clock
-from ombud.audit.batch import prepare_many
-from ombud.audit.events import AuditEvent, AuditRecord, PreparedEvent, prepare
+from ombud.audit.batch import prepare_many, prepare_one
+from ombud.audit.events import AuditEvent, AuditRecord, PreparedEvent
 from ombud.audit.models import AuditEntry, AuditSequence
 from ombud.errors import InvalidInput, NotFound
 
@@ -142,7 +142,7 @@ def _insert(session: Session, prepared: Sequence[PreparedEvent]) -> int:
 
 def append_event(session: Session, event: AuditEvent) -> int:
     """Append one event in the caller's transaction; returns its leaf index (gapless sequence)."""
-    prepared = prepare(event, clock.now())
+    prepared = prepare_one(event, clock.now())
     return _insert(session, (prepared,))
 
 
