@@ -23,6 +23,14 @@ def test_demo_builds_a_store_walks_through_and_can_run_again(tmp_path: Path, mon
     assert "demo staff" in out and (data / "demo-credentials.txt").is_file()
     assert "ombud serve" in out
 
+    # The victim the demo showed can be searched again with one command, from their own identifiers only.
+    profile = data / "demo-victim-profile.json"
+    assert f"ombud discover --profile {profile}" in out.replace("\n", "")
+    monkeypatch.setenv("OMBUD_DATA_DIR", str(data))
+    found = runner.invoke(app, ["discover", "--profile", str(profile), "--json"])
+    assert found.exit_code == 0, found.output
+    assert '"suspected_fraud"' in found.output or "suspected fraud" in found.output.replace("_", " ")
+
     engine = create_engine(f"sqlite:///{data / 'ombud.db'}")
     try:
         with engine.connect() as conn:

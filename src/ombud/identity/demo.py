@@ -15,6 +15,9 @@ from ombud.identity.evaluate import FLAGGED, read_truth
 from ombud.identity.index import index_stats, reindex
 from ombud.identity.service import discover
 
+#: Where the demo leaves the shown victim's profile (in the data folder).
+DEMO_PROFILE = "demo-victim-profile.json"
+
 #: Case kinds in the order the demo prefers a victim to show (the richest story first).
 _PREFERRED = ("account_takeover", "card_added", "new_account", "credit_application")
 
@@ -73,8 +76,13 @@ def run_demo(ctx: Context, console: Console, truth_path: Path) -> None:
                   f"{len(truth_apps - _app_ids_on(result))} stand-alone credit applications; "
                   f"{len(found - truth)} other accounts flagged; {len(result.below_threshold)} look-alikes kept "
                   f"below the threshold; {result.elapsed_ms} ms")
-    console.print("Try it yourself: [bold]ombud discover --profile profile.json[/] "
-                  "(the profile format is in docs/identity-discovery.md)")
+    # The victim's own identifiers as a profile file (synthetic data), so the next step is one command.
+    profile_file = ctx.settings.data_dir / DEMO_PROFILE
+    profile_file.write_text(json.dumps(profile, indent=2) + "\n", encoding="utf-8")
+    profile_file.chmod(0o600)
+    console.print(f"Try it yourself: [bold]ombud discover --profile {profile_file}[/] (this victim's profile; "
+                  "any victim's is in the truth file; the format is in docs/identity-discovery.md)",
+                  highlight=False)
 
 
 def _app_ids_on(result: Any) -> set[str]:
