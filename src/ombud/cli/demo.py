@@ -19,7 +19,6 @@ from ombud.config import Settings
 from ombud.context import Context
 from ombud.db import transaction
 from ombud.retail import models as retail
-from ombud.retail.importer import import_directory
 from ombud.staff import service as staff_service
 from ombud.staff.models import Role
 
@@ -140,6 +139,7 @@ def register(app: typer.Typer) -> None:
                       f"(ground truth in {retailer / 'truth' / 'victims.jsonl'})")
 
         from ombud.cli.retail import build_index, index_upkeep
+        from ombud.retail.importer import import_directory
 
         upkeep = index_upkeep(ctx)  # a fresh store: the identity index is built once, after the import
         report = import_directory(ctx, retailer, on_batch=upkeep.callbacks())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import typer
 from rich import box
@@ -12,9 +12,11 @@ from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextC
 from rich.table import Table
 
 from ombud.cli.common import console, context, err_console
-from ombud.context import Context
-from ombud.identity import index as identity_index
-from ombud.retail.importer import ImportAborted, ImportReport, RowError, import_directory
+
+if TYPE_CHECKING:  # imported where used: the importer brings Polars and Arrow, which other commands never need
+    from ombud.context import Context
+    from ombud.identity import index as identity_index
+    from ombud.retail.importer import ImportReport, RowError
 
 #: Errors printed per file at the end of an import (all of them go to --rejects).
 ERRORS_SHOWN_PER_FILE = 5
@@ -22,6 +24,8 @@ ERRORS_SHOWN_PER_FILE = 5
 
 def index_upkeep(ctx: Context) -> identity_index.ImportUpkeep:
     """How this import keeps the identity index current: per batch, or built once at the end of a first import."""
+    from ombud.identity import index as identity_index
+
     return identity_index.ImportUpkeep(ctx.sessions, ctx.keys, workers=ctx.settings.identity_build_workers)
 
 
@@ -114,6 +118,8 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Import the retailer's records; every bad row is named (file, line, field) and the rest land."""
+        from ombud.retail.importer import ImportAborted, import_directory
+
         ctx = context()
         sink: IO[str] | None = rejects.open("w", encoding="utf-8") if rejects else None
 
