@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from benchutil import reset_postgres
 from ombud import migrate
 from ombud.access import cases, service
 from ombud.access.models import AccessProfile, CaseType
@@ -52,15 +53,7 @@ def scratch_context(database_url: str | None) -> Context:
     folder = Path(tempfile.mkdtemp(prefix="ombud-bench-access-"))
     settings = Settings(env=Environment.test, data_dir=folder, database_url=database_url)
     if database_url and database_url.startswith("postgresql"):
-        from sqlalchemy import text
-
-        from ombud.db import make_engine
-
-        engine = make_engine(database_url)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
+        reset_postgres(database_url)
     migrate.upgrade(settings.resolved_database_url)
     return Context(settings)
 

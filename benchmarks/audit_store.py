@@ -42,12 +42,17 @@ def event(i: int) -> AuditEvent:
     )
 
 
-def build(url: str, events: int, checkpoint_every: int, data_dir: Path) -> Context:
-    """Migrate the store and fill it to `events` events, checkpointed; returns a context on it."""
+def _open(url: str, data_dir: Path) -> tuple[Context, int]:
+    """A context on the migrated store, and how many events it already holds."""
     migrate.upgrade(url)
     ctx = Context(Settings(env=Environment.test, data_dir=data_dir, database_url=url))
     with transaction(ctx.sessions) as session:
-        have = service.log_size(session)
+        return ctx, service.log_size(session)
+
+
+def build(url: str, events: int, checkpoint_every: int, data_dir: Path) -> Context:
+    """Migrate the store and fill it to `events` events, checkpointed; returns a context on it."""
+    ctx, have = _open(url, data_dir)
     if have >= events:
         return ctx
     started = time.perf_counter()
@@ -80,10 +85,7 @@ def bulk(url: str, events: int, checkpoint_every: int, data_dir: Path) -> Contex
     from ombud.audit.service import sqlite_time
     from ombud.clock import now
 
-    migrate.upgrade(url)
-    ctx = Context(Settings(env=Environment.test, data_dir=data_dir, database_url=url))
-    with transaction(ctx.sessions) as session:
-        have = service.log_size(session)
+    ctx, have = _open(url, data_dir)
     if have >= events:
         return ctx
     if have:

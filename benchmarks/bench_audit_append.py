@@ -15,7 +15,6 @@ in-process), so 1e6 / CPU µs is what one idle core would reach; on PostgreSQL t
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import tempfile
 import time
@@ -23,6 +22,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from benchutil import load_average, load_line, print_markdown, reset_postgres
 from ombud import migrate
 from ombud.audit import service
 from ombud.audit.events import AuditEvent
@@ -42,11 +42,7 @@ def _store(url: str | None, scratch: Path):
         url = f"sqlite:///{scratch / 'append.db'}"
         migrate.upgrade(url)
     else:
-        engine = make_engine(url)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
+        reset_postgres(url)
         migrate.upgrade(url)
     engine = make_engine(url)
     return engine, make_sessionmaker(engine)
@@ -93,17 +89,13 @@ def batched(sessions, events: list[AuditEvent], batch: int = 1000) -> tuple[floa
     return n / (time.perf_counter() - start), []
 
 
-def _load() -> str:
-    return " / ".join(f"{x:.1f}" for x in os.getloadavg())
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pg", help="PostgreSQL URL of a scratch database (its public schema is dropped!)")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--n", type=int, default=20_000, help="events per run (single scenarios use n/4)")
     args = parser.parse_args()
-    load_before = _load()
+    load_before = load_average()
     stores = [("SQLite", None)] + ([("PostgreSQL", args.pg)] if args.pg else [])
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
@@ -129,11 +121,9 @@ def main() -> None:
                 rows.append((name, label, f"{statistics.median(rates):,.0f}", f"{statistics.median(cpu) * 1e6:,.1f}",
                              p50, p99))
             engine.dispose()
-    print(f"load average (1 / 5 / 15 min) on {os.cpu_count()} cores: {load_before} before, {_load()} after")
-    print(f"| store | scenario | events/s wall (median of {args.runs}) | CPU µs/event | p50 µs | p99 µs |")
-    print("| --- | --- | --- | --- | --- | --- |")
-    for row in rows:
-        print("| " + " | ".join(row) + " |")
+    print(load_line(load_before))
+    print_markdown(("store", "scenario", f"events/s wall (median of {args.runs})", "CPU µs/event", "p50 µs", "p99 µs"),
+                   rows)
 
 
 if __name__ == "__main__":

@@ -13,12 +13,12 @@ Several runs of --samples proofs each; the table shows the medians over runs.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import time
 from pathlib import Path
 
+from benchutil import load_average, load_line
 from ombud.audit import merkle, tree
 from ombud.config import Environment, Settings
 from ombud.context import Context
@@ -28,10 +28,6 @@ def _percentile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100)[q - 1]
 
 
-def _load() -> str:
-    return " / ".join(f"{x:.1f}" for x in os.getloadavg())
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--store", type=Path, default=Path("/tmp/ombud-bench/audit-10m.db"))
@@ -39,7 +35,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    load_before = _load()
+    load_before = load_average()
     url = args.url or f"sqlite:///{args.store.resolve()}"
     ctx = Context(Settings(env=Environment.test, data_dir=Path("/tmp/ombud-bench/keys-data"), database_url=url))
     rng = random.Random(7)
@@ -64,7 +60,7 @@ def main() -> None:
             runs["proof alone"].append(alone)
             runs["tree.inclusion_proof"].append(whole)
     ctx.close()
-    print(f"load average (1 / 5 / 15 min) on {os.cpu_count()} cores: {load_before} before, {_load()} after")
+    print(load_line(load_before))
     print(f"tree size {size:,}; {args.runs} runs of {args.samples} random indexes; every proof verified")
     print("| what | p50 µs | p90 µs | p99 µs |")
     print("| --- | --- | --- | --- |")

@@ -14,21 +14,17 @@ the rate two otherwise idle cores would reach.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import time
 from pathlib import Path
 
+from benchutil import load_average, load_line, print_markdown
 from ombud.audit import checkpoint as checkpoints
 from ombud.audit import fastverify
 from ombud.audit.verify import verify_log
 from ombud.config import Environment, Settings
 from ombud.context import Context
 from ombud.db import transaction
-
-
-def _load() -> str:
-    return " / ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def main() -> None:
@@ -38,7 +34,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--detailed", action="store_true", help="also time the row-by-row pass (slow)")
     args = parser.parse_args()
-    load_before = _load()
+    load_before = load_average()
     url = args.url or f"sqlite:///{args.store.resolve()}"
     ctx = Context(Settings(env=Environment.test, data_dir=Path("/tmp/ombud-bench/keys-data"), database_url=url))
     verifier = checkpoints.verifier(ctx.keys, ctx.settings)
@@ -68,11 +64,9 @@ def main() -> None:
         idle = f"{2 / statistics.median(cpu_per_leaf):,.0f}" if fast and cpu_per_leaf else ""
         rows.append((label, f"{events:,}", f"{statistics.median(rates):,.0f}", cpu, idle))
     ctx.close()
-    print(f"load average (1 / 5 / 15 min) on {os.cpu_count()} cores: {load_before} before, {_load()} after")
-    print(f"| pass | events | leaves/s wall (median of {args.runs}) | worker CPU µs/leaf | 2 idle cores, leaves/s |")
-    print("| --- | --- | --- | --- | --- |")
-    for row in rows:
-        print("| " + " | ".join(row) + " |")
+    print(load_line(load_before))
+    print_markdown(("pass", "events", f"leaves/s wall (median of {args.runs})", "worker CPU µs/leaf",
+                    "2 idle cores, leaves/s"), rows)
 
 
 if __name__ == "__main__":

@@ -23,12 +23,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from sqlalchemy import text
-
+from benchutil import reset_postgres
 from ombud import migrate
 from ombud.config import Environment, Settings
 from ombud.context import Context
-from ombud.db import make_engine
 from ombud.identity import index as identity_index
 from ombud.retail.importer import import_directory
 
@@ -56,11 +54,7 @@ def fresh_store(db: str, pg_url: str, scratch: Path) -> str:
         url = f"sqlite:///{path}"
     else:
         url = pg_url
-        engine = make_engine(url)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
+        reset_postgres(url)
     migrate.upgrade(url)
     return url
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from auditutil import insert_stray_event
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, text
@@ -147,10 +148,7 @@ def test_batches_continue_the_sequence(session):
 
 def test_a_failed_batch_gives_the_indexes_back(session):
     service.append_event(session, _event(0))
-    session.execute(text(
-        "INSERT INTO audit_event (idx, at, action, actor_type, fields, detail, leaf_hash) "
-        "VALUES (3, :at, 'x', 'system', '[]', '{}', :h)"
-    ), {"at": NOW.replace(tzinfo=None) if session.bind.dialect.name == "sqlite" else NOW, "h": bytes(32)})
+    insert_stray_event(session, 3, NOW)
     savepoint = session.begin_nested()
     with pytest.raises(Exception):  # noqa: B017 - the driver's integrity error
         service.append_events(session, [_event(i) for i in range(1, 6)])

@@ -24,7 +24,7 @@ from ombud.config import Environment, Settings
 from ombud.context import Context
 from ombud.db import make_sessionmaker, transaction
 
-pytestmark = pytest.mark.skipif(not fastverify.available(), reason="ADBC drivers or DuckDB not installed")
+pytestmark = pytest.mark.skipif(not fastverify.available(), reason="ADBC drivers or pyarrow not installed")
 
 SIZES = (37, 64, 100, 150)
 _COPY = ("at, action, actor_type, actor_id, customer_id, subject_type, subject_id, fields, purpose, decision, detail, "

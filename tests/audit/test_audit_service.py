@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from auditutil import insert_stray_event
 from sqlalchemy import func, select, text
 
 from ombud.audit import merkle, service
@@ -56,10 +57,7 @@ def test_a_rolled_back_append_leaves_no_trace_and_the_sequence_continues(session
 def test_a_failed_insert_gives_the_indexes_back(session):
     service.append_event(session, _read())
     # A stray row where the next event would go (only tampering makes one): the append fails cleanly.
-    session.execute(text(
-        "INSERT INTO audit_event (idx, at, action, actor_type, fields, detail, leaf_hash) "
-        "VALUES (1, :at, 'x', 'system', '[]', '{}', :h)"
-    ), {"at": T0.replace(tzinfo=None) if session.bind.dialect.name == "sqlite" else T0, "h": bytes(32)})
+    insert_stray_event(session, 1, T0)
     savepoint = session.begin_nested()
     with pytest.raises(Exception):  # noqa: B017 - the driver's integrity error
         service.append_event(session, _read())

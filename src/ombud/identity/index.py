@@ -223,6 +223,7 @@ class ImportUpkeep:
         self.sessions = sessions
         self.keys = keys
         self.workers = workers
+        self._sources: int | None = None
         with sessions() as session:
             bind = session.get_bind()
             # A store without the index's tables fails the import's own check, with its own message.
@@ -236,8 +237,10 @@ class ImportUpkeep:
         """How many records `finish` will build (0 when the batches kept the index current)."""
         if not self.bulk:
             return 0
-        with self.sessions() as session:
-            return count_sources(session)
+        if self._sources is None:  # the import has landed by now; counted once, for the bar and the build
+            with self.sessions() as session:
+                self._sources = count_sources(session)
+        return self._sources
 
     #: Below this many records a build runs in one process (starting workers would cost more than it saves).
     PARALLEL_FROM = 50_000
@@ -246,8 +249,8 @@ class ImportUpkeep:
         """Build the index now if the import left it to the end (its result), else None."""
         if not self.bulk:
             return None
+        workers = self.workers if self.sources() >= self.PARALLEL_FROM else 1
         with self.sessions() as session, session.begin():
-            workers = self.workers if count_sources(session) >= self.PARALLEL_FROM else 1
             return reindex(session, self.keys, progress=progress, workers=workers)
 
 

@@ -188,6 +188,7 @@ _DEFAULT_EMAIL_RULE = EmailRule()
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
+@lru_cache(maxsize=262144)
 def normalize_email(text: str | None) -> str | None:
     """The mailbox an address reaches: lower case, provider rules for dots and `+tags`; None if not an email."""
     if not text:
@@ -220,6 +221,7 @@ def email_local(email: str) -> str:
 _PHONE_PUNCTUATION = re.compile(r"^\+?[\d\s().-]+$")
 
 
+@lru_cache(maxsize=262144)
 def normalize_phone(text: str | None, region: str = "US") -> str | None:
     """The number in E.164 (`+12025550143`), reading national numbers in `region`; None if not a number."""
     if not text or not any(ch.isdigit() for ch in text):

@@ -3,7 +3,8 @@
 Pure: no database. The same functions serve the full rebuild and the incremental upkeep, so both give
 the same parts for the same row. A retailer repeats itself (a shipping address is the billing address,
 the cardholder name is the account's name, the same cities, ZIP codes and first names everywhere), so
-each normaliser remembers its answers for the exact input strings it has seen (bounded caches).
+each normaliser (in `normalize` and `address`) remembers its answers for the exact inputs it has seen
+(bounded caches).
 
 Parts come in the order `Identity.sources()`-style decomposition gives them (names, emails, phones,
 addresses, dates of birth, SSNs, cards), so freshly built parts compare equal to stored ones.
@@ -18,12 +19,6 @@ from typing import Any
 from ombud.identity.address import normalize_address
 from ombud.identity.normalize import normalize_email, normalize_phone, parse_name
 from ombud.identity.record import Parts
-
-#: Sizes of the caches: distinct values a big retailer has (names, emails) repeat less than cities or ZIPs.
-_CACHE = 1 << 18
-
-_email = lru_cache(maxsize=_CACHE)(normalize_email)
-_phone = lru_cache(maxsize=_CACHE)(normalize_phone)
 
 
 @lru_cache(maxsize=1 << 16)
@@ -44,8 +39,8 @@ def _parts(*pairs: tuple[str, Any]) -> Parts:
 
 def account_parts(name: str | None, email: str | None, phone: str | None, dob: Any) -> Parts:
     """The account's own name, email, phone and date of birth."""
-    return _parts(("names", parse_name(name)), ("emails", _email(email)), ("phones", _phone(phone)),
-                  ("dobs", as_date(dob)))
+    return _parts(("names", parse_name(name)), ("emails", normalize_email(email)),
+                  ("phones", normalize_phone(phone)), ("dobs", as_date(dob)))
 
 
 def address_parts(line1: str | None, line2: str | None, city: str | None, region: str | None,
@@ -64,6 +59,7 @@ def application_parts(name: str | None, dob: Any, ssn_hash: str | None, email: s
                       line1: str | None, line2: str | None, city: str | None, region: str | None,
                       postal_code: str | None, country: str | None) -> Parts:
     """A credit application: the applicant's name, contact details, address, date of birth and SSN hash."""
-    return _parts(("names", parse_name(name)), ("emails", _email(email)), ("phones", _phone(phone)),
+    return _parts(("names", parse_name(name)), ("emails", normalize_email(email)),
+                  ("phones", normalize_phone(phone)),
                   ("addresses", normalize_address(line1, line2, city, region, postal_code, country)),
                   ("dobs", as_date(dob)), ("ssns", ssn_hash))

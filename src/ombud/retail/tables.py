@@ -6,21 +6,16 @@ last four digits; the frames this module returns never hold them in the clear.
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterable
 from datetime import datetime
 
 import polars as pl
 
-from ombud.crypto import keyed_hash
+from ombud.crypto import card_fingerprints, keyed_hash
 from ombud.keys import KeyRing
 from ombud.retail.format import Field, FieldType, Kind, card_brand
 from ombud.retail.store import TableWrite
 
 SSN_CONTEXT = "retail_credit_application.ssn"
-#: What `ombud.crypto.card_fingerprint` puts before the digits.
-CARD_PREFIX = b"card:"
-_SHA256_BLOCK = 64
 
 #: kind -> how its rows land (table, key, columns in staging order).
 WRITES: dict[str, TableWrite] = {
@@ -107,28 +102,6 @@ def table_rows(kind: Kind, rows: pl.DataFrame, keys: KeyRing, now: datetime) -> 
     elif kind.name == "credit_applications":
         out = out.with_columns(_ssns(rows, keys))
     return out.select(write.columns)
-
-
-def card_fingerprints(key: bytes, digits: Iterable[str]) -> list[str]:
-    """`ombud.crypto.card_fingerprint` of many checked digit strings at once (the same values, 3x faster).
-
-    HMAC-SHA256 computed from the key's inner and outer hash states, prepared once instead of per card.
-    """
-    if len(key) > _SHA256_BLOCK:
-        key = hashlib.sha256(key).digest()
-    key = key.ljust(_SHA256_BLOCK, b"\0")
-    inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
-    inner.update(CARD_PREFIX)
-    outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
-    inner_copy, outer_copy = inner.copy, outer.copy
-    out = []
-    for d in digits:
-        h = inner_copy()
-        h.update(d.encode())
-        o = outer_copy()
-        o.update(h.digest())
-        out.append(o.hexdigest()[:32])
-    return out
 
 
 def _cards(rows: pl.DataFrame, keys: KeyRing) -> list[pl.Series]:
