@@ -13,10 +13,11 @@ from fastapi.staticfiles import StaticFiles
 from ombud import __version__
 from ombud.api import access as access_api
 from ombud.api import audit as audit_api
-from ombud.api import errors, health
+from ombud.api import contract, errors, health
 from ombud.api import identity as identity_api
 from ombud.api import staff as staff_api
 from ombud.api.deps import csrf_protect
+from ombud.api.limits import EdgeGuard, check_integers, quiet_server_address_logs
 from ombud.config import Settings
 from ombud.context import Context
 from ombud.db import transaction
@@ -87,18 +88,24 @@ def create_app(settings: Settings | None = None, *, ctx: Context | None = None) 
         title="Ombud",
         version=__version__,
         description="Identity-theft records requests and brokered, audited staff access to customer data.",
-        docs_url="/docs",
+        docs_url=None,  # served offline by ombud.api.contract
         redoc_url=None,
         # One CSRF check for every route of every domain: a cookie-authenticated POST/PUT/PATCH/DELETE
-        # without the session's token is refused (403); bearer-token calls are exempt.
-        dependencies=[Depends(csrf_protect)],
+        # without the session's token is refused (403); bearer-token calls are exempt. And one check of every
+        # path and query integer against the store's 64-bit range (see ombud.api.limits).
+        dependencies=[Depends(csrf_protect), Depends(check_integers)],
         lifespan=_lifespan(ctx),
     )
     app.state.ctx = ctx
     errors.install(app)
+    # Body size, JSON shape and query limits, the access log and the last resort for errors: every route.
+    quiet_server_address_logs()
+    app.add_middleware(EdgeGuard, max_body_bytes=ctx.settings.request_max_bytes,
+                       on_error=errors.answer_unexpected, on_refused=errors.answer_refused)
     for router in ROUTERS:
         app.include_router(router)
     # The busiest call skips the walk through every router (see ombud.api.access.FAST_ROUTES).
     app.router.routes[:0] = access_api.FAST_ROUTES
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    contract.install(app)
     return app

@@ -84,6 +84,15 @@ class Settings(BaseSettings):
     cookie_secure: bool | None = Field(
         None, description="Send session cookies only over HTTPS. Unset: on in production, off otherwise."
     )
+    customer_id_pattern: str | None = Field(
+        None,
+        description="Regular expression the retailer's account ids match in full, e.g. C[0-9]{9}. Unset: 1-64 of "
+        "A-Z a-z 0-9 _ . : - with a letter and a digit, and not shaped like a phone, SSN or IP address.",
+    )
+    request_max_bytes: int = Field(
+        1024 * 1024, ge=1024, le=1024**3,
+        description="Largest request body the server takes (413 beyond); upload routes may declare more.",
+    )
     import_batch_size: int = Field(5000, ge=1, description="Rows per transaction batch during `ombud import`.")
     identity_build_workers: int = Field(
         2, ge=1, le=32,

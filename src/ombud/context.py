@@ -7,6 +7,7 @@ from functools import cached_property
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from ombud import customer_ids
 from ombud.config import Settings
 from ombud.db import make_engine, make_sessionmaker
 from ombud.keys import KeyRing, load_keys
@@ -17,6 +18,7 @@ class Context:
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings()
+        customer_ids.configure(self.settings.customer_id_pattern)
 
     @cached_property
     def keys(self) -> KeyRing:

@@ -69,7 +69,7 @@ def test_who_may_open_assign_and_close_cases(session, frozen):
     cases.assign(session, ticket, actor=officer, assignee=stranger, team=None)
     cases.close(session, ticket, actor=stranger)
     with pytest.raises(NotFound):
-        cases.open_case(session, case_type=CaseType.support_ticket, customer_id="C-NOPE", title="x" * 5, actor=None,
+        cases.open_case(session, case_type=CaseType.support_ticket, customer_id="C-0404", title="x" * 5, actor=None,
                         assignee=agent)
     with pytest.raises(InvalidInput):
         cases.open_case(session, case_type=CaseType.support_ticket, customer_id=acct.external_id, title="x",

@@ -26,13 +26,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ombud import clock
+from ombud import clock, customer_ids
 from ombud.access import breakglass, cases, fastpath, grants, guard, records, trail, versions
 from ombud.access.classes import FIELDS, DataClass, classes_of, resolve_fields
 from ombud.access.masking import MASKERS, mask_value
 from ombud.access.models import AccessProfile, BrokerDecision, Decision, PurposeKind
 from ombud.access.policy import PolicyEngine, Principal, default_engine
 from ombud.access.regions import countries_served, customer_country
+from ombud.audit.events import pinned
 from ombud.crypto import FieldCipher
 from ombud.errors import InvalidInput
 from ombud.staff.models import Role
@@ -87,6 +88,8 @@ class AccessView:
     reason: str | None = None
     audit_index: int | None = None
     at: datetime | None = None
+    #: The input field at fault when the read was refused for malformed input (a probe), else None.
+    field: str | None = None
 
     @property
     def refused(self) -> bool:
@@ -270,15 +273,24 @@ def read(
     purpose: str | PurposeRef | None = None,
     engine: PolicyEngine | None = None,
     cipher: FieldCipher | None = None,
+    probe_key: bytes | None = None,
 ) -> AccessView:
     """Decide and serve one staff read of a customer's fields; exactly one audit leaf, in this transaction.
 
-    Malformed input (unknown field or class, a customer id or purpose that cannot be one) raises InvalidInput
-    before any decision; every decision after that, refusals included, is returned and recorded.
+    Malformed input (unknown field or class, a purpose that cannot be one) raises InvalidInput before any
+    decision. A customer id without the retailer's id shape (a phone, an email... see ombud.customer_ids) is
+    never used or recorded as typed: with ``probe_key`` (the identifier hash key) the refused probe is recorded
+    by a keyed hash of what was typed and returned refused with ``field="customer_id"``; without, InvalidInput.
+    Every decision after that, refusals included, is returned and recorded.
     """
     names, needed = _fields_and_classes(fields, classes)
-    customer_id = cases.check_customer_id(customer_id)
     ref = _purpose_of_text(purpose) if isinstance(purpose, str) else parse_purpose(purpose)
+    typed = customer_id.strip() if isinstance(customer_id, str) else ""
+    if len(typed) > 64 or customer_ids.problem(typed) is not None:
+        if probe_key is None:
+            customer_ids.check(typed)
+        return _refused_probe(session, employee, str(customer_id), names, ref, probe_key)
+    customer_id = typed
     engine = engine or default_engine()
     versions.ensure_recorded(session, engine)
     now = clock.now()
@@ -346,6 +358,21 @@ def read(
             resolved.case_type or None, view.decision.value, class_mask(allowed_classes), class_mask(masked_classes),
             names, view.policy_ids, (view.reason or None) and view.reason[:300], view.audit_index,
         ))
+    return view
+
+
+def _refused_probe(
+    session: Session, employee: Reader, typed: str, names: tuple[str, ...], ref: PurposeRef, probe_key: bytes
+) -> AccessView:
+    """Record a read refused because its customer id is not one: by a keyed hash of what was typed, never as is."""
+    now = clock.now()
+    view = AccessView(Decision.denied, "", str(ref), reason=customer_ids.REASON, at=now, field="customer_id")
+    view.audit_index = trail.record(
+        session, "access.read", employee, customer_id=None,
+        subject_type=None if ref.kind is PurposeKind.none else ref.kind.value, subject_id=ref.id, fields=names,
+        purpose=view.purpose, decision="deny",
+        detail={"reason": "malformed customer id", "probe": pinned(probe_key, "customer_id", typed[:1000])},
+    )
     return view
 
 

@@ -12,13 +12,12 @@ Who may do what (enforced here, so the API, pages and CLI agree):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ombud import clock
+from ombud import clock, customer_ids
 from ombud.access import trail
 from ombud.access.fastpath import CaseFacts
 from ombud.access.models import Case, CaseStatus, CaseType
@@ -33,15 +32,11 @@ TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
 }
 _ACTION_OF = {CaseStatus.closed: "access.case.close", CaseStatus.open: "access.case.reopen"}
 _OVERSEERS = (Role.privacy_officer, Role.security_analyst, Role.admin)
-CUSTOMER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}")
 
 
 def check_customer_id(customer_id: str) -> str:
-    """A customer id (the account's external id) in its plain form, or InvalidInput."""
-    value = (customer_id or "").strip()
-    if not CUSTOMER_ID.fullmatch(value):
-        raise InvalidInput("a customer id is the account's external id (letters, digits, _ . : -)", field="customer_id")
-    return value
+    """A customer id (the account's external id) in its plain form, or InvalidInput (see ombud.customer_ids)."""
+    return customer_ids.check(customer_id)
 
 
 def customer_exists(session: Session, customer_id: str) -> bool:

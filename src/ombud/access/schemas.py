@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.types import StringConstraints
 
 from ombud.access.models import (
     BreakGlassReview,
@@ -18,15 +19,23 @@ from ombud.access.models import (
     RoundStatus,
 )
 
+#: A customer id as the API takes it (its shape is checked by the broker: ombud.access.customer_ids).
+CustomerId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+#: A field or data class name.
+FieldName = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
 
 class ReadRequest(BaseModel):
     """A read through the broker: whose data, which fields or classes, and for what."""
 
-    customer_id: str = Field(description="The customer's account id (external id).", examples=["C000123"])
-    fields: list[str] | None = Field(None, description="Field names (email, phone, addresses, ...).")
-    classes: list[str] | None = Field(None, description="Data classes; every field of each is read.")
+    customer_id: CustomerId = Field(description="The customer's account id (external id).", examples=["C000123"])
+    fields: list[FieldName] | None = Field(None, max_length=64,
+                                           description="Field names (email, phone, addresses, ...).")
+    classes: list[FieldName] | None = Field(None, max_length=32,
+                                            description="Data classes; every field of each is read.")
     purpose: str | None = Field(
-        None, description="case:<id>, grant:<id> or break_glass:<id>. A read without one is refused (and audited).",
+        None, max_length=64,
+        description="case:<id>, grant:<id> or break_glass:<id>. A read without one is refused (and audited).",
         examples=["case:42"],
     )
 
@@ -58,16 +67,18 @@ class Refusal(BaseModel):
 
 class CaseCreate(BaseModel):
     case_type: CaseType
-    customer_id: str
+    customer_id: CustomerId
     title: str = Field(description="Short description, without personal data.", min_length=3, max_length=200)
-    assignee: str | None = Field(None, description="Employee directory id or email (default: whoever opens it).")
-    team: str | None = None
-    source: str | None = Field(None, description="Reference of what created the case, e.g. victim_request:12.")
+    assignee: str | None = Field(None, max_length=320,
+                                 description="Employee directory id or email (default: whoever opens it).")
+    team: str | None = Field(None, max_length=100)
+    source: str | None = Field(None, max_length=100,
+                               description="Reference of what created the case, e.g. victim_request:12.")
 
 
 class CaseAssign(BaseModel):
-    assignee: str | None = None
-    team: str | None = None
+    assignee: str | None = Field(None, max_length=320)
+    team: str | None = Field(None, max_length=100)
 
 
 class CaseClose(BaseModel):
@@ -98,10 +109,11 @@ class CaseRead(BaseModel):
 
 class GrantCreate(BaseModel):
     kind: GrantKind = GrantKind.just_in_time
-    data_class: str
-    customer_id: str | None = None
+    data_class: FieldName
+    customer_id: CustomerId | None = None
     justification: str = Field(min_length=1, max_length=2000)
-    duration_minutes: int | None = Field(None, description="Just-in-time: 5-480 (default 60). Standing: optional.")
+    duration_minutes: int | None = Field(None, ge=1, le=366 * 24 * 60,
+                                         description="Just-in-time: 5-480 (default 60). Standing: optional.")
 
 
 class GrantDecide(BaseModel):
@@ -133,9 +145,9 @@ class GrantRead(BaseModel):
 
 
 class BreakGlassCreate(BaseModel):
-    customer_id: str
+    customer_id: CustomerId
     justification: str = Field(min_length=1, max_length=2000)
-    classes: list[str] | None = Field(None, description="Data classes (default: all).")
+    classes: list[FieldName] | None = Field(None, max_length=32, description="Data classes (default: all).")
     minutes: int = Field(30, ge=1, le=60)
 
 
@@ -270,7 +282,7 @@ class ProfileIn(BaseModel):
     daily_limit: int | None = Field(None, ge=1, le=100_000)
     shift_start: int | None = Field(None, ge=0, le=24)
     shift_end: int | None = Field(None, ge=0, le=24)
-    timezone: str | None = None
+    timezone: str | None = Field(None, max_length=64)
 
 
 class ProfileOut(BaseModel):

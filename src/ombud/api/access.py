@@ -61,6 +61,7 @@ from ombud.access.schemas import (
     TransparencyEntry,
     TransparencyReport,
 )
+from ombud.api.contract import SIGNED_IN
 from ombud.api.deps import (
     SESSION_COOKIE,
     Caller,
@@ -102,7 +103,8 @@ def decision_out(row: BrokerDecision) -> DecisionRead:
 
 #: The read endpoint's request body in the OpenAPI document (the handler parses the body itself; see read()).
 _READ_BODY = {"requestBody": {"required": True, "content": {"application/json": {
-    "schema": ReadRequest.model_json_schema(ref_template="#/components/schemas/{model}")}}}}
+    "schema": ReadRequest.model_json_schema(ref_template="#/components/schemas/{model}")}}},
+    "security": SIGNED_IN}
 
 
 def _read_request(raw: bytes) -> ReadRequest:
@@ -131,7 +133,7 @@ def _serve_read(
         raise Unauthenticated("sign in first")
     body = _read_request(raw)
     return broker.read(session, reader, customer_id=body.customer_id, fields=body.fields, classes=body.classes,
-                       purpose=body.purpose, cipher=ctx.keys.field_cipher)
+                       purpose=body.purpose, cipher=ctx.keys.field_cipher, probe_key=ctx.keys.identifier_hash_key)
 
 
 def _json(payload: dict[str, Any], status_code: int = 200) -> Response:
@@ -154,6 +156,9 @@ async def read(request: Request) -> Response:
     token = bearer_token(request)
     cookie = None if token is not None else request.cookies.get(SESSION_COOKIE)
     view = await hotpath.run_async(ctx.sessions, lambda session: _serve_read(session, raw, token, cookie, ctx))
+    if view.field is not None:  # malformed input, recorded as a probe (a keyed hash of what was typed)
+        return _json({"detail": f"{view.field}: {view.reason}", "field": view.field,
+                      "errors": [{"field": view.field, "message": view.reason}]}, status_code=422)
     if view.refused:
         return _json({"detail": view.reason or "refused", "decision": view.decision.value,
                       "customer_id": view.customer_id, "purpose": view.purpose,

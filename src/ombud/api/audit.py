@@ -144,7 +144,7 @@ def list_events(
             raise InvalidInput(f"{name} needs a time zone (e.g. Z)", field=name)
     records = service.list_events(
         session, customer_id=customer_id, actor_id=actor_id, action_prefix=action, since=since, until=until,
-        after_index=after, limit=limit + 1,
+        after_index=after, limit=limit, one_more=True,
     )
     more = len(records) > limit
     records = records[:limit]

@@ -8,10 +8,11 @@ import hmac
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
 from fastapi.concurrency import run_in_threadpool
+from fastapi.security import APIKeyCookie, HTTPBearer
 from sqlalchemy.orm import Session
 
 from ombud import clock
@@ -159,7 +160,18 @@ def token_caller(session: Session, token: str) -> Caller | None:
                   region=row[9], left_on=None)
 
 
-def optional_staff(request: Request, session: DbSession) -> Staff | None:
+#: The two ways to sign in, declared to OpenAPI (every operation that needs an employee lists both); they
+#: never refuse on their own (auto_error=False): optional_staff below reads the header and the cookie itself.
+BEARER_SCHEME = HTTPBearer(scheme_name="bearer", auto_error=False,
+                           description="An API token (`ombud staff token create`).")
+COOKIE_SCHEME = APIKeyCookie(name=SESSION_COOKIE, scheme_name="cookie", auto_error=False,
+                             description="The staff console's session; state-changing calls also send X-CSRF-Token.")
+
+
+def optional_staff(
+    request: Request, session: DbSession, _bearer: Any = Security(BEARER_SCHEME),
+    _cookie: Any = Security(COOKIE_SCHEME),
+) -> Staff | None:
     """The signed-in employee (bearer token or session cookie), or None.
 
     A request carrying a bearer token is judged by that token alone, never by a cookie beside it.

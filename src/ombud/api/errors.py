@@ -1,7 +1,9 @@
 """The one place errors become HTTP responses: JSON for the API, pages for a browser.
 
 A browser request (not under /api/, accepting text/html) that needs sign-in is redirected to /login;
-other errors get an HTML page with the layout. Everything else gets JSON: `{"detail": ..., "field": ...}`.
+other errors get an HTML page with the layout. Everything else gets JSON in one shape (``ErrorOut``):
+`{"detail": ..., "field": ..., "errors": [{"field": ..., "message": ...}]}`. A refused value is never echoed
+whole (at most a short prefix), and an unexpected error is logged by type and frames only, never by message.
 """
 
 from __future__ import annotations
@@ -11,12 +13,16 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
-from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request as StarletteRequest
+from starlette.types import Receive, Scope, Send
 
 from ombud.api.deps import SESSION_COOKIE, bearer_token, get_context, optional_staff
+from ombud.api.limits import ECHO_PREFIX, Refused, echo
 from ombud.errors import OmbudError, Unauthenticated
 
 log = logging.getLogger(__name__)
@@ -28,10 +34,37 @@ TITLES = {
     404: "Not found",
     405: "Not allowed here",
     409: "Conflict",
+    413: "Too much was sent",
     422: "Check the form",
     429: "Too many attempts",
     500: "Something went wrong",
 }
+
+
+class Problem(BaseModel):
+    """One thing wrong with the input."""
+
+    field: str = Field(description="The field, dotted for nested ones (e.g. fields.3), or body / query.")
+    message: str = Field(description=f"What is wrong (quoting at most {ECHO_PREFIX} characters of the input).")
+
+
+class ErrorOut(BaseModel):
+    """Every error the API answers (except a refused read's 403, which adds its audit leaf: see Refusal)."""
+
+    detail: str = Field(description="What went wrong, for a person.")
+    field: str | None = Field(None, description="The field at fault, when there is one.")
+    errors: list[Problem] | None = Field(None, description="Every problem found (422 only).")
+
+
+def error_json(status_code: int, detail: str, field: str | None = None,
+               errors: list[dict[str, str]] | None = None, headers: dict[str, str] | None = None) -> JSONResponse:
+    """The API's one error shape."""
+    body: dict[str, Any] = {"detail": detail}
+    if field:
+        body["field"] = field
+    if errors:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status_code, headers=headers)
 
 
 def wants_html(request: Request) -> bool:
@@ -86,11 +119,8 @@ async def handle_ombud_error(request: Request, exc: Exception) -> Response:
         if isinstance(exc, Unauthenticated) and exc.status_code == 401:
             return login_redirect(request)
         return error_page(request, exc.status_code, exc.message, field=exc.field)
-    body: dict[str, object] = {"detail": exc.message}
-    if exc.field:
-        body["field"] = exc.field
     headers = {"www-authenticate": "Bearer"} if exc.status_code == 401 else None
-    return JSONResponse(body, status_code=exc.status_code, headers=headers)
+    return error_json(exc.status_code, exc.message, exc.field, headers=headers)
 
 
 async def handle_http_error(request: Request, exc: Exception) -> Response:
@@ -98,27 +128,73 @@ async def handle_http_error(request: Request, exc: Exception) -> Response:
     if wants_html(request):
         message = {404: "There is no page at this address.", 405: "This address does not take that request."}
         return error_page(request, exc.status_code, message.get(exc.status_code, str(exc.detail)))
-    return await http_exception_handler(request, exc)
+    if exc.status_code == 413:
+        return error_json(413, "the body is too large", "body")
+    if exc.status_code in (204, 304):
+        return await http_exception_handler(request, exc)
+    return error_json(exc.status_code, str(exc.detail)[:300], headers=getattr(exc, "headers", None))
 
 
 def _field_name(loc: tuple[Any, ...]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "form", "header", "cookie")]
-    return ".".join(parts) or "request"
+    return ".".join(parts) or (str(loc[0]) if loc else "request")
+
+
+def _message(error: dict[str, Any]) -> str:
+    """A validation message without the input: Pydantic's own, cut short, with the value shown as a prefix."""
+    message = str(error.get("msg", "not valid"))[:200]
+    if "input" in error and error["type"] not in ("missing", "json_invalid", "model_attributes_type"):
+        shown = error["input"]
+        if isinstance(shown, str | int | float) and not isinstance(shown, bool):
+            return f"{message} (got {echo(shown)!r})"
+    return message
+
+
+def problems_of(exc: RequestValidationError) -> list[dict[str, str]]:
+    """The errors of a failed validation as field/message pairs (at most 20), without the input."""
+    return [{"field": _field_name(tuple(e.get("loc", ()))), "message": _message(e)} for e in exc.errors()[:20]]
 
 
 async def handle_validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
+    problems = problems_of(exc)
     if wants_html(request):
-        problems = [(_field_name(tuple(e.get("loc", ()))), str(e.get("msg", ""))) for e in exc.errors()]
-        return error_page(request, 422, "Some of what was sent is missing or not valid.", problems=problems)
-    return await request_validation_exception_handler(request, exc)
+        pairs = [(p["field"], p["message"]) for p in problems]
+        return error_page(request, 422, "Some of what was sent is missing or not valid.", problems=pairs)
+    first = problems[0] if problems else {"field": "request", "message": "not valid"}
+    return error_json(422, f"{first['field']}: {first['message']}", first["field"], problems)
 
 
-async def handle_unexpected(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+async def answer_unexpected(scope: Scope, receive: Receive, send: Send) -> None:
+    """The 500 answer of the last resort (the error was logged by EdgeGuard, by type and frames only)."""
+    request = StarletteRequest(scope, receive)
     if wants_html(request):
-        return error_page(request, 500, "Ombud could not finish this request; it has been logged.")
-    return JSONResponse({"detail": "internal error"}, status_code=500)
+        try:
+            response = error_page(request, 500, "Ombud could not finish this request; it has been logged.")
+        except Exception:  # the page itself failed: plain text, never a second traceback
+            response = Response("Ombud could not finish this request.", status_code=500, media_type="text/plain")
+    else:
+        response = error_json(500, "internal error")
+    await response(scope, receive, send)
+
+
+async def answer_refused(scope: Scope, receive: Receive, send: Send, refused: Refused) -> None:
+    """A 413/422 from the edge limits, as a page for a browser or in the API's error shape."""
+    request = StarletteRequest(scope, receive)
+    if wants_html(request):
+        response = error_page(request, refused.status, f"{refused.field}: {refused.message}")
+    else:
+        problems = [{"field": refused.field, "message": refused.message}] if refused.status == 422 else None
+        response = error_json(refused.status, f"{refused.field}: {refused.message}", refused.field, problems)
+    await response(scope, receive, send)
+
+
+async def handle_refused(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Refused)
+    if wants_html(request):
+        return error_page(request, exc.status, f"{exc.field}: {exc.message}")
+    problems = [{"field": exc.field, "message": exc.message}] if exc.status == 422 else None
+    return error_json(exc.status, f"{exc.field}: {exc.message}", exc.field, problems)
 
 
 def install(app: FastAPI) -> None:
@@ -126,4 +202,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(OmbudError, handle_ombud_error)
     app.add_exception_handler(StarletteHTTPException, handle_http_error)
     app.add_exception_handler(RequestValidationError, handle_validation_error)
-    app.add_exception_handler(Exception, handle_unexpected)
+    app.add_exception_handler(Refused, handle_refused)
+    # Anything else reaches EdgeGuard (see ombud.api.limits), which logs it safely and answers 500 without
+    # re-raising: Starlette's own last-resort handler would re-raise to the server, which logs the message.

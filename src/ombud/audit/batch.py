@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Final
 
+from ombud import customer_ids
 from ombud.audit.events import (
     _ACTION,
     _DETAIL_KEY,
@@ -119,6 +120,8 @@ class _Batch:
                 raise _Unusual
             if "@" in value or "-" in value:
                 _check_personal(name, value)  # InvalidInput: prepare raises it again, as the event's error
+            if slot == 1 and customer_ids.problem(value) is not None:
+                raise _Unusual  # not a customer id: prepare refuses it, naming the field
             encoded = seen[value] = _encoded(value)
         return encoded
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
+from ombud import customer_ids
 from ombud.crypto import keyed_hash
 from ombud.errors import InvalidInput
 
@@ -325,6 +326,9 @@ def prepare(event: AuditEvent, now: datetime) -> PreparedEvent:
             raise InvalidInput(f"audit event: {name} is longer than {limit} characters", field=name)
         if "@" in value or "-" in value:
             _check_personal(name, value)
+    if event.customer_id is not None and customer_ids.problem(event.customer_id) is not None:
+        # A phone, an email, a name typed as an id: never into the log (a face records a keyed hash instead).
+        raise InvalidInput("audit event: customer_id " + customer_ids.REASON, field="customer_id")
     fields = event.fields
     if fields:
         if isinstance(fields, str):

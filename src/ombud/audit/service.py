@@ -265,14 +265,18 @@ def list_events(
     before_index: int | None = None,
     limit: int = 100,
     newest_first: bool = False,
+    one_more: bool = False,
 ) -> list[AuditRecord]:
     """Events matching every given filter, in log order (or newest first), at most `limit` (1-1000).
 
     `action_prefix` matches whole dotted segments ("access" finds "access.read", not "accessory");
-    `since` is inclusive, `until` exclusive; `after_index`/`before_index` page by leaf index.
+    `since` is inclusive, `until` exclusive; `after_index`/`before_index` page by leaf index. `one_more` fetches
+    one event beyond the limit, so a page can tell whether another follows (the limit itself stays 1-1000).
     """
     if not 1 <= limit <= 1000:
         raise InvalidInput("limit must be between 1 and 1000", field="limit")
+    if one_more:
+        limit += 1
     query = select(AuditEntry)
     if customer_id is not None:
         query = query.where(AuditEntry.customer_id == customer_id)

@@ -90,6 +90,7 @@ def serve(
         port=port or ctx.settings.port,
         workers=workers,
         log_level="info",
+        access_log=False,  # ombud.http logs each request by its route's template, never the address as sent
     )
 
 

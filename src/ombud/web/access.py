@@ -156,10 +156,11 @@ def case_reopen(case_id: int, request: Request, session: DbSession, staff: Curre
 def read_page(request: Request, session: DbSession, staff: CurrentStaff, customer_id: Text, purpose: Text,
               classes: Annotated[list[str] | None, Form()] = None) -> Response:
     """Read through the broker with a grant or break-glass as the purpose."""
+    keys = get_context(request).keys
     view = broker.read(session, staff.employee, customer_id=customer_id, classes=classes or ["contact"],
-                       purpose=purpose, cipher=get_context(request).keys.field_cipher)
-    return render(request, "access/view.html", staff, status_code=403 if view.refused else 200, view=view,
-                  fields=FIELDS)
+                       purpose=purpose, cipher=keys.field_cipher, probe_key=keys.identifier_hash_key)
+    status = 422 if view.field else 403 if view.refused else 200
+    return render(request, "access/view.html", staff, status_code=status, view=view, fields=FIELDS)
 
 
 # --- grants ---------------------------------------------------------------------------------------------------

@@ -1,0 +1,164 @@
+"""The API's contract, made once for every router: the OpenAPI document and the offline /docs page.
+
+``install(app)`` replaces the app's ``openapi()`` with one that post-processes FastAPI's document, so an
+operation added by any router tomorrow gets the same treatment without a line of its own:
+
+- the two ways to sign in (``bearer``: an API token; ``cookie``: the console's session) are declared by the
+  dependency every signed-in route uses (``ombud.api.deps.optional_staff``), so FastAPI lists them on each such
+  operation; a route that resolves its caller by hand says so in ``openapi_extra={"security": SIGNED_IN}``;
+- every ``/api/`` operation documents 401, 403, 404, 409, 413 and 422 with the one error shape the API answers
+  (``ErrorOut``), unless it declares its own model for a status (a refused read's 403 is ``Refusal``);
+- every request integer carries the store's 64-bit bounds, every request string the generic length limit,
+  every request list the generic item limit (``ombud.api.limits``), where the route declared nothing
+  narrower: the document accepts only what the code accepts.
+
+``/docs`` is Swagger UI served from the ``swagger-ui-py`` package (its licence at /docs/assets/LICENSE): no
+script, style or image from another host.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import FileResponse, HTMLResponse
+
+from ombud.api.errors import ErrorOut, Problem
+from ombud.api.limits import INT64_MAX, INT64_MIN, MAX_ITEMS, MAX_TEXT
+
+BEARER = "bearer"
+COOKIE = "cookie"
+SIGNED_IN = [{BEARER: []}, {COOKIE: []}]
+ERROR_STATUSES = {
+    "401": "Not signed in (no, an unknown, a revoked or an expired token or session).",
+    "403": "Signed in, but not allowed (the reason is given); or a form without its anti-forgery token.",
+    "404": "No such thing, or not one you may see.",
+    "409": "The thing is not in a state that allows this.",
+    "413": "The body is larger than the server takes.",
+    "422": "Input missing or not valid; `field` names it.",
+}
+_ASSETS = {
+    "swagger-ui-bundle.js": "text/javascript",
+    "swagger-ui.css": "text/css",
+    "favicon-32x32.png": "image/png",
+    "LICENSE": "text/plain",
+}
+_ERROR_REF = {"$ref": "#/components/schemas/ErrorOut"}
+
+
+def _bound(schema: dict[str, Any]) -> None:
+    """Add the generic limits to a request schema wherever it declares none narrower (in place, recursively)."""
+    kind = schema.get("type")
+    if kind == "integer":
+        schema.setdefault("minimum", INT64_MIN)
+        schema.setdefault("maximum", INT64_MAX)
+    elif kind == "string" and "enum" not in schema and "format" not in schema:
+        schema.setdefault("maxLength", MAX_TEXT)
+    elif kind == "array":
+        schema.setdefault("maxItems", MAX_ITEMS)
+    for key in ("items", "additionalProperties"):
+        if isinstance(schema.get(key), dict):
+            _bound(schema[key])
+    for key in ("anyOf", "oneOf", "allOf", "prefixItems"):
+        for sub in schema.get(key, []):
+            if isinstance(sub, dict):
+                _bound(sub)
+    for sub in schema.get("properties", {}).values():
+        if isinstance(sub, dict):
+            _bound(sub)
+
+
+def _refs(node: Any, out: set[str]) -> None:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+            out.add(ref.rsplit("/", 1)[-1])
+        for value in node.values():
+            _refs(value, out)
+    elif isinstance(node, list):
+        for value in node:
+            _refs(value, out)
+
+
+def _request_schemas(doc: dict[str, Any]) -> set[str]:
+    """Names of the component schemas a request body refers to, directly or through other schemas."""
+    schemas = doc.get("components", {}).get("schemas", {})
+    todo: set[str] = set()
+    for item in doc.get("paths", {}).values():
+        for op in item.values():
+            if isinstance(op, dict):
+                _refs(op.get("requestBody", {}), todo)
+                _refs(op.get("parameters", []), todo)
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in schemas:
+            continue
+        seen.add(name)
+        _refs(schemas[name], todo)
+    return seen
+
+
+def post_process(doc: dict[str, Any]) -> dict[str, Any]:
+    """The app's OpenAPI document with security, error responses and request limits added (see above)."""
+    components = doc.setdefault("components", {})
+    schemas = components.setdefault("schemas", {})
+    schemas.pop("HTTPValidationError", None)
+    schemas.pop("ValidationError", None)
+    schemas["ErrorOut"] = ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas["ErrorOut"].pop("$defs", None)
+    schemas["Problem"] = Problem.model_json_schema()
+    for path, item in doc.get("paths", {}).items():
+        for op in item.values():
+            if not isinstance(op, dict) or "responses" not in op:
+                continue
+            for parameter in op.get("parameters", []):
+                _bound(parameter.get("schema", {}))
+            for media in op.get("requestBody", {}).get("content", {}).values():
+                _bound(media.get("schema", {}))
+            if not path.startswith("/api/"):
+                continue
+            responses = op["responses"]
+            for status, description in ERROR_STATUSES.items():
+                declared = responses.get(status)
+                if declared is None or status == "422":
+                    responses[status] = {"description": description,
+                                         "content": {"application/json": {"schema": _ERROR_REF}}}
+                elif "content" not in declared:
+                    declared["content"] = {"application/json": {"schema": _ERROR_REF}}
+    for name in _request_schemas(doc):
+        _bound(schemas[name])
+    return doc
+
+
+def install(app: FastAPI) -> None:
+    """Serve the post-processed OpenAPI document and an offline /docs page on this app."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            doc = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            app.openapi_schema = post_process(doc)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    static = files("swagger_ui") / "static"
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json", title=f"{app.title} API",
+            swagger_js_url="/docs/assets/swagger-ui-bundle.js", swagger_css_url="/docs/assets/swagger-ui.css",
+            swagger_favicon_url="/docs/assets/favicon-32x32.png",
+        )
+
+    @app.get("/docs/assets/{name}", include_in_schema=False)
+    def docs_asset(name: str) -> FileResponse:
+        from ombud.errors import NotFound
+
+        if name not in _ASSETS:
+            raise NotFound("no such asset")
+        return FileResponse(str(static / name), media_type=_ASSETS[name],
+                            headers={"cache-control": "public, max-age=86400"})

@@ -1,0 +1,142 @@
+"""No personal value in any log line: a real server (uvicorn on 127.0.0.1, an ephemeral port) is driven through
+good and bad requests with every logger at its most verbose, and the captured output is searched.
+
+Also: an undecodable body is a 422 naming the body, not a 500, and the keep-alive connection it came on
+still serves the next request.
+"""
+
+from __future__ import annotations
+
+import http.client
+import io
+import json
+import logging
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import uvicorn
+from accessutil import case, customer, employee
+
+from ombud import migrate
+from ombud.app import create_app
+from ombud.config import Environment, Settings
+from ombud.context import Context
+from ombud.db import transaction
+from ombud.staff import service as staff_service
+from ombud.staff.models import Role
+
+# Personal values the requests carry (fictional): none may appear in any log line.
+EMAIL = "jane.doe.secret@example.com"
+SSN = "078-05-1120"
+PHONE = "555-010-9876"
+NAME = "Quentin Zebulon Privatus"
+SECRETS = [EMAIL, SSN, PHONE, NAME, "jane.doe.secret", "078051120", "5550109876", "Zebulon"]
+
+
+class _Server:
+    def __init__(self, app) -> None:
+        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, log_level="trace",
+                                access_log=True, lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> int:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.02)
+        return self.server.servers[0].sockets[0].getsockname()[1]
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    """A server's own SQLite store, migrated, with an agent, a customer and the agent's open ticket."""
+    settings = Settings(env=Environment.test, data_dir=tmp_path / "data", audit_checkpoint_schedule=False,
+                        database_url=f"sqlite:///{tmp_path / 'server.db'}")
+    migrate.upgrade(settings.resolved_database_url)
+    ctx = Context(settings)
+    with transaction(ctx.sessions) as session:
+        agent = employee(session, Role.agent)
+        acct = customer(session)
+        ticket = case(session, acct, agent)
+        token = staff_service.create_api_token(session, agent, name="log test").token
+        ids = {"customer": acct.external_id, "case": ticket.id, "email": acct.email, "phone": acct.phone}
+    yield ctx, token, ids
+    ctx.close()
+
+
+def _request(conn: http.client.HTTPConnection, method: str, path: str, body: bytes | None = None,
+             headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    conn.request(method, path, body=body, headers=headers or {})
+    response = conn.getresponse()
+    return response.status, response.read()
+
+
+def test_no_personal_value_reaches_any_log_line_and_bad_input_keeps_the_connection(store):
+    ctx, token, ids = store
+    captured = io.StringIO()
+    handler = logging.StreamHandler(captured)
+    handler.setLevel(1)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
+    root = logging.getLogger()
+    old_level = root.level
+    root.addHandler(handler)
+    root.setLevel(1)  # every level, uvicorn's trace included
+    auth = {"authorization": f"Bearer {token}", "content-type": "application/json"}
+    try:
+        with _Server(create_app(ctx=ctx)) as port:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+            # Good requests.
+            assert _request(conn, "GET", "/api/health")[0] == 200
+            good = json.dumps({"customer_id": ids["customer"], "purpose": f"case:{ids['case']}",
+                               "fields": ["email", "phone"]}).encode()
+            status, body = _request(conn, "POST", "/api/access/read", good, auth)
+            assert status == 200 and ids["email"].encode() in body  # the answer carries it; no log may
+            # A body that is not UTF-8, with personal values around the bad bytes: 422, never a 500.
+            raw = b'{"customer_id": "' + EMAIL.encode() + b" \xff\xfe " + SSN.encode() + b'", "fields": ["email"]}'
+            status, body = _request(conn, "POST", "/api/access/read", raw, auth)
+            assert status == 422 and json.loads(body)["field"] == "body"
+            # The same keep-alive connection still works.
+            assert _request(conn, "GET", "/api/health")[0] == 200
+            # Personal values where an id belongs, in a body, a path and a query.
+            for typed in (PHONE, EMAIL, SSN, NAME):
+                probe = json.dumps({"customer_id": typed, "purpose": f"case:{ids['case']}", "fields": ["email"]})
+                status, body = _request(conn, "POST", "/api/access/read", probe.encode(), auth)
+                assert status == 422 and typed.encode() not in body
+            from urllib.parse import quote
+
+            for typed in (PHONE, EMAIL, SSN, NAME):
+                status, _ = _request(conn, "GET", f"/api/access/transparency/{quote(typed)}", None, auth)
+                assert status in (404, 422)
+                status, _ = _request(conn, "GET", f"/api/access/decisions?customer_id={quote(typed)}", None, auth)
+                assert status in (200, 422)
+                status, _ = _request(conn, "GET", f"/api/audit/events?customer_id={quote(typed)}", None, auth)
+                assert status in (200, 403, 422)
+            # Bad JSON, a wrong type and a huge value carrying personal data; form posts to the console.
+            for payload in (b'{"customer_id": "' + EMAIL.encode() + b'"', json.dumps({"customer_id": [SSN]}).encode(),
+                            json.dumps({"customer_id": EMAIL * 1000}).encode(),
+                            json.dumps({"case_type": "victim_request", "customer_id": PHONE, "title": NAME}).encode()):
+                for path in ("/api/access/read", "/api/access/cases", "/api/access/grants"):
+                    status, _ = _request(conn, "POST", path, payload, auth)
+                    assert status in (401, 403, 404, 413, 422), (path, status)
+            status, _ = _request(conn, "POST", "/login", f"email={quote(EMAIL)}&password={quote(SSN)}".encode(),
+                                 {"content-type": "application/x-www-form-urlencoded"})
+            assert status in (200, 303, 401, 403, 422)
+            assert _request(conn, "GET", "/api/health")[0] == 200
+            conn.close()
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(old_level)
+    logged = captured.getvalue()
+    assert "POST /api/access/read 422" in logged  # the access log is there, naming the route's template
+    for secret in [*SECRETS, ids["email"], ids["phone"]]:
+        assert secret not in logged, f"{secret!r} reached the log"
+    assert "Traceback" not in logged
