@@ -6,7 +6,9 @@ from ombud.db import Base
 from ombud.identity import models as identity_models
 from ombud.retail import models as retail_models
 from ombud.staff import models as staff_models
+from ombud.victim_requests import models as victim_request_models
 
 metadata = Base.metadata
 
-__all__ = ["access_models", "audit_models", "identity_models", "metadata", "retail_models", "staff_models"]
+__all__ = ["access_models", "audit_models", "identity_models", "metadata", "retail_models", "staff_models",
+           "victim_request_models"]
