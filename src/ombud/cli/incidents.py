@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import typer
 from rich.table import Table
 from sqlalchemy.orm import Session
 
 from ombud.cli import common
+from ombud.cli.access import _unit_of_work
 from ombud.cli.common import console, err_console
 from ombud.clock import ensure_utc
-from ombud.db import transaction
 from ombud.errors import InvalidInput, OmbudError
 from ombud.staff.models import Employee
 
@@ -23,19 +20,6 @@ incidents_app = typer.Typer(
     help="Incidents: exact exposure from the verified log, notices, regulator reports.", no_args_is_help=True
 )
 AS_HELP = "The employee acting (directory id or email)."
-
-
-@contextmanager
-def _unit_of_work() -> Iterator[tuple[Session, Any]]:
-    """One transaction for the command; a domain error is printed with its field and exits 2, nothing written."""
-    ctx = common.context()
-    try:
-        with transaction(ctx.sessions) as session:
-            yield session, ctx
-    except OmbudError as exc:
-        _fail(exc)
-    finally:
-        ctx.close()
 
 
 def _fail(exc: OmbudError) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ombud.errors import InvalidInput
+from ombud.identity.address import normalize_country, normalize_region
 
 RULES_FILE = Path(__file__).with_name("rules.toml")
 DEFAULT = "default"
@@ -27,20 +28,6 @@ _KNOWN_KEYS = frozenset({
     "headings", "min_font_pt", "credit_bureaus_for", "regulator_content", "source",
 })
 
-#: Spelled-out US state names people type into address forms, to their USPS codes (the rules' keys).
-STATE_NAMES: dict[str, str] = {
-    "ALABAMA": "AL", "ALASKA": "AK", "ARIZONA": "AZ", "ARKANSAS": "AR", "CALIFORNIA": "CA", "COLORADO": "CO",
-    "CONNECTICUT": "CT", "DELAWARE": "DE", "DISTRICT OF COLUMBIA": "DC", "FLORIDA": "FL", "GEORGIA": "GA",
-    "HAWAII": "HI", "IDAHO": "ID", "ILLINOIS": "IL", "INDIANA": "IN", "IOWA": "IA", "KANSAS": "KS",
-    "KENTUCKY": "KY", "LOUISIANA": "LA", "MAINE": "ME", "MARYLAND": "MD", "MASSACHUSETTS": "MA",
-    "MICHIGAN": "MI", "MINNESOTA": "MN", "MISSISSIPPI": "MS", "MISSOURI": "MO", "MONTANA": "MT",
-    "NEBRASKA": "NE", "NEVADA": "NV", "NEW HAMPSHIRE": "NH", "NEW JERSEY": "NJ", "NEW MEXICO": "NM",
-    "NEW YORK": "NY", "NORTH CAROLINA": "NC", "NORTH DAKOTA": "ND", "OHIO": "OH", "OKLAHOMA": "OK",
-    "OREGON": "OR", "PENNSYLVANIA": "PA", "RHODE ISLAND": "RI", "SOUTH CAROLINA": "SC", "SOUTH DAKOTA": "SD",
-    "TENNESSEE": "TN", "TEXAS": "TX", "UTAH": "UT", "VERMONT": "VT", "VIRGINIA": "VA", "WASHINGTON": "WA",
-    "WEST VIRGINIA": "WV", "WISCONSIN": "WI", "WYOMING": "WY", "PUERTO RICO": "PR",
-}
-_CODES = frozenset(STATE_NAMES.values())
 
 
 @dataclass(frozen=True)
@@ -125,23 +112,13 @@ def load_rules() -> dict[str, Rule]:
     return parse_rules(RULES_FILE.read_text(encoding="utf-8"))
 
 
-def state_code(region: str | None) -> str | None:
-    """A US state's USPS code from what an address form holds ("CA", "ca", "California", "new  york")."""
-    if not region:
-        return None
-    text = " ".join(region.replace(".", " ").split()).upper()
-    if text in _CODES:
-        return text
-    return STATE_NAMES.get(text)
-
-
 def jurisdiction_of(country: str | None, region: str | None, rules: Mapping[str, Rule] | None = None) -> str:
     """The rule key for an address: its state's code when the table has it, else `default`."""
     rules = rules if rules is not None else load_rules()
-    if (country or "US").strip().upper() not in ("US", "USA"):
+    if normalize_country(country) != "US":
         return DEFAULT
-    code = state_code(region)
-    return code if code in rules else DEFAULT
+    code = normalize_region(region, "US")
+    return code if code in rules and code != DEFAULT else DEFAULT
 
 
 @dataclass(frozen=True)
