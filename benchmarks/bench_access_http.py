@@ -11,7 +11,8 @@ reading the email and phone of the customer of their own open ticket, in turn (r
 employees about many customers; `--agents 1` makes every request the same employee's). Besides wrk's figures,
 the script reports the CPU the server processes (and, on PostgreSQL, the database's backends) spent per
 request, which stays meaningful when other work shares the machine. After the runs the store is checked: one
-`access.read` audit leaf (one broker decision, as the decisions view shows) per request that reached the server, and a gapless audit log.
+`access.read` audit leaf (one broker decision, as the decisions view shows) per request that reached the server,
+and a gapless audit log.
 """
 
 from __future__ import annotations

@@ -42,7 +42,7 @@ def _three_reads(session):
 
 
 def test_the_broker_decisions_page_api_and_transparency_read_the_same_events(session, frozen, api, browser):
-    agent, acct, c, views = _three_reads(session)
+    agent, acct, _case, views = _three_reads(session)
     leaves = events(session, "access.read", customer_id=acct.external_id)
     assert [e.index for e in leaves] == [v.audit_index for v in views]
 
