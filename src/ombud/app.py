@@ -26,6 +26,7 @@ from ombud.web import audit as audit_pages
 from ombud.web import auth as auth_pages
 from ombud.web import console as console_pages
 from ombud.web import identity as identity_pages
+from ombud.web import transparency_public
 from ombud.web.templating import STATIC_DIR
 
 #: Every router of the app, in one explicit list.
@@ -40,6 +41,7 @@ ROUTERS = [
     identity_pages.router,
     access_pages.router,
     audit_pages.router,
+    transparency_public.router,
 ]
 
 
