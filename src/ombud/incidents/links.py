@@ -15,15 +15,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
 import re
-import secrets
 from datetime import datetime, timedelta
 
 from ombud import clock
 from ombud.config import Settings
 from ombud.errors import ConfigurationError
-from ombud.keys import decode_secret
+from ombud.keys import _read_or_generate, decode_secret
 
 VERSION = "v1"
 _CONTEXT = b"ombud-transparency-v1\n"
@@ -46,17 +44,7 @@ def link_key(settings: Settings) -> bytes:
     if settings.is_production:
         raise ConfigurationError("set OMBUD_TRANSPARENCY_LINK_KEY (shared with the retailer's site) in production",
                                  field="transparency_link_key")
-    path = settings.data_dir / "keys" / "transparency.key"
-    if path.exists():
-        return bytes.fromhex(path.read_text().strip())
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_bytes(32)
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key.hex() + "\n")
-    tmp.replace(path)
-    return key
+    return _read_or_generate(settings.data_dir / "keys" / "transparency.key", 32)
 
 
 def _b64(data: bytes) -> str:

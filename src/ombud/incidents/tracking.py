@@ -39,20 +39,22 @@ def tick(session: Session) -> TickResult:
         what = f"{deadline.kind.value} deadline in {deadline.jurisdiction} ({deadline.due_at:%Y-%m-%d %H:%M} UTC)"
         if now >= deadline.due_at and deadline.escalated_at is None:
             deadline.escalated_at = now
-            index = audit(session, "incident.deadline.escalate", None, incident.id,
-                          detail={"jurisdiction": deadline.jurisdiction, "kind": deadline.kind.value})
-            note_entry(session, incident, "escalation", None, f"OVERDUE: {what}", index)
-            _mail_owner(session, incident, f"OVERDUE: {what}", f"incident:{incident.id}:escalate:{deadline.id}")
+            _announce(session, incident, deadline, "escalate", f"OVERDUE: {what}")
             out.escalated.append(key)
         elif now < deadline.due_at <= now + DUE_SOON and deadline.reminded_at is None:
             deadline.reminded_at = now
-            index = audit(session, "incident.deadline.remind", None, incident.id,
-                          detail={"jurisdiction": deadline.jurisdiction, "kind": deadline.kind.value})
-            note_entry(session, incident, "reminder", None, f"Due soon: {what}", index)
-            _mail_owner(session, incident, f"Due soon: {what}", f"incident:{incident.id}:remind:{deadline.id}")
+            _announce(session, incident, deadline, "remind", f"Due soon: {what}")
             out.reminded.append(key)
     session.flush()
     return out
+
+
+def _announce(session: Session, incident: Incident, deadline: IncidentDeadline, verb: str, line: str) -> None:
+    """Audit leaf, timeline entry and a mail to the owner, for one reminder or escalation."""
+    index = audit(session, f"incident.deadline.{verb}", None, incident.id,
+                  detail={"jurisdiction": deadline.jurisdiction, "kind": deadline.kind.value})
+    note_entry(session, incident, "escalation" if verb == "escalate" else "reminder", None, line, index)
+    _mail_owner(session, incident, line, f"incident:{incident.id}:{verb}:{deadline.id}")
 
 
 def _mail_owner(session: Session, incident: Incident, line: str, key: str) -> None:

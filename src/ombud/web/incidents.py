@@ -6,14 +6,12 @@ Forms post and redirect (post/redirect/get); a domain error is rolled back to a 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from ombud.api.deps import DbSession, Staff, get_context, require_roles
 from ombud.clock import ensure_utc
@@ -23,6 +21,7 @@ from ombud.incidents import scope as scoping
 from ombud.incidents.models import Exposure, IncidentKind
 from ombud.incidents.views import deadline_state, incident_summary
 from ombud.staff.models import Role
+from ombud.web.access import _attempt
 from ombud.web.templating import NavItem, flash, register_nav, render
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -31,18 +30,6 @@ Responder = Annotated[Staff, Depends(require_roles(*_ROLES))]
 Text = Annotated[str, Form()]
 register_nav(NavItem("Incidents", ("/incidents",), roles=_ROLES))
 PAGE_ROWS = 200
-
-
-def _attempt(request: Request, session: Session, action: Callable[[], Any], done: Callable[[Any], str],
-             back: str) -> Response:
-    """Run a form's action in a savepoint; redirect back with a message either way."""
-    try:
-        with session.begin_nested():
-            result = action()
-    except OmbudError as exc:
-        where = f" ({exc.field})" if exc.field else ""
-        return flash(request, RedirectResponse(back, status_code=303), exc.message + where, "error")
-    return flash(request, RedirectResponse(back, status_code=303), done(result), "success")
 
 
 def _when(value: str, field: str) -> datetime:
