@@ -39,8 +39,6 @@ from ombud.incidents.service import audit, note_entry, transition
 from ombud.staff.models import Employee, Role
 
 TEMPLATE = "incident_notice"
-#: Data classes an imported event may name that the broker's table does not describe.
-EXTRA_CLASSES: dict[str, str] = {"video": "video recordings from your devices"}
 CREDIT_BUREAUS = (
     "Equifax, P.O. Box 105788, Atlanta, GA 30348, 1-800-685-1111, equifax.com",
     "Experian, P.O. Box 9554, Allen, TX 75013, 1-888-397-3742, experian.com",
@@ -56,8 +54,6 @@ def describe_item(item: str, data_class: str) -> str:
         return spec.description
     if spec is not None:
         return f"the {part.replace('_', ' ')} of your {spec.description}"
-    if data_class in EXTRA_CLASSES:
-        return EXTRA_CLASSES[data_class]
     try:
         return DESCRIPTIONS[DataClass(data_class)]
     except ValueError:
