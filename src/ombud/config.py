@@ -90,6 +90,19 @@ class Settings(BaseSettings):
         description="Processes that normalise identities when an import builds the identity index in bulk "
         "(a first import) while the main process writes; builds under 50,000 records use one process.",
     )
+    # --- incidents: breach notices and the customer transparency page ---
+    privacy_contact: str = Field(
+        "privacy@example.com, 1-800-555-0100",
+        description="How customers reach the privacy team; printed under 'For More Information' in breach notices.",
+    )
+    transparency_link_key: SecretStr | None = Field(
+        None,
+        description="HMAC-SHA256 key (>= 32 bytes, hex or base64) the retailer's site signs customer transparency "
+        "links with. Unset: generated in data_dir (refused in production).",
+    )
+    transparency_link_max_minutes: int = Field(
+        15, ge=1, le=15, description="Longest life of a customer transparency link (15 minutes at most)."
+    )
 
     @cached_property
     def resolved_database_url(self) -> str:
