@@ -139,7 +139,7 @@ def test_a_probe_is_refused_and_recorded_only_by_a_keyed_hash(session, frozen, a
     response = api(agent).post("/api/access/read", json={"customer_id": typed, "purpose": f"case:{ticket.id}",
                                                           "fields": ["email"]})
     assert _error(response, 422, "customer_id") and typed not in response.text
-    [probe] = events(session, "access.read")
+    [probe] = events(session, "access.probe")
     assert probe.customer_id is None and probe.decision == "deny"
     assert re.fullmatch(r"kh:customer_id:[0-9a-f]{32,64}", str(probe.detail["probe"]))
     stored = json.dumps([probe.actor_id, probe.customer_id, probe.subject_id, probe.purpose, probe.detail])
@@ -148,7 +148,7 @@ def test_a_probe_is_refused_and_recorded_only_by_a_keyed_hash(session, frozen, a
     for again in (typed, typed + "9"):
         api(agent).post("/api/access/read", json={"customer_id": again, "purpose": f"case:{ticket.id}",
                                                   "fields": ["email"]})
-    hashes = [e.detail["probe"] for e in events(session, "access.read")]
+    hashes = [e.detail["probe"] for e in events(session, "access.probe")]
     assert hashes[0] == hashes[1] != hashes[2]
 
 
