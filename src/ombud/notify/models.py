@@ -32,7 +32,18 @@ class WebhookStatus(StrEnum):
     dead = "dead"  # attempts exhausted or refused outright (4xx); retry from the console or CLI
 
 
-class OutboxMessage(Base):
+class _Leased:
+    """What both outboxes track per row: attempts, when the next one is due, the lease of the worker sending it."""
+
+    attempts: Mapped[int] = mapped_column(SmallInteger, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    leased_by: Mapped[str | None] = mapped_column(String(100))
+    last_error: Mapped[str | None] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class OutboxMessage(_Leased, Base):
     """One email to send: rendered at enqueue (a template error fails the deciding transaction, not the worker)."""
 
     __tablename__ = "notify_outbox"
@@ -51,16 +62,10 @@ class OutboxMessage(Base):
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)
     status: Mapped[MailStatus] = mapped_column(str_enum(MailStatus, "notify_mail_status"))
-    attempts: Mapped[int] = mapped_column(SmallInteger, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    leased_by: Mapped[str | None] = mapped_column(String(100))
-    last_error: Mapped[str | None] = mapped_column(String(1000))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class WebhookDelivery(Base):
+class WebhookDelivery(_Leased, Base):
     """One signed command to the retailer's systems, retried until answered and confirmed by callback."""
 
     __tablename__ = "notify_webhook"
@@ -76,13 +81,7 @@ class WebhookDelivery(Base):
     url: Mapped[str] = mapped_column(String(1000))
     payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
     status: Mapped[WebhookStatus] = mapped_column(str_enum(WebhookStatus, "notify_webhook_status"))
-    attempts: Mapped[int] = mapped_column(SmallInteger, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    leased_by: Mapped[str | None] = mapped_column(String(100))
-    last_error: Mapped[str | None] = mapped_column(String(1000))
     last_status_code: Mapped[int | None] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     confirmation: Mapped[dict[str, Any] | None] = mapped_column(JSONType)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from email.utils import formataddr, getaddresses, parseaddr
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -22,7 +22,7 @@ from ombud.audit.events import AuditEvent
 from ombud.audit.service import append_event
 from ombud.config import Settings
 from ombud.errors import Conflict, InvalidInput, NotFound
-from ombud.notify import templates
+from ombud.notify import queries, templates
 from ombud.notify.models import MailStatus, OutboxMessage
 
 _settings: Settings | None = None
@@ -173,24 +173,12 @@ def list_messages(
     before_id: int | None = None,
 ) -> list[OutboxMessage]:
     """Messages newest first, filtered by status and purpose prefix (`victim_request` finds `victim_request:…`)."""
-    if not 1 <= limit <= 1000:
-        raise InvalidInput("limit must be between 1 and 1000", field="limit")
-    query = select(OutboxMessage)
-    if status is not None:
-        query = query.where(OutboxMessage.status == status)
-    if purpose:
-        query = query.where((OutboxMessage.purpose == purpose) | OutboxMessage.purpose.startswith(purpose + ":"))
-    if before_id is not None:
-        query = query.where(OutboxMessage.id < before_id)
-    return list(session.scalars(query.order_by(OutboxMessage.id.desc()).limit(limit)))
+    return queries.list_rows(session, OutboxMessage, status=status, purpose=purpose, limit=limit, before_id=before_id)
 
 
 def status_counts(session: Session) -> dict[str, int]:
     """How many messages are in each status."""
-    rows = session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))
-    counts = {s.value: 0 for s in MailStatus}
-    counts.update({str(getattr(s, "value", s)): n for s, n in rows})
-    return counts
+    return queries.count_by_status(session, OutboxMessage, MailStatus)
 
 
 def retry_message(session: Session, message_id: int, *, actor: str, actor_type: str = "employee") -> OutboxMessage:
@@ -198,11 +186,7 @@ def retry_message(session: Session, message_id: int, *, actor: str, actor_type: 
     message = get_message(session, message_id, lock=True)
     if message.status not in (MailStatus.dead, MailStatus.pending):
         raise Conflict(f"message {message_id} is {message.status.value}; only dead or waiting ones are retried")
-    message.status = MailStatus.pending
-    message.attempts = 0
-    message.next_attempt_at = clock.now()
-    message.lease_until = None
-    message.leased_by = None
+    queries.requeue(message, MailStatus.pending)
     session.flush()
     append_event(session, AuditEvent(
         action="notify.mail.retry", actor_type=actor_type, actor_id=actor, subject_type="outbox_message",

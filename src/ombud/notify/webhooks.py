@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ombud import clock
@@ -22,7 +22,7 @@ from ombud.audit.service import append_event
 from ombud.config import Settings
 from ombud.errors import ConfigurationError, Conflict, InvalidInput, NotFound, Unauthenticated
 from ombud.keys import decode_secret
-from ombud.notify import signing
+from ombud.notify import queries, signing
 from ombud.notify.models import WebhookDelivery, WebhookStatus
 
 log = logging.getLogger("ombud.notify.webhooks")
@@ -159,21 +159,12 @@ def list_deliveries(
     session: Session, *, status: WebhookStatus | None = None, purpose: str | None = None, limit: int = 100
 ) -> list[WebhookDelivery]:
     """Webhooks newest first, filtered by status and purpose prefix."""
-    if not 1 <= limit <= 1000:
-        raise InvalidInput("limit must be between 1 and 1000", field="limit")
-    query = select(WebhookDelivery)
-    if status is not None:
-        query = query.where(WebhookDelivery.status == status)
-    if purpose:
-        query = query.where((WebhookDelivery.purpose == purpose) | WebhookDelivery.purpose.startswith(purpose + ":"))
-    return list(session.scalars(query.order_by(WebhookDelivery.id.desc()).limit(limit)))
+    return queries.list_rows(session, WebhookDelivery, status=status, purpose=purpose, limit=limit)
 
 
 def status_counts(session: Session) -> dict[str, int]:
-    rows = session.execute(select(WebhookDelivery.status, func.count()).group_by(WebhookDelivery.status))
-    counts = {s.value: 0 for s in WebhookStatus}
-    counts.update({str(getattr(s, "value", s)): n for s, n in rows})
-    return counts
+    """How many webhooks are in each status."""
+    return queries.count_by_status(session, WebhookDelivery, WebhookStatus)
 
 
 def retry_delivery(session: Session, delivery_id: int, *, actor: str, actor_type: str = "employee") -> WebhookDelivery:
@@ -188,11 +179,7 @@ def retry_delivery(session: Session, delivery_id: int, *, actor: str, actor_type
         delivery.idempotency_key = f"{base}~r{int(generation or 1) + 1}"
         delivery.confirmation = None
         delivery.confirmed_at = None
-    delivery.status = WebhookStatus.pending
-    delivery.attempts = 0
-    delivery.next_attempt_at = clock.now()
-    delivery.lease_until = None
-    delivery.leased_by = None
+    queries.requeue(delivery, WebhookStatus.pending)
     session.flush()
     append_event(session, AuditEvent(
         action="notify.webhook.retry", actor_type=actor_type, actor_id=actor, subject_type="webhook",
