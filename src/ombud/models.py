@@ -9,10 +9,11 @@ from ombud.insider import events as insider_events
 from ombud.notify import models as notify_models
 from ombud.retail import models as retail_models
 from ombud.staff import models as staff_models
+from ombud.victim_requests import models as victim_request_models
 
 metadata = Base.metadata
 
 __all__ = [
     "access_models", "audit_models", "identity_models", "incidents_models", "insider_events", "metadata",
-    "notify_models", "retail_models", "staff_models",
+    "notify_models", "retail_models", "staff_models", "victim_request_models",
 ]
