@@ -19,7 +19,9 @@ from ombud.web.templating import app_routes
 
 #: Exactly these paths (or everything under these prefixes) may answer an anonymous caller.
 PUBLIC_PATHS = {"/login", "/api/health", "/openapi.json"}
-PUBLIC_PREFIXES = ("/static", "/docs", "/portal", "/api/public")
+#: /request is the identity-theft victims' portal (no account by law and design; a request's status page is behind
+#: an unguessable link).
+PUBLIC_PREFIXES = ("/static", "/docs", "/portal", "/api/public", "/request")
 
 
 def _is_public(path: str) -> bool:
