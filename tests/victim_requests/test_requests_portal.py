@@ -10,6 +10,7 @@ from requestutil import PDF, PNG
 from sqlalchemy import func, select
 
 from ombud.app import create_app
+from ombud.notify.models import OutboxMessage
 from ombud.victim_requests import service
 from ombud.victim_requests.models import RequestEvidence, VictimRequest
 from ombud.victim_requests.states import Status
@@ -56,6 +57,10 @@ def test_a_submission_with_files_then_its_status_page(web, session, frozen):
     assert status.status_code == 200 and "Received" in status.text and "December 2, 2026" in status.text
     request = session.scalars(select(VictimRequest)).one()
     assert request.reference in status.text and "jane" not in status.text.lower()
+    receipt = session.scalars(select(OutboxMessage)).one()  # one receipt, though the form came twice
+    assert receipt.template == "victim_request_receipt" and receipt.to_address == "jane.doe@example.com"
+    assert request.reference in receipt.body_text and "December 2, 2026" in receipt.body_text
+    assert link in receipt.body_text and receipt.purpose == f"victim_request:{request.id}"
     kinds = sorted(e.kind.value for e in session.scalars(select(RequestEvidence)))
     assert kinds == ["ftc_report", "government_id"]
     request.status = Status.needs_information
