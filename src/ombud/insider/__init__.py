@@ -1,1 +1,1 @@
-"""Insider-misuse detection: explain accesses, score what stays unexplained, alerts with evidence, triage."""
+"""Insider-misuse detection: access events (brokered and imported from the retailer's other tools), detectors."""
