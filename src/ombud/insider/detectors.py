@@ -74,6 +74,7 @@ PARAMS: Final[dict[str, float]] = {
 
 #: Sensitive classes watched one by one (a day's video viewing, a day's email lookups).
 WATCHED_CLASSES: Final = ("video", "contact", "payment", "government_id")
+_WATCHED = ", ".join(f"'{c}'" for c in WATCHED_CLASSES)
 
 
 @dataclass(frozen=True)
@@ -134,9 +135,10 @@ hit AS (
   SELECT employee_id, day, grp, n, LEAST(COALESCE(z_own, z_peer), COALESCE(z_peer, z_own)) AS zz FROM z
   WHERE COALESCE(z_own, z_peer) IS NOT NULL
 )
-SELECT '{name}' AS detector, h.employee_id, h.day, h.grp AS ref, h.zz AS stat, h.n, {_strength(f"h.zz - {z}", "2.0")} AS strength,
-       s.row_id
-FROM hit h JOIN {source} s ON s.employee_id = h.employee_id AND s.day = h.day AND {group.replace('data_class', 's.data_class')} = h.grp
+SELECT '{name}' AS detector, h.employee_id, h.day, h.grp AS ref, h.zz AS stat, h.n,
+       {_strength(f"h.zz - {z}", "2.0")} AS strength, s.row_id
+FROM hit h JOIN {source} s ON s.employee_id = h.employee_id AND s.day = h.day
+ AND {group.replace('data_class', 's.data_class')} = h.grp
 WHERE h.zz >= {z}
 """
 
@@ -205,8 +207,10 @@ FROM ev
 """
 
 _RELATION = """
-WITH sf AS (SELECT surname_key, COUNT(*) AS f FROM customers WHERE surname_key IS NOT NULL GROUP BY surname_key),
-pf AS (SELECT postcode_key, COUNT(*) AS f FROM customers WHERE postcode_key IS NOT NULL GROUP BY postcode_key),
+WITH sf AS (SELECT surname_key, COUNT(DISTINCT customer_id) AS f FROM customers WHERE surname_key IS NOT NULL
+            GROUP BY surname_key),
+pf AS (SELECT postcode_key, COUNT(DISTINCT customer_id) AS f FROM customers WHERE postcode_key IS NOT NULL
+       GROUP BY postcode_key),
 uc AS (
   SELECT u.row_id, u.employee_id, u.day, c.surname_key, c.postcode_key, c.address_key, c.email_key,
          m.surname_key AS m_surname, m.postcode_key AS m_postcode, m.address_key AS m_address, m.email_key AS m_email
@@ -241,9 +245,9 @@ WITH d AS (
          COUNT(DISTINCT CASE WHEN decision = 'deny' THEN customer_id END) AS n
   FROM access GROUP BY employee_id, day
 ),
-x AS (SELECT d.*, LN(1.0 + n) AS x FROM d),""" + _robust("peer", "x", "team, role").replace("{", "{{").replace("}", "}}") + """,
+x AS (SELECT d.*, LN(1.0 + n) AS x FROM d),""" + _robust("peer", "x", "team, role") + """,
 z AS (
-  SELECT x.employee_id, x.day, x.n, """ + _z("x.x", "pm", "pa").replace("{{", "{").replace("}}", "}") + """ AS zz
+  SELECT x.employee_id, x.day, x.n, """ + _z("x.x", "pm", "pa") + """ AS zz
   FROM x JOIN peer_m pm ON pm.team = x.team AND pm.role = x.role
   JOIN peer_a pa ON pa.team = x.team AND pa.role = x.role
   WHERE x.n >= {refusal_min_customers}
@@ -354,8 +358,9 @@ hot AS (
   SELECT cw.customer_id, cw.wk, cw.m, cw.m * LN(cw.m / lam.lam) - (cw.m - lam.lam) AS stat
   FROM cw CROSS JOIN lam WHERE cw.m >= {popular_min_employees}
 )
-SELECT 'popular_customer' AS detector, u.employee_id, MAX(u.day) OVER (PARTITION BY u.employee_id, hot.customer_id, hot.wk)
-       AS day, 'customer viewed by many' AS ref, hot.stat, hot.m AS n,
+SELECT 'popular_customer' AS detector, u.employee_id,
+       MAX(u.day) OVER (PARTITION BY u.employee_id, hot.customer_id, hot.wk) AS day,
+       'customer viewed by many' AS ref, hot.stat, hot.m AS n,
        """ + _strength("hot.stat - {popular_min_llr}", "8.0") + """ AS strength, u.row_id
 FROM hot JOIN u ON u.customer_id = hot.customer_id AND CAST(FLOOR(u.day / 7.0) AS BIGINT) = hot.wk
 WHERE hot.stat >= {popular_min_llr}
@@ -369,7 +374,7 @@ _REGISTRY: list[Detector] = [
     Detector("class_volume", "Unexplained reading of one sensitive class",
              "read {ref} of {n} customers in a day without a reason on record, far beyond their usual and their "
              "team's that day",
-             _daily_z("class_volume", f"(SELECT * FROM u WHERE data_class IN ({', '.join(repr(c) for c in WATCHED_CLASSES)}))",
+             _daily_z("class_volume", f"(SELECT * FROM u WHERE data_class IN ({_WATCHED}))",
                       "data_class", "{class_min_customers}", "{class_z}")),
     Detector("spread", "Slow, steady unexplained lookups",
              "looked up {n} customers over four weeks with nothing to explain them, far more than peers in the same "

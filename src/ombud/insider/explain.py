@@ -73,7 +73,7 @@ FROM access_base a
 LEFT JOIN (SELECT row_id, MIN(reason) AS reason FROM explanation GROUP BY row_id) x ON x.row_id = a.row_id
 """),
     ("u", "SELECT * FROM access WHERE unexplained = 1"),
-    ("pop", "SELECT GREATEST(COUNT(*), 1) AS big_n FROM customers"),
+    ("pop", "SELECT GREATEST(COUNT(DISTINCT customer_id), 1) AS big_n FROM customers"),
 ]
 
 #: What the scan reports about explanation, per reason (NULL: unexplained; 'refused': denied).
