@@ -6,7 +6,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from world import DAY, World, at
+from insiderworld import DAY, World, at
 
 from ombud.insider import detectors, engine
 
