@@ -15,6 +15,7 @@ from ombud.api import access as access_api
 from ombud.api import audit as audit_api
 from ombud.api import errors, health
 from ombud.api import identity as identity_api
+from ombud.api import incidents as incidents_api
 from ombud.api import staff as staff_api
 from ombud.api.deps import csrf_protect
 from ombud.config import Settings
@@ -26,6 +27,8 @@ from ombud.web import audit as audit_pages
 from ombud.web import auth as auth_pages
 from ombud.web import console as console_pages
 from ombud.web import identity as identity_pages
+from ombud.web import incidents as incident_pages
+from ombud.web import transparency_public
 from ombud.web.templating import STATIC_DIR
 
 #: Every router of the app, in one explicit list.
@@ -40,6 +43,9 @@ ROUTERS = [
     identity_pages.router,
     access_pages.router,
     audit_pages.router,
+    transparency_public.router,
+    incidents_api.router,
+    incident_pages.router,
 ]
 
 

@@ -90,6 +90,47 @@ class Settings(BaseSettings):
         description="Processes that normalise identities when an import builds the identity index in bulk "
         "(a first import) while the main process writes; builds under 50,000 records use one process.",
     )
+    # --- victim requests (FCRA 609(e)) ---
+    requests_timezone: str = Field(
+        "America/New_York",
+        description="Time zone of the designated channel for victims' records requests: days of the 30-day clock "
+        "are counted in it (a request received at 23:59 there is received that day).",
+    )
+    requests_address: str = Field(
+        "Ombud Records Requests, 100 Example Way, Springfield, IL 62704",
+        description="The designated postal address for victims' records requests, published on /request/how.",
+    )
+    requests_email: str = Field(
+        "records-requests@ombud.example",
+        description="The designated email address for victims' records requests, published on /request/how.",
+    )
+    requests_team: str = Field("victim-requests", description="The team that works victims' records requests.")
+    requests_team_email: str = Field(
+        "victim-requests@ombud.example",
+        description="Where reminders of unassigned victims' requests go (assigned ones go to the assignee).",
+    )
+    requests_reminder_days: list[int] = Field(
+        [10, 20, 25], description="Days of the 30-day clock on which the sweep reminds whoever works a request."
+    )
+    requests_escalate_after_day: int = Field(
+        25, ge=1, le=29, description="A request still open after this day is escalated to every privacy officer."
+    )
+    requests_max_upload_mb: int = Field(
+        10, ge=1, le=50, description="Largest evidence file a victim may upload (PDF, JPEG or PNG), in megabytes."
+    )
+    # --- incidents: breach notices and the customer transparency page ---
+    privacy_contact: str = Field(
+        "privacy@example.com, 1-800-555-0100",
+        description="How customers reach the privacy team; printed under 'For More Information' in breach notices.",
+    )
+    transparency_link_key: SecretStr | None = Field(
+        None,
+        description="HMAC-SHA256 key (>= 32 bytes, hex or base64) the retailer's site signs customer transparency "
+        "links with. Unset: generated in data_dir (refused in production).",
+    )
+    transparency_link_max_minutes: int = Field(
+        15, ge=1, le=15, description="Longest life of a customer transparency link (15 minutes at most)."
+    )
 
     @cached_property
     def resolved_database_url(self) -> str:

@@ -88,3 +88,28 @@ def test_export_csv_and_parquet(ctx, session, frozen, tmp_path):
     assert back.height == frame.height == len(s.truth)
     csv = (tmp_path / "x.csv").read_text()
     assert csv.splitlines()[0].startswith("customer_id,item,data_class,source,jurisdiction")
+
+
+def test_imported_events_expose_the_class_they_name(ctx, session, frozen):
+    from ombud.insider.events import AccessEvent, ImportBatch
+
+    s = build(session, frozen)
+    batch = ImportBatch(started_at=frozen.current, files=["video.csv"])
+    session.add(batch)
+    session.flush()
+    ny, other = s.customers["ny"].external_id, s.customers["other"].external_id
+    inside = s.window[0] + timedelta(minutes=30)
+    for n, (who, customer, cls, at) in enumerate([
+        (s.insider, ny, "video", inside), (s.insider, ny, "video", inside + timedelta(minutes=1)),
+        (s.insider, other, "video", s.window[1] + timedelta(minutes=5)),  # after the window
+        (s.bystander, other, "video", inside),  # not an actor
+    ]):
+        session.add(AccessEvent(source_system="video_system", external_id=f"v{n}", employee_id=who.id,
+                                customer_id=customer, data_class=cls, at=at, batch_id=batch.id))
+    incident = open_for(session, s, frozen)
+    result = _scope(ctx, session, incident, s.bystander)
+    rows = {(r["customer_id"], r["item"]): r for r in scoping.exposure_frame(session, result).to_dicts()}
+    assert set(rows) == s.truth | {(ny, "video")}
+    video = rows[(ny, "video")]
+    assert video["source"] == "video_system" and video["events"] == 2 and len(video["imported"]) == 2
+    assert video["first_at"] == inside and result.imported_scanned == 2

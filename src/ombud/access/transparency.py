@@ -52,6 +52,10 @@ def category_of(purpose_kind: PurposeKind, case_type: str | None) -> str:
     """The purpose category key of a decision."""
     if purpose_kind is PurposeKind.case:
         return case_type or "support_ticket"
+    if purpose_kind is PurposeKind.request:  # a victim's records request, read for directly
+        return "victim_request"
+    if purpose_kind is PurposeKind.request:
+        return "victim_request"
     return purpose_kind.value
 
 

@@ -13,6 +13,7 @@ from ombud.cli import audit as audit_cli
 from ombud.cli import demo as demo_cli
 from ombud.cli import identity as identity_cli
 from ombud.cli import incidents as incidents_cli
+from ombud.cli import insider as insider_cli
 from ombud.cli import retail as retail_cli
 from ombud.cli import staff as staff_cli
 from ombud.cli import synth as synth_cli
@@ -94,7 +95,8 @@ def serve(
     )
 
 
-for module in (demo_cli, retail_cli, synth_cli, staff_cli, audit_cli, identity_cli, access_cli, incidents_cli):
+for module in (demo_cli, retail_cli, synth_cli, staff_cli, audit_cli, identity_cli, access_cli, incidents_cli,
+               insider_cli):
     module.register(app)
 
 

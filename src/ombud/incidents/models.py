@@ -145,18 +145,6 @@ class Exposure(Base):
     imported: Mapped[list[int]] = mapped_column(JSONType)
 
 
-class NoticeTemplate(Base):
-    """The retailer's wording of the customer notice, per jurisdiction (`default` for the rest); Jinja text."""
-
-    __tablename__ = "incident_notice_template"
-
-    jurisdiction: Mapped[str] = mapped_column(String(16), primary_key=True)
-    subject: Mapped[str] = mapped_column(String(300))
-    body: Mapped[str] = mapped_column(Text)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey(_EMPLOYEE_FK, ondelete="SET NULL"))
-
-
 class Notice(Base):
     """One customer's notice of one incident over one channel; the outbox message is its email."""
 

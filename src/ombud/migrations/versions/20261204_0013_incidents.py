@@ -54,15 +54,6 @@ def upgrade() -> None:
     with op.batch_alter_table('incident', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_incident_owner_id'), ['owner_id'], unique=False)
 
-    op.create_table('incident_notice_template',
-    sa.Column('jurisdiction', sa.String(length=16), nullable=False),
-    sa.Column('subject', sa.String(length=300), nullable=False),
-    sa.Column('body', sa.Text(), nullable=False),
-    sa.Column('updated_at', ombud.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_by_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
-    sa.ForeignKeyConstraint(['updated_by_id'], ['staff_employee.id'], name=op.f('fk_incident_notice_template_updated_by_id_staff_employee'), ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('jurisdiction', name=op.f('pk_incident_notice_template'))
-    )
     op.create_table('incident_deadline',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('incident_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -189,7 +180,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_incident_deadline_incident_id'))
 
     op.drop_table('incident_deadline')
-    op.drop_table('incident_notice_template')
     with op.batch_alter_table('incident', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_incident_owner_id'))
 
