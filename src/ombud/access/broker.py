@@ -102,6 +102,7 @@ class _Purpose:
     problem: str | None
     case_type: str = ""
     granted: tuple[str, ...] = ()
+    case_origin: str = ""
     #: The purpose as the policies see it, when it differs from the kind (a request reads as a victim_request case).
     policy_purpose: str = ""
 
@@ -191,7 +192,9 @@ def _resolve_purpose(
     if ref.kind is PurposeKind.case:
         case = facts.case
         problem = cases.purpose_problem(case, ref.id, employee, customer_id)
-        return _Purpose(ref, problem, case_type=case.case_type.value if case and not problem else "")
+        if case is None or problem:
+            return _Purpose(ref, problem)
+        return _Purpose(ref, None, case_type=case.case_type.value, case_origin=case.origin)
     if ref.kind is PurposeKind.grant:
         grant = facts.grant
         problem = grants.purpose_problem(grant, ref.id, employee, customer_id, now)
@@ -262,9 +265,14 @@ def read(
     purpose: str | PurposeRef | None = None,
     engine: PolicyEngine | None = None,
     cipher: FieldCipher | None = None,
+    channel: str | None = None,
+    operator: str | None = None,
     probe_key: bytes | None = None,
 ) -> AccessView:
     """Decide and serve one staff read of a customer's fields; exactly one audit leaf, in this transaction.
+
+    ``channel`` (``api``, ``console``, ``cli``) and ``operator`` (who ran a command-line read: the account on the
+    machine, as ``user:host``) are written on the record when given, beside the employee the read is for.
 
     Malformed input (unknown field or class, a purpose that cannot be one) raises InvalidInput before any
     decision. A customer id without the retailer's id shape (a phone, an email... see ombud.customer_ids) is
@@ -278,7 +286,7 @@ def read(
     if len(typed) > 64 or customer_ids.problem(typed) is not None:
         if probe_key is None:
             customer_ids.check(typed)
-        return _refused_probe(session, employee, str(customer_id), names, ref, probe_key)
+        return _refused_probe(session, employee, str(customer_id), names, ref, probe_key, channel, operator)
     customer_id = typed
     engine = engine or default_engine()
     versions.ensure_recorded(session, engine)
@@ -302,6 +310,7 @@ def read(
         context = {
             "purpose": resolved.policy_purpose or kind.value,
             "case_type": resolved.case_type,
+            "case_origin": resolved.case_origin,
             "granted": list(resolved.granted),
             "customer_country": customer_country(facts.country),
             "local_hour": local_hour,
@@ -337,10 +346,13 @@ def read(
             "policy_ids": list(view.policy_ids),
             "policy_digest": engine.digest[:16],
             "case_type": resolved.case_type or None,
+            "case_origin": resolved.case_origin or None,
             "reads_today": reads_today,
             "reason": view.reason,
             "team": employee.team,
             "region": employee.region,
+            **({"channel": channel} if channel else {}),
+            **({"operator": operator} if operator else {}),
         },
     )
     return view
@@ -352,7 +364,8 @@ PROBE_ACTION = "access.probe"
 
 
 def _refused_probe(
-    session: Session, employee: Reader, typed: str, names: tuple[str, ...], ref: PurposeRef, probe_key: bytes
+    session: Session, employee: Reader, typed: str, names: tuple[str, ...], ref: PurposeRef, probe_key: bytes,
+    channel: str | None, operator: str | None,
 ) -> AccessView:
     """Record a read refused because its customer id is not one: by a keyed hash of what was typed, never as is."""
     now = clock.now()
@@ -361,7 +374,8 @@ def _refused_probe(
         session, PROBE_ACTION, employee, customer_id=None,
         subject_type=None if ref.kind is PurposeKind.none else ref.kind.value, subject_id=ref.id, fields=names,
         purpose=view.purpose, decision="deny",
-        detail={"reason": "malformed customer id", "probe": pinned(probe_key, "customer_id", typed[:1000])},
+        detail={"reason": "malformed customer id", "probe": pinned(probe_key, "customer_id", typed[:1000]),
+                **({"channel": channel} if channel else {}), **({"operator": operator} if operator else {})},
     )
     return view
 

@@ -10,6 +10,7 @@ from pydantic.types import StringConstraints
 
 from ombud.access.models import (
     BreakGlassReview,
+    CaseOrigin,
     CaseStatus,
     CaseType,
     Decision,
@@ -74,6 +75,11 @@ class CaseCreate(BaseModel):
     team: str | None = Field(None, max_length=100)
     source: str | None = Field(None, max_length=100,
                                description="Reference of what created the case, e.g. victim_request:12.")
+    origin: CaseOrigin | None = Field(None, description=(
+        "What stands behind the case. Staff cannot declare customer_contact or victim_request (those come from "
+        "the retailer's ticket feed and the request workflow); a case opened for yourself is self_opened, one "
+        "you open for a report of yours manager_assigned. Default: what your act shows."))
+    origin_ref: str | None = Field(None, max_length=100, description="The retailer's ticket or request id.")
 
 
 class CaseAssign(BaseModel):
@@ -96,6 +102,8 @@ class CaseRead(BaseModel):
     assignee_id: int | None
     team: str | None
     source: str | None
+    origin: CaseOrigin
+    origin_ref: str | None
     opened_by_id: int | None
     opened_at: datetime
     updated_at: datetime
@@ -147,7 +155,8 @@ class GrantRead(BaseModel):
 class BreakGlassCreate(BaseModel):
     customer_id: CustomerId
     justification: str = Field(min_length=1, max_length=2000)
-    classes: list[FieldName] | None = Field(None, max_length=32, description="Data classes (default: all).")
+    classes: list[FieldName] = Field(min_length=1, max_length=16,
+                                     description="The data classes the emergency needs (at least one; never all by default).")
     minutes: int = Field(30, ge=1, le=60)
 
 
