@@ -154,7 +154,7 @@ def test_a_probe_is_refused_and_recorded_only_by_a_keyed_hash(session, frozen, a
 
 @pytest.mark.parametrize("path,body", [
     ("/api/access/cases", {"case_type": "support_ticket", "customer_id": "555-010-0001", "title": "Phone call"}),
-    ("/api/access/break-glass", {"customer_id": "jane@example.com",
+    ("/api/access/break-glass", {"customer_id": "jane@example.com", "classes": ["contact"],
                              "justification": "the customer is locked out during a fraud call"}),
     ("/api/access/grants", {"data_class": "contact", "customer_id": "Jane Doe",
                             "justification": "the customer called about a missing parcel"}),

@@ -155,8 +155,9 @@ class GrantRead(BaseModel):
 class BreakGlassCreate(BaseModel):
     customer_id: CustomerId
     justification: str = Field(min_length=1, max_length=2000)
-    classes: list[FieldName] = Field(min_length=1, max_length=16,
-                                     description="The data classes the emergency needs (at least one; never all by default).")
+    classes: list[FieldName] = Field(
+        min_length=1, max_length=16,
+        description="The data classes the emergency needs (at least one; never all by default).")
     minutes: int = Field(30, ge=1, le=60)
 
 
