@@ -366,15 +366,37 @@ def resend(session: Session, incident: Incident, customer_id: str, by: Employee,
     return notice
 
 
-def outcome(session: Session, message_ids: list[int], status: Any) -> None:
-    """The outbox's word on sent or dead notices: their delivery state follows (registered with the outbox)."""
+#: The outbox's states as a customer's delivery state (the outbox message is the one home of an email's fate).
+DELIVERY = {"pending": "queued", "sending": "queued", "sent": "sent", "dead": "bounced"}
+
+
+def delivery_counts(session: Session, incident_id: int) -> dict[str, int]:
+    """Notices by channel and delivery state: emails as their outbox messages stand, letters queued or printed."""
     from ombud.notify.models import OutboxMessage
 
-    keys = list(session.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.id.in_(message_ids))))
-    value = NoticeStatus.sent if str(getattr(status, "value", status)) == "sent" else NoticeStatus.bounced
-    now = clock.now()
-    for notice in session.scalars(select(Notice).where(Notice.dedupe_key.in_(keys))):
-        notice.status, notice.updated_at = value, now
+    rows = session.execute(
+        select(Notice.channel, Notice.status, OutboxMessage.status, func.count())
+        .join(OutboxMessage, OutboxMessage.dedupe_key == Notice.dedupe_key, isouter=True)
+        .where(Notice.incident_id == incident_id)
+        .group_by(Notice.channel, Notice.status, OutboxMessage.status)
+    ).all()
+    out: Counter[str] = Counter()
+    for channel, own, mail, n in rows:
+        state = DELIVERY.get(str(getattr(mail, "value", mail)), own.value) if channel is NoticeChannel.email \
+            else own.value
+        out[f"{channel.value} {state}"] += n
+    return dict(sorted(out.items()))
+
+
+def delivery_of(session: Session, notices: Sequence[Notice]) -> dict[int, str]:
+    """Each notice's delivery state (see delivery_counts)."""
+    from ombud.notify.models import OutboxMessage
+
+    keys = [n.dedupe_key for n in notices if n.channel is NoticeChannel.email]
+    mail = dict(session.execute(select(OutboxMessage.dedupe_key, OutboxMessage.status)
+                                .where(OutboxMessage.dedupe_key.in_(keys))).all()) if keys else {}
+    return {n.id: DELIVERY.get(str(getattr(mail.get(n.dedupe_key), "value", "")), n.status.value)
+            if n.channel is NoticeChannel.email else n.status.value for n in notices}
 
 
 def customer_notices(session: Session, customer_id: str) -> list[Notice]:
