@@ -19,6 +19,7 @@ from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
 from ombud import clock
+from ombud.access import guard
 from ombud.access.classes import DESCRIPTIONS, FIELDS, DataClass
 from ombud.access.masking import mask_name
 from ombud.config import Settings
@@ -77,8 +78,6 @@ class Recipient:
 def recipients(session: Session, scope: IncidentScope, customer_ids: Sequence[str] | None = None
                ) -> list[Recipient]:
     """The scope's affected customers with their items and the contact details a notice needs."""
-    from ombud.retail.models import Account, Address
-
     query = select(Exposure.customer_id, Exposure.jurisdiction, Exposure.item, Exposure.data_class,
                    Exposure.first_at, Exposure.last_at).where(Exposure.scope_id == scope.id)
     if customer_ids is not None:
@@ -92,6 +91,16 @@ def recipients(session: Session, scope: IncidentScope, customer_ids: Sequence[st
             r.items.append((item, cls))
             r.first_at, r.last_at = min(r.first_at, first), max(r.last_at, last)
     ids = list(by_customer)
+    # A system job: the notice must reach the customer, so it reads their name and addresses with no staff member
+    # behind the read (staff see previews with the name masked, and never the addresses).
+    with guard.system_scope("incident notices: the affected customers' names and addresses"):
+        _contact_details(session, by_customer, ids)
+    return list(by_customer.values())
+
+
+def _contact_details(session: Session, by_customer: dict[str, Recipient], ids: list[str]) -> None:
+    from ombud.retail.models import Account, Address
+
     for i in range(0, len(ids), 900):
         part = ids[i:i + 900]
         for external_id, name, email in session.execute(
@@ -111,7 +120,6 @@ def recipients(session: Session, scope: IncidentScope, customer_ids: Sequence[st
         for cid, (_rank, row) in best.items():
             by_customer[cid].postal = [v for v in (row[3] or by_customer[cid].name, row[4], row[5],
                                                    f"{row[6]}, {row[7]} {row[8]}", row[9]) if v]
-    return list(by_customer.values())
 
 
 def context_for(incident: Incident, recipient: Recipient, settings: Settings, *, masked: bool = False
