@@ -137,6 +137,7 @@ def test_events_land_and_reimport_is_idempotent(ctx, session, good_world, strate
     assert (video.employee_id, video.customer_id, video.data_class, video.site) == (e1.id, "A2", "video", "remote")
     assert video.at.isoformat() == "2025-02-03T22:10:00+00:00" and video.ticket_ref is None
     assert events[("support_tool", "ev1")].ticket_ref == "T100"
+    assert video.break_glass and not events[("support_tool", "ev1")].break_glass  # empty means false
     batch_ids = {e.batch_id for e in events.values()}
 
     again = import_events(ctx, good_world)
@@ -152,7 +153,7 @@ def test_events_land_and_reimport_is_idempotent(ctx, session, good_world, strate
 
     # A corrected event replaces the stored one and carries the run that corrected it.
     path = good_world / "access_events.csv"
-    path.write_text(path.read_text().replace("10.1.2.3,Austin office,T100\nev2", "10.1.2.4,Austin office,T100\nev2"))
+    path.write_text(path.read_text().replace("10.1.2.3,Austin office,T100,\nev2", "10.1.2.4,Austin office,T100,\nev2"))
     third = import_events(ctx, path)
     assert [(k.inserted, k.updated, k.unchanged) for k in third.kinds] == [(0, 1, 2)]
     session.expire_all()

@@ -28,6 +28,7 @@ ACCESS_EVENTS = Kind(
         Field("ip", FieldType.ip),
         Field("site", FieldType.text, max_length=100),
         Field("ticket_ref", FieldType.id),
+        Field("break_glass", FieldType.boolean, default="false"),
     ),
     key=("source_system", "event_id"),
 )

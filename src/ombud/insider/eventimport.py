@@ -32,7 +32,7 @@ from ombud.retail.validate import LINE, check, empty_errors, normalise
 WRITE = TableWrite(
     AccessEvent.__tablename__, ("source_system", "external_id"),
     ("source_system", "external_id", "employee_id", "customer_id", "data_class", "at", "ip", "site", "ticket_ref",
-     "batch_id"),
+     "break_glass", "batch_id"),
     # The run that last changed the event; an identical event keeps the run that first brought it.
     not_compared=("batch_id",),
 )
@@ -210,7 +210,7 @@ def _table_rows(rows: pl.DataFrame, batch_id: int) -> pl.DataFrame:
     employee = ACCESS_EVENTS.get("employee_id")
     return rows.select(
         "source_system", pl.col("event_id").alias("external_id"), pl.col(resolved(employee)).alias("employee_id"),
-        "customer_id", "data_class", "at", "ip", "site", "ticket_ref",
+        "customer_id", "data_class", "at", "ip", "site", "ticket_ref", "break_glass",
         pl.lit(batch_id, dtype=pl.Int64).alias("batch_id"),
     )
 

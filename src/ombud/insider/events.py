@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ombud.access.classes import DataClass
@@ -58,5 +58,7 @@ class AccessEvent(Base):
     site: Mapped[str | None] = mapped_column(String(100))
     #: The support ticket the tool tied the look to, if any (retail_support_contact.ticket_ref).
     ticket_ref: Mapped[str | None] = mapped_column(String(64), index=True)
+    #: The tool's emergency override ("break-glass") was used: the look bypassed the tool's usual checks.
+    break_glass: Mapped[bool] = mapped_column(Boolean, default=False)
     #: The import run that last wrote the row.
     batch_id: Mapped[int] = mapped_column(ForeignKey("insider_import_batch.id", ondelete="RESTRICT"), index=True)

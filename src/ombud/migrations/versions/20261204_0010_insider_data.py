@@ -54,6 +54,7 @@ def upgrade() -> None:
     sa.Column('ip', sa.String(length=45), nullable=True),
     sa.Column('site', sa.String(length=100), nullable=True),
     sa.Column('ticket_ref', sa.String(length=64), nullable=True),
+    sa.Column('break_glass', sa.Boolean(), nullable=False),
     sa.Column('batch_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.ForeignKeyConstraint(['batch_id'], ['insider_import_batch.id'], name=op.f('fk_insider_access_event_batch_id_insider_import_batch'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['employee_id'], ['staff_employee.id'], name=op.f('fk_insider_access_event_employee_id_staff_employee'), ondelete='CASCADE'),
