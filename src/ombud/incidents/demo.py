@@ -96,16 +96,19 @@ def _reads_exist(ctx: Context) -> bool:
     from ombud.audit.models import AuditEntry
 
     with ctx.sessions() as session:
-        return session.scalar(select(AuditEntry.idx).where(AuditEntry.action == "access.read").limit(1)) is not None
+        return session.scalar(
+            select(AuditEntry.idx).join(Employee, Employee.external_id == AuditEntry.actor_id)
+            .where(AuditEntry.action == "access.read", AuditEntry.decision != "deny").limit(1)) is not None
 
 
 def _insider(session: Session) -> Employee:
     """Whoever made the most recent brokered read (the access demo's agent)."""
     from ombud.audit.models import AuditEntry
 
-    actor = session.scalar(select(AuditEntry.actor_id).where(AuditEntry.action == "access.read")
-                           .order_by(AuditEntry.idx.desc()).limit(1))
-    employee = session.scalar(select(Employee).where(Employee.external_id == actor))
+    employee = session.scalar(
+        select(Employee).join(AuditEntry, AuditEntry.actor_id == Employee.external_id)
+        .where(AuditEntry.action == "access.read", AuditEntry.decision != "deny")
+        .order_by(AuditEntry.idx.desc()).limit(1))
     assert employee is not None, "the access demo made no read"
     return employee
 
