@@ -18,7 +18,9 @@ from ombud.staff.testing import make_employee
 from ombud.web.templating import app_routes
 
 #: Exactly these paths (or everything under these prefixes) may answer an anonymous caller.
-PUBLIC_PATHS = {"/login", "/api/health", "/openapi.json"}
+#: /my-data: the customer's "who accessed my data" page, opened by a link the retailer's site signs (it refuses
+#: an unsigned or expired link itself, with a 403 page).
+PUBLIC_PATHS = {"/login", "/api/health", "/openapi.json", "/my-data"}
 PUBLIC_PREFIXES = ("/static", "/docs", "/portal", "/api/public")
 
 

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.orm import Session
 
 from ombud import clock
-from ombud.access import breakglass, cases, events, fastpath, grants, guard, records, trail, versions
+from ombud.access import breakglass, cases, events, fastpath, grants, guard, purposes, records, trail, versions
 from ombud.access.classes import FIELDS, DataClass, classes_of, resolve_fields
 from ombud.access.events import READ_ACTION, AccessEvent
 from ombud.access.masking import MASKERS, mask_value
@@ -45,12 +45,13 @@ DEFAULT_DAILY_LIMIT: dict[Role, int] = {
     Role.admin: 100,
 }
 _AUDIT_DECISION = {Decision.allowed: "allow", Decision.masked: "partial", Decision.denied: "deny"}
-_PURPOSE = re.compile(r"\s*(case|grant|break[_-]glass)\s*[:#/ ]\s*(\d{1,18})\s*", re.IGNORECASE)
+_PURPOSE = re.compile(r"\s*(case|grant|break[_-]glass|request)\s*[:#/ ]\s*(\d{1,18})\s*", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class PurposeRef:
-    """What a read is for: ``case:12``, ``grant:5``, ``break_glass:3``; kind ``none`` when not named."""
+    """What a read is for: ``case:12``, ``grant:5``, ``break_glass:3``, ``request:7`` (a victim's records
+    request, checked by the domain that owns it through ``purposes``); kind ``none`` when not named."""
 
     kind: PurposeKind
     id: int | None = None
@@ -67,7 +68,7 @@ def parse_purpose(value: str | PurposeRef | None) -> PurposeRef:
         return PurposeRef(PurposeKind.none)
     match = _PURPOSE.fullmatch(str(value))
     if not match:
-        raise InvalidInput("a purpose is case:<id>, grant:<id> or break_glass:<id>", field="purpose")
+        raise InvalidInput("a purpose is case:<id>, grant:<id>, break_glass:<id> or request:<id>", field="purpose")
     kind = match.group(1).lower().replace("-", "_")
     return PurposeRef(PurposeKind(kind), int(match.group(2)))
 
@@ -98,6 +99,8 @@ class _Purpose:
     problem: str | None
     case_type: str = ""
     granted: tuple[str, ...] = ()
+    #: The purpose as the policies see it, when it differs from the kind (a request reads as a victim_request case).
+    policy_purpose: str = ""
 
 
 class Reader(Protocol):
@@ -172,12 +175,16 @@ def _purpose_of_text(text: str) -> PurposeRef:
 
 
 def _resolve_purpose(
-    employee: Reader, ref: PurposeRef, customer_id: str, now: datetime, facts: fastpath.ReadFacts
+    session: Session, employee: Reader, ref: PurposeRef, customer_id: str, now: datetime, facts: fastpath.ReadFacts
 ) -> _Purpose:
     if not employee.active:
         return _Purpose(ref, "the employee has left")
     if ref.kind is PurposeKind.none or ref.id is None:
         return _Purpose(ref, "no purpose: name an open case, a just-in-time grant or a break-glass")
+    if ref.kind is PurposeKind.request:
+        answer = purposes.check(session, ref.kind, employee, ref.id, customer_id, now)
+        return _Purpose(ref, answer.problem, case_type=answer.case_type if answer.problem is None else "",
+                        policy_purpose=answer.policy_purpose)
     if ref.kind is PurposeKind.case:
         case = facts.case
         problem = cases.purpose_problem(case, ref.id, employee, customer_id)
@@ -273,7 +280,7 @@ def read(
         break_glass_id=purpose_id if kind is PurposeKind.break_glass else None,
     )
     reads_today = facts.reads_today
-    resolved = _resolve_purpose(employee, ref, customer_id, now, facts)
+    resolved = _resolve_purpose(session, employee, ref, customer_id, now, facts)
     problem = resolved.problem
     if problem is None and facts.account_id is None:
         problem = f"no customer {customer_id}"
@@ -281,7 +288,7 @@ def read(
     if problem is None:
         principal, local_hour = _principal(employee, facts, now)
         context = {
-            "purpose": kind.value,
+            "purpose": resolved.policy_purpose or kind.value,
             "case_type": resolved.case_type,
             "granted": list(resolved.granted),
             "customer_country": customer_country(facts.country),

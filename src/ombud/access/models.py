@@ -54,6 +54,8 @@ class PurposeKind(StrEnum):
     case = "case"
     grant = "grant"
     break_glass = "break_glass"
+    #: A victim's records request (``request:<id>``), checked by ombud.access.purposes.
+    request = "request"
     none = "none"
 
 

@@ -44,6 +44,8 @@ def category_of(purpose_kind: PurposeKind, case_type: str | None) -> str:
     """The purpose category key of a decision."""
     if purpose_kind is PurposeKind.case:
         return case_type or "support_ticket"
+    if purpose_kind is PurposeKind.request:
+        return "victim_request"
     return purpose_kind.value
 
 
