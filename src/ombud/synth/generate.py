@@ -161,6 +161,9 @@ def generate(out_dir: Path | str, accounts: int, seed: int = 0, *, victim_rate: 
     if pool is not None:
         pool.shutdown()
     summary.rows = dict(files.counts)
+    from ombud.synth.requests import inject  # victims' records requests with their truth (truth/requests.jsonl)
+
+    inject(partial, seed=seed, as_of=as_of)
     (partial / TRUTH_DIR / "summary.json").write_text(json.dumps(summary.to_json(), indent=2) + "\n",
                                                       encoding="utf-8")
     if out.exists():
