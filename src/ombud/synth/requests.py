@@ -117,7 +117,8 @@ def inject(out_dir: Path | str, *, seed: int = 0, as_of: datetime) -> dict[str, 
                    "email": f"unverified.{rng.randrange(10**6)}@example.org", "statement_true": True}
         add("unconfirmable", victim["victim_id"], request, [], "decline:identity_not_confirmed",
             sorted(set(victim["fraudulent_account_ids"])), [], rng.uniform(1, 24 * 14), "email")
-    namesakes = [(v, la) for v in victims for la in v.get("lookalikes", []) if la["kind"] == "same_name"]
+    namesakes = [(v, la) for v in victims for la in v.get("lookalikes", [])
+                 if la["kind"] == "same_name" and la.get("account_ids") and v.get("fraudulent_account_ids")]
     if namesakes:
         victim, lookalike = namesakes[0]
         account_id = lookalike["account_ids"][0]

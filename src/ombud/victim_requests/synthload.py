@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -28,7 +27,6 @@ from ombud.config import Settings
 from ombud.errors import InvalidTransition
 from ombud.keys import KeyRing
 from ombud.staff.models import Employee
-from ombud.synth.requests import read_requests
 from ombud.victim_requests import discovery, service, workflow
 from ombud.victim_requests.models import EvidenceKind, MatchVerdict, RequestMatch, SubjectKind, VictimRequest
 from ombud.victim_requests.schemas import RequestCreate
@@ -62,12 +60,6 @@ def load(session: Session, keys: KeyRing, settings: Settings, lines: list[dict[s
                                 uploads=uploads_for(line["evidence"]))
         out[line["request_id"]] = intake.request.id
     return out
-
-
-def load_dir(session: Session, keys: KeyRing, settings: Settings, out_dir: Path | str, *,
-             entered_by: Employee | None) -> tuple[list[dict[str, Any]], dict[str, int]]:
-    lines = read_requests(out_dir)
-    return lines, load(session, keys, settings, lines, entered_by=entered_by)
 
 
 @dataclass
@@ -118,14 +110,12 @@ class Report:
         }
 
 
-def _verdict(match: RequestMatch, suggestions: dict[str, str | None]) -> MatchVerdict:
-    suggested = match.suggested if match.probability is not None else suggestions.get(match.account_ref or "")
-    if suggested in _FRAUD_SUGGESTIONS:
-        return MatchVerdict.fraud
+def _verdict(match: RequestMatch, suggestions: dict[str, str | None], card_accounts: set[str]) -> MatchVerdict:
+    suggested = suggestions.get(match.account_ref or "") if match.account_ref else match.suggested
     if suggested == "own_account":
         return MatchVerdict.own
-    if match.probability is None and suggested is None:  # a card the victim named, on an account not theirs
-        return MatchVerdict.fraud
+    if suggested in _FRAUD_SUGGESTIONS or (match.account_ref or "") in card_accounts:
+        return MatchVerdict.fraud  # a card the victim named sits on an account discovery did not judge theirs
     return MatchVerdict.unrelated
 
 
@@ -151,8 +141,11 @@ def work(session: Session, keys: KeyRing, settings: Settings, request: VictimReq
     matches = list(session.scalars(select(RequestMatch).where(RequestMatch.request_id == request.id)))
     suggestions = {m.subject_id: m.suggested for m in matches if m.subject_kind is SubjectKind.account
                    and m.probability is not None}
+    card_accounts = {m.account_ref for m in matches if m.subject_kind is SubjectKind.payment_method
+                     and m.probability is None and m.account_ref}
     for match in matches:
-        workflow.set_verdict(session, request, match.id, actor=agent, verdict=_verdict(match, suggestions))
+        workflow.set_verdict(session, request, match.id, actor=agent,
+                             verdict=_verdict(match, suggestions, card_accounts))
     try:
         workflow.finish_review(session, request, actor=agent)
     except InvalidTransition:
@@ -176,16 +169,18 @@ def outcome(session: Session, line: dict[str, Any], request: VictimRequest) -> O
                    None if days is None else round(days, 2))
 
 
-def run_all(session: Session, keys: KeyRing, settings: Settings, lines: list[dict[str, Any]], ids: dict[str, int],
-            *, agent: Employee, officer: Employee, second_officer: Employee,
-            pause: timedelta = timedelta(hours=20)) -> Report:
-    """Work every loaded request in order of receipt, the verifier taking each up ``pause`` after it arrived."""
+def run_scenario(session: Session, keys: KeyRing, settings: Settings, lines: list[dict[str, Any]], *,
+                 agent: Employee, officer: Employee, second_officer: Employee,
+                 pause: timedelta = timedelta(hours=20)) -> Report:
+    """Each injected request in order of receipt: taken in at its received time, then worked by the procedure
+    ``pause`` later (a simulated clock: the stored times are those of the scenario, not of the machine)."""
     report = Report()
-    source = clock.now
     for line in sorted(lines, key=lambda x: x["received_at"]):
-        request = service.get_request(session, ids[line["request_id"]])
-        at = request.received_at + pause
-        with clock.use_clock(lambda at=at: max(at, source())):
+        received = datetime.fromisoformat(line["received_at"])
+        with clock.use_clock(clock.FrozenClock(received)):
+            request = service.get_request(session, load(session, keys, settings, [line], entered_by=agent)[
+                line["request_id"]])
+        with clock.use_clock(clock.FrozenClock(received + pause)):
             work(session, keys, settings, request, agent=agent, officer=officer, second_officer=second_officer,
                  evidence=line["evidence"], line=line)
         report.outcomes.append(outcome(session, line, request))
