@@ -89,3 +89,47 @@ def account(session: Session, *, orders: int = 2, lines: int = 2, marker: str | 
     built.notes.append(note)
     built.applications.append(app)
     return built
+
+
+# --- a victim's request, moved to the package stage with its matches decided --------------------------------
+
+VICTIM = {
+    "full_name": "Robin Victim",
+    "email": "robin.victim@example.com",
+    "phone": "(217) 555-0199",
+    "address": {"line1": "3 Birch Lane", "city": "Springfield", "region": "IL", "postal_code": "62704"},
+    "date_of_birth": "1980-01-02",
+    "card_numbers": ["4111 1111 1111 1111"],
+    "statement_true": True,
+}
+
+
+def request_at_package(session, ctx, verdicts: dict[str, str], data: dict | None = None):
+    """A victim's request (through the service) standing at `package`, with one match per subject and its verdict.
+
+    `verdicts` maps "kind:external_id" to fraud / own / unrelated."""
+    from ombud.clock import now
+    from ombud.victim_requests import service
+    from ombud.victim_requests.models import MatchVerdict, RequestMatch, SubjectKind
+    from ombud.victim_requests.schemas import RequestCreate
+    from ombud.victim_requests.states import Channel, Status
+
+    made = service.submit(session, ctx.keys, ctx.settings, RequestCreate.model_validate(data or VICTIM),
+                          channel=Channel.portal)
+    request = made.request
+    for key, verdict in verdicts.items():
+        kind, _, ref = key.partition(":")
+        session.add(RequestMatch(request_id=request.id, subject_kind=SubjectKind(kind), subject_id=ref,
+                                 account_ref=ref if kind == "account" else None, explanation_enc=b"", found_at=now(),
+                                 verdict=MatchVerdict(verdict)))
+    request.status = Status.package
+    session.flush()
+    return request
+
+
+def victim_card_on(session, ctx, built: Built, number: str = "4111 1111 1111 1111") -> None:
+    """Make the first card of an account the victim's own card (same keyed fingerprint)."""
+    from ombud.crypto import card_fingerprint
+
+    built.cards[0].card_fingerprint = card_fingerprint(ctx.keys.card_fingerprint_key, number)
+    session.flush()

@@ -109,7 +109,7 @@ def test_repeat_request_gets_a_new_version(session, settings):
     second = generate_package(session, settings, subjects=[("account", fraud.account.external_id)],
                               reference="VR-TEST-4", actor_type="employee", actor_id="E1")
     assert (first.version, second.version) == (1, 2)
-    assert first.superseded_at is not None or session.refresh(first) or first.superseded_at is not None
+    assert first.superseded_at is not None and second.superseded_at is None
     assert second.file_name == "VR-TEST-4-v2.zip"
 
 

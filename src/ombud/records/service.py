@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ombud import clock
@@ -117,8 +117,8 @@ def generate_package(
     ))
     previous = RecordsPackage.request_id == request_id if request_id is not None else \
         (RecordsPackage.reference == reference) & RecordsPackage.request_id.is_(None)
-    session.execute(update(RecordsPackage).where(previous, RecordsPackage.superseded_at.is_(None))
-                    .values(superseded_at=now))
+    for earlier in session.scalars(select(RecordsPackage).where(previous, RecordsPackage.superseded_at.is_(None))):
+        earlier.superseded_at = now
     package = RecordsPackage(
         request_id=request_id, reference=reference, version=version, subjects=[s.as_json() for s in parsed],
         navigational_included=include_navigational, counts=built.counts, manifest_sha256=built.manifest_sha256,
