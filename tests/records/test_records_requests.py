@@ -81,7 +81,7 @@ def test_victim_link_checks_counts_expires_and_renews(session, ctx, scene, froze
     with pytest.raises(PolicyDenied, match="used up"):
         delivery.download(session, ctx.settings, ctx.keys, token, request.reference)
     outcomes = [e.detail for e in session.scalars(select(AuditEntry).where(AuditEntry.action == "records.download"))]
-    assert [o for o in outcomes] and sum('"downloaded"' in o for o in outcomes) == 2
+    assert list(outcomes) and sum('"downloaded"' in o for o in outcomes) == 2
     assert sum('"wrong_answer"' in o for o in outcomes) == 1
     # Used up, then renewed: a new link goes to the same address on file.
     assert delivery.renew(session, ctx.settings, ctx.keys, token) is True
@@ -135,13 +135,13 @@ def test_agency_gets_its_own_link_only_at_the_authorised_address(session, ctx, s
     with pytest.raises(PolicyDenied, match="not the one the victim authorised"):
         delivery.deliver_to_agency(session, ctx.settings, ctx.keys, request, auth.id, actor=None,
                                    address="someone@elsewhere.example")
-    made, token = delivery.deliver_to_agency(session, ctx.settings, ctx.keys, request, auth.id, actor=None,
+    _made, token = delivery.deliver_to_agency(session, ctx.settings, ctx.keys, request, auth.id, actor=None,
                                              address="A.Rivera@police.example.org")
     mail = _last_mail(session, "agency_package_ready")
     assert mail.to_address == "a.rivera@police.example.org" and "No subpoena is needed" in mail.body_text
     with pytest.raises(delivery.CheckFailed):
         delivery.download(session, ctx.settings, ctx.keys, token, request.reference)  # the agency's check differs
-    link, data = delivery.download(session, ctx.settings, ctx.keys, token, "spd-2026-4471")
+    _link, data = delivery.download(session, ctx.settings, ctx.keys, token, "spd-2026-4471")
     assert data[:2] == b"PK"
     event = session.scalars(select(AuditEntry).where(AuditEntry.action == "records.download")
                             .order_by(AuditEntry.idx.desc())).first()
