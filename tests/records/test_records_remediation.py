@@ -24,7 +24,7 @@ from ombud.victim_requests.package import package_request
 from ombud.victim_requests.states import Status
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "notify"))
-from webhook_receiver import Receiver  # noqa: E402
+from webhook_receiver import Receiver
 
 SECRET = b"r" * 32
 
