@@ -18,6 +18,7 @@ from ombud.api import identity as identity_api
 from ombud.api import incidents as incidents_api
 from ombud.api import notify as notify_api
 from ombud.api import staff as staff_api
+from ombud.api import victim_requests as victim_requests_api
 from ombud.api.deps import csrf_protect
 from ombud.config import Settings
 from ombud.context import Context
@@ -32,6 +33,8 @@ from ombud.web import identity as identity_pages
 from ombud.web import incidents as incident_pages
 from ombud.web import notify as notify_pages
 from ombud.web import transparency_public
+from ombud.web import victim_requests as victim_request_pages
+from ombud.web import victim_requests_console as victim_request_console
 from ombud.web.templating import STATIC_DIR
 
 #: Every router of the app, in one explicit list.
@@ -40,12 +43,15 @@ ROUTERS = [
     staff_api.router,
     audit_api.router,
     identity_api.router,
+    victim_requests_api.router,
     access_api.router,
     notify_api.router,
     notify_api.public_router,
     auth_pages.router,
     console_pages.router,
     identity_pages.router,
+    victim_request_pages.router,
+    victim_request_console.router,
     access_pages.router,
     audit_pages.router,
     transparency_public.router,

@@ -6,6 +6,7 @@ from ombud.db import Base
 from ombud.identity import models as identity_models
 from ombud.incidents import models as incidents_models
 from ombud.insider import events as insider_events
+from ombud.insider import models as insider_models
 from ombud.lookback import models as lookback_models
 from ombud.notify import models as notify_models
 from ombud.records import models as records_models
@@ -21,6 +22,7 @@ __all__ = [
     "identity_models",
     "incidents_models",
     "insider_events",
+    "insider_models",
     "lookback_models",
     "metadata",
     "notify_models",
