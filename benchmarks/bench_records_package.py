@@ -19,13 +19,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "records"))
 
-import recordsutil  # noqa: E402
-from benchutil import load_average, load_line, print_markdown, reset_postgres  # noqa: E402
+import recordsutil
 
-from ombud import migrate  # noqa: E402
-from ombud.config import Environment, Settings  # noqa: E402
-from ombud.db import make_engine, make_sessionmaker  # noqa: E402
-from ombud.records.service import generate_package  # noqa: E402
+from benchutil import load_average, load_line, print_markdown, reset_postgres
+from ombud import migrate
+from ombud.config import Environment, Settings
+from ombud.db import make_engine, make_sessionmaker
+from ombud.records.service import generate_package
 
 
 def main() -> None:
