@@ -15,6 +15,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from ombud.private import private_file
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -77,8 +79,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for the URL; SQLite gets foreign keys, WAL and a busy timeout on every connection."""
     if url.startswith("sqlite"):
         database = url.split("///", 1)[-1] if "///" in url else ""
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        if database and database != ":memory:" and not database.startswith("file:"):
+            # The store holds personal data: its folder 0700, the file 0600 (SQLite gives -wal/-shm its mode).
+            private_file(Path(database))
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

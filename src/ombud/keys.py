@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from ombud.config import Settings
 from ombud.crypto import FieldCipher
 from ombud.errors import ConfigurationError
+from ombud.private import private_dir
 
 #: setting name -> (file name in <data_dir>/keys, minimum length in bytes, exact length or None)
 SECRETS: dict[str, tuple[str, int, int | None]] = {
@@ -95,7 +96,7 @@ class KeyRing:
 def _read_or_generate(path: Path, size: int) -> bytes:
     if path.exists():
         return bytes.fromhex(path.read_text().strip())
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     value = secrets.token_bytes(size)
     # Write to a private temporary file then rename, so a crash never leaves a half-written key.
     tmp = path.with_suffix(".tmp")

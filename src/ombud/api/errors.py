@@ -17,6 +17,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request as StarletteRequest
 from starlette.types import Receive, Scope, Send
@@ -197,11 +198,26 @@ async def handle_refused(request: Request, exc: Exception) -> Response:
     return error_json(exc.status, f"{exc.field}: {exc.message}", exc.field, problems)
 
 
+async def handle_out_of_range(request: Request, exc: Exception) -> Response:
+    """A number the store cannot hold (an id beyond 64 bits parsed by a route itself): bad input, not a 500.
+
+    The edge checks every declared integer (ombud.api.limits); this is the net under routes that turn text
+    into numbers on their own: SQLite raises OverflowError, PostgreSQL a DataError (numeric value out of range).
+    """
+    log.info("refused a value out of the store's range on %s (%s)", request.method, type(exc).__name__)
+    message = "a number in this request is beyond what the store holds"
+    if wants_html(request):
+        return error_page(request, 422, message)
+    return error_json(422, message, "request", [{"field": "request", "message": message}])
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers on an app."""
     app.add_exception_handler(OmbudError, handle_ombud_error)
     app.add_exception_handler(StarletteHTTPException, handle_http_error)
     app.add_exception_handler(RequestValidationError, handle_validation_error)
     app.add_exception_handler(Refused, handle_refused)
+    app.add_exception_handler(OverflowError, handle_out_of_range)
+    app.add_exception_handler(DataError, handle_out_of_range)
     # Anything else reaches EdgeGuard (see ombud.api.limits), which logs it safely and answers 500 without
     # re-raising: Starlette's own last-resort handler would re-raise to the server, which logs the message.

@@ -142,10 +142,17 @@ MOVE_WINDOW = 16
 _MAX_DIAGNOSED = 1000
 
 
+def stored_hash(value: object) -> bytes | None:
+    """A stored hash as bytes; None when the column holds something else (text, a number, null)."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value)
+    return None
+
+
 def _diagnose(row: Sequence[object], idx: int, problems: _Collector) -> None:
     """Name what happened to an event whose values no longer match its leaf hash: moved, or changed."""
-    stored = bytes(row[12])  # type: ignore[call-overload]
-    if problems.report.problem_count < _MAX_DIAGNOSED:
+    stored = stored_hash(row[12])
+    if stored is not None and problems.report.problem_count < _MAX_DIAGNOSED:
         for distance in range(1, MOVE_WINDOW + 1):
             for logged in (idx - distance, idx + distance):
                 if logged < 0 or recompute_leaf((logged, *row[1:])) != stored:
@@ -237,7 +244,8 @@ def _stored_nodes(session: Session, begin: int, end: int, tree_size: int) -> dic
     cursor = dbapi.cursor()
     try:
         cursor.execute(f"SELECT level, idx, hash FROM audit_node WHERE {' OR '.join(terms)}")  # integers only
-        return {(int(lv), int(ix)): bytes(h) for lv, ix, h in cursor.fetchall()}
+        # A node stored as anything but bytes compares unequal to every hash: reported, never a crash.
+        return {(int(lv), int(ix)): stored_hash(h) or b"" for lv, ix, h in cursor.fetchall()}
     finally:
         cursor.close()
 
@@ -271,7 +279,7 @@ def _check_checkpoints(
         body = _open_checkpoint(record.note, verifiers, origin, where, problems)
         if body is None:
             continue
-        if body.size != record.tree_size or body.root_hash != bytes(record.root_hash):
+        if body.size != record.tree_size or body.root_hash != stored_hash(record.root_hash):
             problems.add(None, "checkpoint", f"{where}: its stored size or root differ from its signed note")
         signed[body.size] = _Signed(body.size, body.root_hash)
     # Checkpoints published outside the database: a rewritten or deleted stored checkpoint shows against them.
@@ -325,13 +333,16 @@ def _detailed_pass(
                         expected, "missing", f"event {span} missing (deleted?): the next stored is {idx}", idx - 1
                     )
                 expected = idx
+            stored = stored_hash(row[12])
             try:
                 leaf = recompute_leaf(row)
             except (ValueError, TypeError, AttributeError, UnicodeEncodeError, OverflowError) as exc:
-                problems.add(idx, "changed", f"event {idx}: a stored value is malformed ({exc})")
-                leaf = bytes(row[12])  # type: ignore[call-overload]
+                problems.add(idx, "changed", f"event {idx}: a stored value is malformed ({type(exc).__name__})")
+                leaf = stored if stored is not None else b"\0" * 32
             else:
-                if leaf != bytes(row[12]):  # type: ignore[call-overload]
+                if stored is None:
+                    problems.add(idx, "changed", f"event {idx}: its stored leaf hash is not a hash (edited?)")
+                elif leaf != stored:
                     _diagnose(row, idx, problems)
             expected += 1
             append(leaf, completed)

@@ -34,13 +34,25 @@ db_app = typer.Typer(help="The store: migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
 
+#: Commands that run whatever the settings (they only describe them).
+_ANY_SETTINGS = frozenset({"config"})
+
+
 @app.callback()
 def _root(
+    cli: typer.Context,
     version: bool = typer.Option(False, "--version", help="Print the version and exit."),
 ) -> None:
     if version:
         console.print(__version__)
         raise typer.Exit()
+    # Every command passes here first: production settings are refused before a prompt, a file or the store.
+    # (Context refuses them too, for the server and any other program.)
+    if cli.invoked_subcommand not in _ANY_SETTINGS:
+        from ombud.config import Settings
+        from ombud.keys import check_production_ready
+
+        check_production_ready(Settings())
 
 
 @db_app.command("upgrade")
