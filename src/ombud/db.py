@@ -77,6 +77,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for the URL; SQLite gets foreign keys, WAL and a busy timeout on every connection."""
+    # A statement's parameters are personal data more often than not: never in a log line or an error message.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         database = url.split("///", 1)[-1] if "///" in url else ""
         if database and database != ":memory:" and not database.startswith("file:"):

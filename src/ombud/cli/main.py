@@ -87,6 +87,17 @@ def show_config() -> None:
     console.print(table)
 
 
+def _serve_log_config() -> dict:
+    """uvicorn's logging, with Ombud's own loggers (ombud.http: one line per request) at INFO beside it."""
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["ombud"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
+
+
 @app.command("serve")
 def serve(
     host: str = typer.Option(None, help="Address to listen on (default: OMBUD_HOST, 127.0.0.1)."),
@@ -108,6 +119,7 @@ def serve(
         workers=workers,
         log_level="info",
         access_log=False,  # ombud.http logs each request by its route's template, never the address as sent
+        log_config=_serve_log_config(),
     )
 
 
