@@ -26,27 +26,40 @@ from ombud.identity.schemas import (
     MatchedOrder,
     RecordRef,
 )
-from ombud.identity.scoring import Score, address_level, given_level, surname_level
+from ombud.identity.scoring import Score, address_level, generations_differ, given_level, surname_level
 
 ORDERS_LISTED = 50
 _REF_KIND = {"a": "address", "p": "payment_method", "c": "credit_application"}
-#: Levels that tie a record to the person rather than to someone with the same name.
-_LINKING = {
-    "card": {"exact"}, "ssn": {"exact", "transposed"}, "email": {"exact"}, "phone": {"exact", "typo"},
-    "address": {"exact", "unit_missing", "fuzzy"},
-}
+#: Levels that tie a record to the person whatever name it is under: their card, SSN or email.
+_HARD = {"card": {"exact"}, "ssn": {"exact", "transposed"}, "email": {"exact"}}
+#: Levels that tie a record to the person only when it is in their name (a relative may share a phone line
+#: or an address): their phone, their address.
+_WITH_NAME = {"phone": {"exact", "typo"}, "address": {"exact", "unit_missing", "fuzzy"}}
+_GIVEN_AGREES = {"exact", "nickname", "fuzzy", "initial"}
+_SURNAME_AGREES = {"exact", "part", "fuzzy"}
 
 
-def links_to_person(s: Score, *, established: bool = False) -> bool:
-    """Evidence beyond the name: the person's card, SSN, email or phone; or their address, unless the record
-    gives another date of birth or is somebody's long-standing account of its own (a relative or a flatmate
-    shares an address and often a surname)."""
+def links_to_person(s: Score, *, established: bool = False, stays_home: bool = False) -> bool:
+    """Evidence beyond the name that the record used the person's identity, judged per identifier.
+
+    Their card, SSN or email: whatever name the record is under. Their phone or address: only under their
+    own name (a twin, a spouse or a room-mate has another first name; a father and son with the same name
+    are told apart by their dates of birth or their Jr./Sr.), and for the address only when the record is not
+    somebody's long-standing account of its own (`established`), gives no other date of birth, and sends
+    something somewhere that is not one of the person's addresses (`stays_home`: everything it ships goes to
+    the person's own home, so it is a household member's, not a thief's).
+    """
     levels = {e.comparison: e.level for e in s.evidence}
-    for comparison, linking in _LINKING.items():
-        if levels.get(comparison) in linking and not (
-                comparison == "address" and (levels.get("date_of_birth") == "mismatch" or established)):
+    for comparison, linking in _HARD.items():
+        if levels.get(comparison) in linking:
             return True
-    return False
+    named = levels.get("given_name") in _GIVEN_AGREES and levels.get("surname") in _SURNAME_AGREES
+    if not named:
+        return False
+    if levels.get("phone") in _WITH_NAME["phone"]:
+        return True
+    return (levels.get("address") in _WITH_NAME["address"] and levels.get("date_of_birth") != "mismatch"
+            and not established and not stays_home)
 
 
 @dataclass
@@ -99,6 +112,7 @@ def build_matches(session: Session, query: Query, items: list[Scored], *, detail
         return []
     card_hints = {ref: query.identity.card_last4[fp] for fp, refs in query.identity.cards.items() for ref in refs}
     facts = _facts(session, items) if detailed else None
+    decidable = enough_identifiers(query)
     out = []
     assessments: list[tuple[Match, AccountFacts, Assessment, int]] = []
     for item in items:
@@ -114,7 +128,10 @@ def build_matches(session: Session, query: Query, items: list[Scored], *, detail
             summary=explain.summary(s),
             explanation=_evidence(s, card_hints, item.account_ext, facts.ext if facts else {}),
         )
-        if facts is not None:
+        if facts is not None and not decidable:
+            match.verdict = "not_enough_identifiers"
+            match.signals = [THIN_PROFILE]
+        elif facts is not None:
             assessed = _enrich(match, item, facts, query)
             if assessed is not None and item.account_id is not None:
                 assessments.append((match, *assessed, item.account_id))
@@ -125,9 +142,24 @@ def build_matches(session: Session, query: Query, items: list[Scored], *, detail
     return out
 
 
+#: Said of every match of a profile too thin to tell the person's own accounts from anyone else's.
+THIN_PROFILE = ("not enough identifiers to decide: the search gave no name, or a name alone; with only an "
+                "email, phone, card or address an account cannot be told apart as yours or someone else's. "
+                "Add your name and at least one more identifier")
+
+
+def enough_identifiers(query: Query) -> bool:
+    """Whether a profile can support a verdict: a name and at least one identifier besides."""
+    ident = query.identity
+    return bool(ident.names) and any((ident.emails, ident.phones, ident.addresses, ident.dobs, ident.ssns,
+                                      ident.cards))
+
+
 def _evidence(s: Score, card_hints: dict[str, str], account_ext: str | None, ext: dict[str, str]) -> list[
         EvidenceItem]:
-    items = []
+    # The prior and any hard-link floor are parts of the total too: with them the weights sum to log2_odds.
+    items = [EvidenceItem(comparison="prior", level="prior", kind="baseline", weight=s.prior, profile_items=[],
+                          matched=[], text=explain.prior_text(s.prior))]
     for e in s.evidence:
         refs = []
         for ref in e.record_refs:
@@ -140,6 +172,9 @@ def _evidence(s: Score, card_hints: dict[str, str], account_ext: str | None, ext
             comparison=e.comparison, level=e.level, kind=e.kind, weight=e.weight,  # type: ignore[arg-type]
             profile_items=list(e.profile_refs), matched=refs, text=explain.evidence_text(e, card_hints),
         ))
+    if s.adjustment:
+        items.append(EvidenceItem(comparison="hard_link", level="floor", kind="baseline", weight=s.adjustment,
+                                  profile_items=[], matched=[], text=explain.floor_text(s.adjustment)))
     return items
 
 
@@ -147,7 +182,7 @@ def _evidence(s: Score, card_hints: dict[str, str], account_ext: str | None, ext
 class _Facts:
     accounts: dict[int, tuple[str, datetime]]  # id -> (status, created_at)
     devices: dict[int, list[DeviceUse]]
-    last: dict[int, datetime]
+    last: dict[int, datetime]  # latest record: order, address or card (sign-ins not counted)
     addresses: dict[int, list[tuple[int, str, str, datetime]]]  # account -> (id, external id, kind, created)
     cards: dict[int, list[tuple[int, str, str, str, datetime, datetime | None]]]
     apps: dict[int, tuple[str, int | None, str, datetime, str]]  # id -> (ext, account, product, at, decision)
@@ -168,7 +203,6 @@ def _facts(session: Session, items: list[Scored]) -> _Facts:
             session, f"SELECT account_id, device, success, min(at), max(at), count(*) FROM retail_login "
                      f"WHERE account_id IN ({q}) GROUP BY account_id, device, success", ids):
             first, last = as_time(first), as_time(last)
-            f.last[aid] = max(f.last[aid], last)
             uses = f.devices.setdefault(aid, [])
             use = next((d for d in uses if d.device == (device or "")), None)
             if use is None:
@@ -187,12 +221,14 @@ def _facts(session: Session, items: list[Scored]) -> _Facts:
                 session, f"SELECT id, external_id, account_id, kind, created_at FROM retail_address "
                          f"WHERE account_id IN ({q})", ids):
             f.addresses.setdefault(aid, []).append((rid, ext, kind, as_time(created)))
+            f.last[aid] = max(f.last[aid], as_time(created))
             f.ext[f"a{rid}"] = ext
         for rid, ext, aid, fp, last4, added, removed in rows(
                 session, f"SELECT id, external_id, account_id, card_fingerprint, last4, added_at, removed_at "
                          f"FROM retail_payment_method WHERE account_id IN ({q})", ids):
             f.cards.setdefault(aid, []).append((rid, ext, fp, last4, as_time(added),
                                                 as_time(removed) if removed else None))
+            f.last[aid] = max(f.last[aid], as_time(added))
             f.ext[f"p{rid}"] = ext
     conditions, params = [], []
     if ids:
@@ -224,6 +260,11 @@ def _enrich(match: Match, item: Scored, f: _Facts, query: Query) -> tuple[Accoun
             match.applications.append(MatchedApplication(application_id=ext, product=product, applied_at=applied,
                                                          decision=decision, matched=matched or sorted(agreeing)))
     if item.account_id is None or item.account_id not in f.accounts:
+        if not links_to_person(s):
+            match.verdict = "possible_namesake"
+            match.signals.append("only your name matched, perhaps with your address or date of birth: none of "
+                                 "your cards, SSN or contact details is on this application; review before "
+                                 "calling it fraud")
         return None
     aid = item.account_id
     status, created = f.accounts[aid]
@@ -252,16 +293,20 @@ def _enrich(match: Match, item: Scored, f: _Facts, query: Query) -> tuple[Accoun
         account_email=_account_value_matches(item.identity.emails, set(query.identity.emails)),
         account_phone=_account_value_matches(item.identity.phones, set(query.identity.phones)),
         dob_matches=agreeing["date_of_birth"].level == "exact" if "date_of_birth" in agreeing else None,
+        knows_addresses=bool(query.identity.addresses),
     )
     verdict = assess(facts)
     match.signals = list(verdict.signals)
+    stays_home = bool(facts.addresses) and not any(c.theirs for c in facts.cards) and all(
+        a.theirs for a in facts.addresses if a.kind == "shipping")
     if verdict.own:
         match.verdict = "own_account_takeover_suspected" if verdict.takeover else "own_account"
-    elif not links_to_person(s, established=verdict.established):
+    elif not links_to_person(s, established=verdict.established, stays_home=stays_home):
         match.verdict = "possible_namesake"
-        match.signals.append("only your name matched (perhaps with your date of birth, or your address under "
-                             "another date of birth): none of your cards, SSN or contact details is on this "
-                             "account; likely another person, such as a relative; review before calling it fraud")
+        match.signals.append("only your name matched (perhaps with your date of birth), or your address under "
+                             "another first name, another date of birth or on someone's own long-standing "
+                             "account: none of your cards, SSN or contact details is on this account; likely "
+                             "another person, such as a relative; review before calling it fraud")
     return facts, verdict
 
 
@@ -331,11 +376,14 @@ def their_addresses(ident: Identity, mine: Identity) -> set[str]:
 
 
 def account_name_matches(ident: Identity, mine: Identity) -> bool:
-    """True when the account's own name (not a cardholder's or applicant's) is one of the person's."""
+    """True when the account's own name (not a cardholder's or applicant's) is one of the person's (a Jr.
+    is not his father: two different generational suffixes do not match; a missing one says nothing)."""
     for name, refs in ident.names.items():
         if "A" not in refs:
             continue
         for own in mine.names:
+            if generations_differ(own, name):
+                continue
             g, _ = given_level(own.given, name.given)
             s, _ = surname_level(own, name)
             if g in ("exact", "nickname", "fuzzy", "initial") and s in ("exact", "part", "fuzzy"):

@@ -17,7 +17,8 @@ import jellyfish
 import phonenumbers
 from nicknames import NickNamer
 
-from ombud.crypto import CardNumberError, card_digits, card_fingerprint, keyed_hash
+from ombud.crypto import CardNumberError, card_digits, card_fingerprint
+from ombud.retail.validate import WEAK_SSN_MARK, ssn_issuable, ssn_match_hash
 
 # ---------------------------------------------------------------------------------------------- text
 
@@ -45,6 +46,8 @@ def fold(text: str) -> str:
 
 _TITLES = frozenset("mr mrs ms miss mx dr prof rev sir madam dame fr sra srta".split())  # noqa: SIM905
 _SUFFIXES = frozenset("jr sr ii iii iv v md phd esq dds jnr snr".split())  # noqa: SIM905
+#: Suffixes that name a generation, folded to one form each (Jnr = Jr).
+_GENERATIONS = {"jr": "jr", "jnr": "jr", "sr": "sr", "snr": "sr", "ii": "ii", "iii": "iii", "iv": "iv", "v": "v"}
 #: Words that belong to the surname that follows them ("van der Berg", "de la Cruz", "O Brien").
 _PARTICLES = frozenset(
     "de del della der den di da das dos du la le van von vander st ste mac mc bin ibn al el".split()  # noqa: SIM905
@@ -59,6 +62,10 @@ class PersonName:
     middles: tuple[str, ...]
     surname: str
     surname_parts: tuple[str, ...]
+    #: Generational suffix ("jr", "sr", "ii", "iii", "iv", "v"), "" when none was written. A father and a son
+    #: with the same name differ only by it, and it is often left off: two different suffixes tell two
+    #: people apart, a missing one says nothing.
+    generation: str = ""
 
     @property
     def given_initial(self) -> bool:
@@ -108,16 +115,19 @@ def parse_name(text: str | None) -> PersonName | None:
         tokens.append("".join(parts))
     while tokens and tokens[0] in _TITLES and len(tokens) > 1:
         tokens.pop(0)
+    generation = ""
     while tokens and tokens[-1] in _SUFFIXES and len(tokens) > 1:
-        tokens.pop()
+        suffix = tokens.pop()
+        generation = generation or _GENERATIONS.get(suffix, "")
     if not tokens:
         return None
     tokens = _join_particles(tokens)
     if len(tokens) == 1:
-        return PersonName(given="", middles=(), surname=tokens[0], surname_parts=(tokens[0],))
+        return PersonName(given="", middles=(), surname=tokens[0], surname_parts=(tokens[0],), generation=generation)
     given, *middles, surname = tokens
     parts = next((group for group in hyphen_groups if "".join(group) == surname), (surname,))
-    return PersonName(given=given, middles=tuple(middles), surname=surname, surname_parts=tuple(parts))
+    return PersonName(given=given, middles=tuple(middles), surname=surname, surname_parts=tuple(parts),
+                      generation=generation)
 
 
 #: Short forms the `nicknames` dataset lacks, folded: short form -> the given names it stands for.
@@ -337,20 +347,27 @@ class SSNError(ValueError):
 
 
 def normalize_ssn(text: str | None) -> str | None:
-    """The nine digits of an SSN ("123-45-6789", "123 45 6789"); None if empty, SSNError if malformed."""
+    """The nine digits of an SSN ("123-45-6789", "123 45 6789"); None if empty, SSNError if malformed.
+
+    An unissuable number (area 000 or 666, group 00, serial 0000) is returned too, as the import keeps it:
+    it is compared as weak evidence (`ssn_hash` marks it), never refused.
+    """
     if text is None or not text.strip():
         return None
     if not _SSN_TEXT.match(text.strip()):
         raise SSNError("an SSN has nine digits (dashes and spaces allowed)")
-    digits = _NON_DIGITS.sub("", text)
-    if digits[:3] in ("000", "666") or digits[3:5] == "00" or digits[5:] == "0000":
-        raise SSNError("that is not an issuable SSN (area 000/666, group 00 or serial 0000)")
-    return digits
+    return _NON_DIGITS.sub("", text)
 
 
 def ssn_hash(key: bytes, digits: str) -> str:
-    """The keyed hash an SSN is compared by: the same one the import stores (`keyed_hash(key, 'ssn', ...)`)."""
-    return keyed_hash(key, "ssn", digits)
+    """The keyed hash an SSN is compared by: the same one the import stores (`retail.validate.ssn_match_hash`);
+    an unissuable number's hash carries the weak mark."""
+    return ssn_match_hash(key, digits)
+
+
+def ssn_is_weak(hashed: str) -> bool:
+    """True for the hash of an unissuable SSN (a placeholder or a made-up number: weak evidence)."""
+    return hashed.startswith(WEAK_SSN_MARK)
 
 
 def ssn_transpositions(digits: str) -> list[str]:
@@ -392,6 +409,8 @@ __all__ = [
     "parse_name",
     "phonetic",
     "ssn_hash",
+    "ssn_is_weak",
+    "ssn_issuable",
     "ssn_transpositions",
     "swapped_day_month",
 ]

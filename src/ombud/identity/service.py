@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ombud.identity.blocking import STRONG_KINDS, KeyHasher, KeyKind, query_keys
-from ombud.identity.enrich import Scored, build_matches, marks, rows
+from ombud.identity.enrich import THIN_PROFILE, Scored, build_matches, enough_identifiers, marks, rows
 from ombud.identity.models import IdentityModel, IdentityRecord
 from ombud.identity.profile import Query, parse_profile, prepare
 from ombud.identity.record import Identity
@@ -191,6 +191,11 @@ def discover(
         if include_below_threshold else []
     matches = build_matches(session, query, above, detailed=True)
     low = build_matches(session, query, below, detailed=False)
+    enough = enough_identifiers(query)
+    notes = [] if enough else [THIN_PROFILE]
+    if query.weak_ssn:
+        notes.append("the SSN given is not one the SSA issues (area 000 or 666, group 00 or serial 0000): it was "
+                     "compared as weak evidence, never as a link on its own")
     return DiscoveryResult(
         threshold=threshold,
         matches=matches,
@@ -200,4 +205,6 @@ def discover(
         common_keys_skipped=candidates.skipped,
         model_trained=model.trained,
         elapsed_ms=round((time.perf_counter() - started) * 1000, 2),
+        enough_identifiers=enough,
+        notes=notes,
     )
