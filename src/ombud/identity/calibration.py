@@ -44,7 +44,12 @@ def platt(log2_odds: float, slope: float, intercept: float) -> float:
 
 def fit_platt(samples: Sequence[tuple[float, bool]], iterations: int = 200) -> tuple[float, float]:
     """(slope, intercept) of a logistic regression of outcome on log2 odds (Newton's method, lightly
-    regularised so separable data still gives finite coefficients)."""
+    regularised so separable data still gives finite coefficients). When every outcome is the same the
+    probability is a constant, Laplace's (positives + 1) / (n + 2), never a certainty."""
+    positives = sum(1 for _, y in samples if y)
+    if positives in (0, len(samples)):
+        p = (positives + 1) / (len(samples) + 2)
+        return 0.0, math.log(p / (1 - p))
     a, b = 0.1, 0.0
     ridge = 1e-3
     for _ in range(iterations):

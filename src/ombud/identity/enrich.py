@@ -32,34 +32,36 @@ ORDERS_LISTED = 50
 _REF_KIND = {"a": "address", "p": "payment_method", "c": "credit_application"}
 #: Levels that tie a record to the person whatever name it is under: their card, SSN or email.
 _HARD = {"card": {"exact"}, "ssn": {"exact", "transposed"}, "email": {"exact"}}
-#: Levels that tie a record to the person only when it is in their name (a relative may share a phone line
-#: or an address): their phone, their address.
-_WITH_NAME = {"phone": {"exact", "typo"}, "address": {"exact", "unit_missing", "fuzzy"}}
+_PHONE = {"exact", "typo"}
+_ADDRESS = {"exact", "unit_missing", "fuzzy"}
+_DOB = {"exact", "swapped", "typo"}
 _GIVEN_AGREES = {"exact", "nickname", "fuzzy", "initial"}
 _SURNAME_AGREES = {"exact", "part", "fuzzy"}
 
 
-def links_to_person(s: Score, *, established: bool = False, stays_home: bool = False) -> bool:
+def named(s: Score) -> bool:
+    """The record is under the person's name: first and last name both agree (a twin, a spouse or a
+    room-mate has another first name; a Jr. and a Sr. who both wrote their suffix disagree)."""
+    levels = {e.comparison: e.level for e in s.evidence}
+    return levels.get("given_name") in _GIVEN_AGREES and levels.get("surname") in _SURNAME_AGREES
+
+
+def links_to_person(s: Score) -> bool:
     """Evidence beyond the name that the record used the person's identity, judged per identifier.
 
-    Their card, SSN or email: whatever name the record is under. Their phone or address: only under their
-    own name (a twin, a spouse or a room-mate has another first name; a father and son with the same name
-    are told apart by their dates of birth or their Jr./Sr.), and for the address only when the record is not
-    somebody's long-standing account of its own (`established`), gives no other date of birth, and sends
-    something somewhere that is not one of the person's addresses (`stays_home`: everything it ships goes to
-    the person's own home, so it is a household member's, not a thief's).
+    Their card, SSN or email link a record whatever name it is under. Under their name, their phone links
+    it, and so does their address together with their date of birth; their address alone does not (the
+    people they live with share it, and a son often shares his father's name), nor their date of birth
+    alone (namesakes share birthdays).
     """
     levels = {e.comparison: e.level for e in s.evidence}
     for comparison, linking in _HARD.items():
         if levels.get(comparison) in linking:
             return True
-    named = levels.get("given_name") in _GIVEN_AGREES and levels.get("surname") in _SURNAME_AGREES
-    if not named:
+    if not named(s):
         return False
-    if levels.get("phone") in _WITH_NAME["phone"]:
-        return True
-    return (levels.get("address") in _WITH_NAME["address"] and levels.get("date_of_birth") != "mismatch"
-            and not established and not stays_home)
+    return levels.get("phone") in _PHONE or (
+        levels.get("address") in _ADDRESS and levels.get("date_of_birth") in _DOB)
 
 
 @dataclass
@@ -122,6 +124,7 @@ def build_matches(session: Session, query: Query, items: list[Scored], *, detail
             account_id=item.account_ext,
             application_id=item.application_ext,
             probability=round(s.probability, 6),
+            fs_probability=round(s.fs_probability, 6),
             log2_odds=round(s.log2_odds, 2),
             hard_link=s.hard_link,
             verdict="suspected_fraud" if detailed else "below_threshold",
@@ -142,6 +145,10 @@ def build_matches(session: Session, query: Query, items: list[Scored], *, detail
     return out
 
 
+#: Said of a record that agrees with the person without using anything that is theirs alone.
+NOT_LINKED = ("your name matched, perhaps with your date of birth or your address, but not both, or under another "
+              "first name or generation (Jr./Sr.): none of your cards, SSN, email or phone is on it. Likely "
+              "another person, such as someone you live with or a namesake; review before calling it fraud")
 #: Said of every match of a profile too thin to tell the person's own accounts from anyone else's.
 THIN_PROFILE = ("not enough identifiers to decide: the search gave no name, or a name alone; with only an "
                 "email, phone, card or address an account cannot be told apart as yours or someone else's. "
@@ -262,9 +269,7 @@ def _enrich(match: Match, item: Scored, f: _Facts, query: Query) -> tuple[Accoun
     if item.account_id is None or item.account_id not in f.accounts:
         if not links_to_person(s):
             match.verdict = "possible_namesake"
-            match.signals.append("only your name matched, perhaps with your address or date of birth: none of "
-                                 "your cards, SSN or contact details is on this application; review before "
-                                 "calling it fraud")
+            match.signals.append(NOT_LINKED)
         return None
     aid = item.account_id
     status, created = f.accounts[aid]
@@ -289,7 +294,7 @@ def _enrich(match: Match, item: Scored, f: _Facts, query: Query) -> tuple[Accoun
         devices=f.devices.get(aid, []),
         addresses=[Added(f"a{rid}", at, f"a{rid}" in theirs, kind) for rid, _e, kind, at in f.addresses.get(aid, [])],
         cards=[Added(f"p{rid}", added, fp in mine_cards) for rid, _e, fp, _l, added, _r in f.cards.get(aid, [])],
-        account_name_matches=account_name_matches(item.identity, query.identity),
+        account_name_matches=account_name_matches(item.identity, query.identity, named(s)),
         account_email=_account_value_matches(item.identity.emails, set(query.identity.emails)),
         account_phone=_account_value_matches(item.identity.phones, set(query.identity.phones)),
         dob_matches=agreeing["date_of_birth"].level == "exact" if "date_of_birth" in agreeing else None,
@@ -297,16 +302,11 @@ def _enrich(match: Match, item: Scored, f: _Facts, query: Query) -> tuple[Accoun
     )
     verdict = assess(facts)
     match.signals = list(verdict.signals)
-    stays_home = bool(facts.addresses) and not any(c.theirs for c in facts.cards) and all(
-        a.theirs for a in facts.addresses if a.kind == "shipping")
     if verdict.own:
         match.verdict = "own_account_takeover_suspected" if verdict.takeover else "own_account"
-    elif not links_to_person(s, established=verdict.established, stays_home=stays_home):
+    elif not links_to_person(s):
         match.verdict = "possible_namesake"
-        match.signals.append("only your name matched (perhaps with your date of birth), or your address under "
-                             "another first name, another date of birth or on someone's own long-standing "
-                             "account: none of your cards, SSN or contact details is on this account; likely "
-                             "another person, such as a relative; review before calling it fraud")
+        match.signals.append(NOT_LINKED)
     return facts, verdict
 
 
@@ -375,9 +375,13 @@ def their_addresses(ident: Identity, mine: Identity) -> set[str]:
     return out
 
 
-def account_name_matches(ident: Identity, mine: Identity) -> bool:
+def account_name_matches(ident: Identity, mine: Identity, named_elsewhere: bool = False) -> bool:
     """True when the account's own name (not a cardholder's or applicant's) is one of the person's (a Jr.
-    is not his father: two different generational suffixes do not match; a missing one says nothing)."""
+    is not his father: two different generational suffixes do not match; a missing one says nothing). An
+    account whose export left its name out is judged by the names on its cards and addresses
+    (`named_elsewhere`)."""
+    if not any("A" in refs for refs in ident.names.values()):
+        return named_elsewhere
     for name, refs in ident.names.items():
         if "A" not in refs:
             continue

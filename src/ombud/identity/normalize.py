@@ -331,7 +331,11 @@ def dob_digit_typo(a: date, b: date) -> bool:
     sa, sb = a.strftime("%Y%m%d"), b.strftime("%Y%m%d")
     diffs = [i for i in range(8) if sa[i] != sb[i]]
     if len(diffs) == 1:
-        return True
+        # One digit of the year's decade or century changed: a generation apart (a father and a son born in
+        # 1960 and 1980), not a slip. Transpositions (1984 and 1948) stay slips.
+        return diffs[0] > 2
+    if len(diffs) != 2 or diffs[1] != diffs[0] + 1:
+        return False
     if len(diffs) != 2 or diffs[1] != diffs[0] + 1:
         return False
     i, j = diffs

@@ -127,7 +127,10 @@ class Match(BaseModel):
     record_kind: Literal["account", "application"]
     account_id: str | None
     application_id: str | None
-    probability: float = Field(description="Calibrated probability that the record used the identity.")
+    probability: float = Field(description="Calibrated probability that the record used the identity (measured "
+                                           "against ground truth: see benchmarks/README.md).")
+    fs_probability: float = Field(0.0, description="The Fellegi-Sunter probability from log2_odds, which the "
+                                                   "threshold selects matches by.")
     log2_odds: float = Field(description="Fellegi-Sunter log2 odds: the sum of the explanation's weights.")
     hard_link: bool = Field(description="The person's own card or SSN is on this record.")
     verdict: Verdict
@@ -166,7 +169,8 @@ class DiscoverRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     profile: Profile
-    threshold: float = Field(0.5, gt=0, lt=1)
+    threshold: float = Field(0.5, gt=0, lt=1, description="Fellegi-Sunter probability from which a record is a "
+                                                          "match (fs_probability).")
     include_below_threshold: bool = True
     purpose: str | None = Field(None, max_length=200,
                                 description="Why the search runs, recorded in the audit log, e.g. victim_request:123.")

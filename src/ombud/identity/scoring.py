@@ -107,7 +107,8 @@ HARD_LINK_LOG2_ODDS = 12.0  # P = 0.99976: only a data-entry error or a family m
 
 #: Calibration of probabilities: Platt scaling of the log2 odds, fitted on labelled candidate pairs of the
 #: synthetic retailer with households (`benchmarks/fit_identity_calibration.py`), never on evaluation data.
-CALIBRATION = (0.35, -1.0)
+#: (slope, intercept) for records without a hard link, then for records with one (the person's card or SSN).
+CALIBRATION = (0.4818, -9.7908, 0.0, 8.0130)
 
 _GIVEN_FUZZY = 0.88
 _SURNAME_FUZZY = 0.90
@@ -124,12 +125,14 @@ class Model:
     tf_floor: float = 2e-6
     trained: bool = False
     info: dict[str, Any] = field(default_factory=dict)
-    #: (slope, intercept) of the calibration of probabilities on log2 odds (see `calibration.py`).
-    calibration: tuple[float, float] = CALIBRATION
+    #: Calibration of probabilities on log2 odds (see `calibration.py`): (slope, intercept) without a hard
+    #: link, then with one.
+    calibration: tuple[float, float, float, float] = CALIBRATION
 
-    def probability(self, log2_odds: float) -> float:
+    def probability(self, log2_odds: float, hard_link: bool = False) -> float:
         """The calibrated probability that a record with these log2 odds used the identity."""
-        return platt(log2_odds, *self.calibration)
+        a, b, ha, hb = self.calibration
+        return platt(log2_odds, ha, hb) if hard_link else platt(log2_odds, a, b)
 
     @classmethod
     def default(cls, n_records: int = 100_000) -> Model:
@@ -447,13 +450,15 @@ class Score:
     """A record's score against a profile."""
 
     log2_odds: float
-    probability: float
+    probability: float  # calibrated: what it says happens that often
     hard_link: bool
     evidence: tuple[Evidence, ...]
     #: The prior log2 odds, and what the hard-link floor added; with the evidence's weights they sum to
     #: `log2_odds` exactly (each rounded to 0.01 bit).
     prior: float = 0.0
     adjustment: float = 0.0
+    #: 1 / (1 + 2^-log2_odds): the Fellegi-Sunter probability a match is selected by (the threshold).
+    fs_probability: float = 0.0
 
     @property
     def agreeing(self) -> tuple[Evidence, ...]:
@@ -489,7 +494,8 @@ def score_outcomes(outcomes: list[Outcome], model: Model, tf: Mapping[tuple[str,
     total = round(total, 2)
     adjustment = round(HARD_LINK_LOG2_ODDS - total, 2) if hard and total < HARD_LINK_LOG2_ODDS else 0.0
     log2_odds = round(total + adjustment, 2)
-    return Score(log2_odds, model.probability(log2_odds), hard, tuple(evidence), prior, adjustment)
+    return Score(log2_odds, model.probability(log2_odds, hard), hard, tuple(evidence), prior, adjustment,
+                 probability_of(log2_odds))
 
 
 def score(left: Identity, right: Identity, model: Model, tf: Mapping[tuple[str, str], float] | None = None,

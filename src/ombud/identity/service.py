@@ -186,8 +186,10 @@ def discover(
         if any(e.kind in ("exact", "variant", "fuzzy") for e in s.evidence):
             scored.append(Scored(s, rid, account_id, application_id, account_ext, app_ext, ident))
     scored.sort(key=lambda item: (-item.score.log2_odds, item.record_id))
-    above = [item for item in scored if item.score.probability >= threshold]
-    below = [item for item in scored if item.score.probability < threshold][:below_threshold_limit] \
+    # Matches are selected on the Fellegi-Sunter probability (the model's own odds); each then reports its
+    # calibrated probability, and the verdict rules decide what it is.
+    above = [item for item in scored if item.score.fs_probability >= threshold]
+    below = [item for item in scored if item.score.fs_probability < threshold][:below_threshold_limit] \
         if include_below_threshold else []
     matches = build_matches(session, query, above, detailed=True)
     low = build_matches(session, query, below, detailed=False)
