@@ -442,7 +442,7 @@ class Population:
         """The victim's card on the thief's own, long-standing account."""
         rng = self.rng
         aid = t.account_ids[0]
-        created, addresses, _ = t.accounts[aid]
+        _created, addresses, _ = t.accounts[aid]
         at = AS_OF - timedelta(days=rng.randint(5, 400))
         holder = self.typed_name(v) if rng.random() < 0.5 else f"{t.first} {t.last}"
         pm = self.add_card(aid, rng.choice(v.cards), holder, addresses[1], at)

@@ -6,7 +6,8 @@ DIR must be the synthetic retailer with households (`ombud synth --households`),
 population (`benchmarks/evalpop.py`): its figures are only measured. Every candidate of every victim's
 search (matches and those below the threshold) is a pair (log2 odds, whether the record used the victim's
 identity: a fraudulent or an own account of theirs); a logistic regression of the outcome on the log2 odds
-(Platt scaling), separately for records with and without a hard link, gives the four numbers kept in `ombud.identity.scoring.CALIBRATION`.
+(Platt scaling), separately for records with and without a hard link, gives the four numbers kept in
+`ombud.identity.scoring.CALIBRATION`.
 """
 
 from __future__ import annotations

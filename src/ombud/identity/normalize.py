@@ -100,7 +100,10 @@ def parse_name(text: str | None) -> PersonName | None:
     if raw.count(",") == 1:
         last, first = (part.strip() for part in raw.split(","))
         if first and last and fold(first) not in _SUFFIXES:
-            raw = f"{first} {last}"
+            # "Doe, John Jr." puts the suffix after the given name: it belongs after the surname.
+            given_words = first.split()
+            suffix = given_words.pop() if len(given_words) > 1 and fold(given_words[-1]) in _SUFFIXES else ""
+            raw = " ".join(p for p in (" ".join(given_words), last, suffix) if p)
     # Hyphens join parts of one surname; remember which words were hyphenated together.
     words = [w for w in re.split(r"\s+", raw) if w]
     tokens: list[str] = []

@@ -10,8 +10,8 @@ import math
 from collections.abc import Iterator
 from datetime import datetime
 
-from ombud.synth.chunk import ChunkPlan
 from ombud.synth import households as hh
+from ombud.synth.chunk import ChunkPlan
 from ombud.synth.fraud import LOOKALIKE_KINDS, Planner, Thief, Victim, new_accounts_of, plan_kinds
 from ombud.synth.ids import epoch_seconds
 from ombud.synth.people import PeopleMaker, Person
