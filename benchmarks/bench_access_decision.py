@@ -1,5 +1,6 @@
-"""Broker decision latency in-process (purpose check, volume count, Cedar, field load, masking, audit leaf,
-decision row), measured in the same run as raw `cedarpy.is_authorized` calls on the same policies and entities.
+"""Broker decision latency in-process (purpose check, volume count, Cedar, field load, masking, the audit leaf
+that is the decision's one record), measured in the same run as raw `cedarpy.is_authorized` calls on the same
+policies and entities.
 
     .venv/bin/python benchmarks/bench_access_decision.py [--runs 5] [--reads 2000] [--agents 16] [--database-url URL]
 

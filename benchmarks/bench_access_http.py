@@ -11,7 +11,8 @@ reading the email and phone of the customer of their own open ticket, in turn (r
 employees about many customers; `--agents 1` makes every request the same employee's). Besides wrk's figures,
 the script reports the CPU the server processes (and, on PostgreSQL, the database's backends) spent per
 request, which stays meaningful when other work shares the machine. After the runs the store is checked: one
-decision row and one `access.read` audit leaf per request that reached the server, and a gapless audit log.
+`access.read` audit leaf (one broker decision, as the decisions view shows) per request that reached the server,
+and a gapless audit log.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from rich.table import Table
 from sqlalchemy import func, select, text
 
 from access_seed import scratch_context, seed
-from ombud.access.models import BrokerDecision
+from ombud.access.events import VIEW as ACCESS_READ_EVENTS
 from ombud.audit.models import AuditEntry
 
 LUA = """
@@ -196,13 +197,13 @@ def main() -> None:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
     with ctx.sessions() as session:
-        decisions = session.scalar(select(func.count()).select_from(BrokerDecision))
+        decisions = session.scalar(select(func.count()).select_from(ACCESS_READ_EVENTS))
         leaves = session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "access.read"))
         events = session.scalar(select(func.count()).select_from(AuditEntry))
         top = session.scalar(select(func.max(AuditEntry.idx)))
     ok = sum(r["requests"] - r["non2xx"] for r in results)
     gapless = top is not None and top + 1 == events
-    print(f"store: {decisions} decision rows, {leaves} access.read audit leaves, audit log gapless: {gapless} "
+    print(f"store: {decisions} decisions in the view, {leaves} access.read audit leaves, audit log gapless: {gapless} "
           f"(measured runs completed {ok} requests; the checks and the warm-up made the rest)")
     ctx.close()
 

@@ -15,17 +15,23 @@ from ombud.api import access as access_api
 from ombud.api import audit as audit_api
 from ombud.api import errors, health
 from ombud.api import identity as identity_api
+from ombud.api import incidents as incidents_api
+from ombud.api import notify as notify_api
 from ombud.api import staff as staff_api
 from ombud.api.deps import csrf_protect
 from ombud.config import Settings
 from ombud.context import Context
 from ombud.db import transaction
 from ombud.keys import check_production_ready
+from ombud.notify.outbox import configure as configure_notify
 from ombud.web import access as access_pages
 from ombud.web import audit as audit_pages
 from ombud.web import auth as auth_pages
 from ombud.web import console as console_pages
 from ombud.web import identity as identity_pages
+from ombud.web import incidents as incident_pages
+from ombud.web import notify as notify_pages
+from ombud.web import transparency_public
 from ombud.web.templating import STATIC_DIR
 
 #: Every router of the app, in one explicit list.
@@ -35,11 +41,17 @@ ROUTERS = [
     audit_api.router,
     identity_api.router,
     access_api.router,
+    notify_api.router,
+    notify_api.public_router,
     auth_pages.router,
     console_pages.router,
     identity_pages.router,
     access_pages.router,
     audit_pages.router,
+    transparency_public.router,
+    incidents_api.router,
+    incident_pages.router,
+    notify_pages.router,
 ]
 
 
@@ -95,6 +107,7 @@ def create_app(settings: Settings | None = None, *, ctx: Context | None = None) 
         lifespan=_lifespan(ctx),
     )
     app.state.ctx = ctx
+    configure_notify(ctx.settings)  # mail enqueued by any domain renders with these settings
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)

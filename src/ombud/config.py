@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -89,6 +90,94 @@ class Settings(BaseSettings):
         2, ge=1, le=32,
         description="Processes that normalise identities when an import builds the identity index in bulk "
         "(a first import) while the main process writes; builds under 50,000 records use one process.",
+    )
+    # --- victim requests (FCRA 609(e)) ---
+    requests_timezone: str = Field(
+        "America/New_York",
+        description="Time zone of the designated channel for victims' records requests: days of the 30-day clock "
+        "are counted in it (a request received at 23:59 there is received that day).",
+    )
+    requests_address: str = Field(
+        "Ombud Records Requests, 100 Example Way, Springfield, IL 62704",
+        description="The designated postal address for victims' records requests, published on /request/how.",
+    )
+    requests_email: str = Field(
+        "records-requests@ombud.example",
+        description="The designated email address for victims' records requests, published on /request/how.",
+    )
+    requests_team: str = Field("victim-requests", description="The team that works victims' records requests.")
+    requests_team_email: str = Field(
+        "victim-requests@ombud.example",
+        description="Where reminders of unassigned victims' requests go (assigned ones go to the assignee).",
+    )
+    requests_reminder_days: list[int] = Field(
+        [10, 20, 25], description="Days of the 30-day clock on which the sweep reminds whoever works a request."
+    )
+    requests_escalate_after_day: int = Field(
+        25, ge=1, le=29, description="A request still open after this day is escalated to every privacy officer."
+    )
+    requests_max_upload_mb: int = Field(
+        10, ge=1, le=50, description="Largest evidence file a victim may upload (PDF, JPEG or PNG), in megabytes."
+    )
+    # --- incidents: breach notices and the customer transparency page ---
+    privacy_contact: str = Field(
+        "privacy@example.com, 1-800-555-0100",
+        description="How customers reach the privacy team; printed under 'For More Information' in breach notices.",
+    )
+    transparency_link_key: SecretStr | None = Field(
+        None,
+        description="HMAC-SHA256 key (>= 32 bytes, hex or base64) the retailer's site signs customer transparency "
+        "links with. Unset: generated in data_dir (refused in production).",
+    )
+    transparency_link_max_minutes: int = Field(
+        15, ge=1, le=15, description="Longest life of a customer transparency link (15 minutes at most)."
+    )
+
+    # --- notify: mail and webhooks (outbox drained by `ombud worker`) ---
+    mailer: Literal["file", "smtp"] = Field(
+        "file",
+        description="How `ombud worker` sends mail: smtp (OMBUD_SMTP_*), or file (.eml files in <data_dir>/mail; "
+        "the embedded default, refused in production).",
+    )
+    mail_from: str = Field(
+        "Ombud records team <records@ombud.example>", description="From address of every email Ombud sends."
+    )
+    smtp_host: str = Field("127.0.0.1", description="SMTP server host (mailer=smtp).")
+    smtp_port: int = Field(587, ge=1, le=65535, description="SMTP server port (587 submission, 465 implicit TLS).")
+    smtp_username: str | None = Field(None, description="SMTP login; unset: no authentication.")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password (with OMBUD_SMTP_USERNAME).")
+    smtp_starttls: bool = Field(True, description="Upgrade the SMTP connection with STARTTLS (required when set).")
+    smtp_ssl: bool = Field(False, description="Implicit TLS from the first byte (port 465); overrides STARTTLS.")
+    smtp_ca_file: Path | None = Field(
+        None, description="CA bundle to trust for the SMTP server's certificate (a private CA); unset: the system's."
+    )
+    smtp_timeout_seconds: float = Field(30.0, gt=0, description="SMTP connect and command timeout.")
+    mail_templates_dir: Path | None = Field(
+        None,
+        description="Folder of the retailer's own mail templates (<name>.subject.j2, .txt.j2, .html.j2); a file "
+        "there overrides the shipped one of the same name.",
+    )
+    outbox_max_attempts: int = Field(8, ge=1, le=100, description="Attempts before a message goes to dead letters.")
+    outbox_backoff_seconds: float = Field(
+        30.0, gt=0, description="First retry delay; doubles per attempt (with jitter), capped at 6 hours."
+    )
+    outbox_lease_seconds: float = Field(
+        120.0, gt=0, description="How long a worker holds a claimed message before another may take it over."
+    )
+    outbox_batch_size: int = Field(200, ge=1, le=5000, description="Messages a worker claims per round.")
+    webhook_url: str | None = Field(
+        None,
+        description="The retailer's endpoint for commands (remediation). Unset: commands are applied to Ombud's "
+        "own copy of the records (embedded default).",
+    )
+    webhook_secret: SecretStr | None = Field(
+        None, description="Shared HMAC-SHA256 secret (>= 32 bytes) signing webhooks and their callbacks."
+    )
+    webhook_timeout_seconds: float = Field(10.0, gt=0, description="Timeout of one webhook POST.")
+    retailer_name: str = Field("Example Retail, Inc.", description="The retailer's name as records packages show it.")
+    records_contact: str = Field(
+        "Identity-theft records team, records@ombud.example, 1-800-555-0100",
+        description="Who a victim or agency contacts about a records package (printed in every package).",
     )
 
     @cached_property

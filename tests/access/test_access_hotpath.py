@@ -17,8 +17,9 @@ from sqlalchemy.engine import make_url
 
 from ombud import migrate
 from ombud.access import broker, grants, hotpath
+from ombud.access import events as access_events
 from ombud.access.classes import DataClass
-from ombud.access.models import BrokerDecision, GrantKind
+from ombud.access.models import GrantKind
 from ombud.app import create_app
 from ombud.audit.models import AuditEntry
 from ombud.config import Environment, Settings
@@ -83,7 +84,7 @@ def _post(client, token, customer_id, purpose, fields=("email",)):
 
 def _counts(ctx):
     with ctx.sessions() as session:
-        decisions = session.scalar(select(func.count()).select_from(BrokerDecision))
+        decisions = session.scalar(select(func.count()).select_from(access_events.VIEW))
         leaves = session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "access.read"))
         events = session.scalar(select(func.count()).select_from(AuditEntry))
         top = session.scalar(select(func.max(AuditEntry.idx)))
@@ -103,8 +104,9 @@ def test_a_read_and_a_refusal_are_committed_before_the_answer(real):
             index = response.json()["audit_index"]
             leaf = session.get(AuditEntry, index)
             assert leaf.action == "access.read" and leaf.decision == decision and leaf.customer_id == cust
-            rows = session.scalars(select(BrokerDecision).where(BrokerDecision.audit_index == index)).all()
-            assert len(rows) == 1
+            event = access_events.get(session, index)
+            assert event is not None and event.customer_id == cust
+            assert event.decision.value == response.json()["decision"]
     decisions, leaves, events, top = _counts(real)
     assert (decisions - before[0], leaves - before[1]) == (2, 2) and top + 1 == events
 
@@ -239,7 +241,7 @@ def test_postgres_commits_asynchronously_and_answers_only_once_durable(real, mon
     def observed(dbapi):
         # At this point the read has committed: another connection sees it...
         with real.engine.connect() as other:
-            seen["visible"] = other.execute(text("SELECT count(*) FROM access_decision WHERE audit_index = :i"),
+            seen["visible"] = other.execute(text("SELECT count(*) FROM access_read_event WHERE audit_index = :i"),
                                             {"i": seen["index"]}).scalar()
         cursor = dbapi.cursor()
         cursor.execute("SELECT pg_current_wal_insert_lsn()")

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import delete, select
 
 from ombud.access import cases
-from ombud.access.models import BrokerDecision, Case, CaseType
+from ombud.access.models import Case, CaseType
 from ombud.audit.models import AuditEntry
 from ombud.db import transaction
 from ombud.retail.models import Account, AccountStatus, PaymentMethod
@@ -38,7 +38,6 @@ def customers(server_ctx) -> Iterator[list[str]]:
     yield ids
     with transaction(server_ctx.sessions) as session:
         session.execute(delete(Case).where(Case.customer_id.in_(ids)))
-        session.execute(delete(BrokerDecision).where(BrokerDecision.customer_id.in_(ids)))
         accounts = select(Account.id).where(Account.external_id.in_(ids))
         session.execute(delete(PaymentMethod).where(PaymentMethod.account_id.in_(accounts)))
         session.execute(delete(Account).where(Account.external_id.in_(ids)))

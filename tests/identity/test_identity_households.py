@@ -53,7 +53,8 @@ O-JR1,JR,2026-07-01T10:00:00Z,delivered,10.00,JR-C1,JR-S
 O-MARY,MARY,2025-01-01T10:00:00Z,delivered,10.00,MARY-C1,MARY-S
 O-F1,FRAUD,2026-08-02T10:00:00Z,shipped,500.00,FRAUD-C1,FRAUD-S
 """
-APPLICATIONS = """application_id,account_id,product,applied_at,applicant_name,date_of_birth,ssn,line1,city,region,postal_code,decision
+APPLICATIONS = """application_id,account_id,product,applied_at,applicant_name,date_of_birth,ssn,line1,city,region,\
+postal_code,decision
 CA-WEAK,,store_card,2026-09-10T10:00:00Z,Peter Placeholder,1990-01-01,666-12-3456,5 Main St,Salem,OR,97301,declined
 """
 LOGINS = """login_id,account_id,at,ip,device,success
@@ -113,7 +114,7 @@ def test_household_members_are_not_called_fraud_and_the_thief_is(household):
 
 
 def test_a_messy_record_is_still_found(household):
-    result, _verdicts_ = _verdicts(household, SR_PROFILE)
+    result, _ = _verdicts(household, SR_PROFILE)
     # No name, an impossible birth date, an address without its region: the row landed (it used to be rejected
     # whole) and its address still matches the person's.
     messy = next(m for m in result.matches + result.below_threshold if m.account_id == "MESSY")
@@ -143,7 +144,7 @@ def test_a_thin_profile_gets_no_accusation(household):
 
 
 def test_an_unissuable_ssn_is_weak_on_both_sides_and_never_refused(household):
-    result, verdicts = _verdicts(household, {"names": ["Peter Placeholder"], "ssn": "666-12-3456",
+    result, _ = _verdicts(household, {"names": ["Peter Placeholder"], "ssn": "666-12-3456",
                                              "date_of_birth": "1990-01-01"})
     assert any("not one the SSA issues" in n for n in result.notes)
     match = next(m for m in result.matches + result.below_threshold if m.application_id == "CA-WEAK")

@@ -8,7 +8,7 @@ A read names the customer, the fields (or data classes) and the purpose. The bro
    request (policy set pre-parsed, entities cached per employee);
 4. loads the fields and masks every value of a denied class (``masking.MASKERS``);
 5. writes exactly one audit leaf for the decision — allowed, partly masked or denied — in the caller's
-   transaction, and a decision row for reports.
+   transaction; that leaf is the decision's only record (reports read it through ``ombud.access.events``).
 
 A refusal is a result, not an exception: the caller commits the transaction so the refusal stays on the
 record, then shows the reason (the API answers 403).
@@ -23,14 +23,14 @@ from functools import lru_cache
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ombud import clock
-from ombud.access import breakglass, cases, fastpath, grants, guard, records, trail, versions
+from ombud.access import breakglass, cases, events, fastpath, grants, guard, purposes, records, trail, versions
 from ombud.access.classes import FIELDS, DataClass, classes_of, resolve_fields
+from ombud.access.events import READ_ACTION, AccessEvent
 from ombud.access.masking import MASKERS, mask_value
-from ombud.access.models import AccessProfile, BrokerDecision, Decision, PurposeKind
+from ombud.access.models import AccessProfile, Decision, PurposeKind
 from ombud.access.policy import PolicyEngine, Principal, default_engine
 from ombud.access.regions import countries_served, customer_country
 from ombud.crypto import FieldCipher
@@ -45,13 +45,13 @@ DEFAULT_DAILY_LIMIT: dict[Role, int] = {
     Role.admin: 100,
 }
 _AUDIT_DECISION = {Decision.allowed: "allow", Decision.masked: "partial", Decision.denied: "deny"}
-_PURPOSE = re.compile(r"\s*(case|grant|break[_-]glass)\s*[:#/ ]\s*(\d{1,18})\s*", re.IGNORECASE)
-CLASS_BITS: dict[DataClass, int] = {cls: 1 << i for i, cls in enumerate(DataClass)}
+_PURPOSE = re.compile(r"\s*(case|grant|break[_-]glass|request)\s*[:#/ ]\s*(\d{1,18})\s*", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class PurposeRef:
-    """What a read is for: ``case:12``, ``grant:5``, ``break_glass:3``; kind ``none`` when not named."""
+    """What a read is for: ``case:12``, ``grant:5``, ``break_glass:3``, ``request:7`` (a victim's records
+    request, checked by the domain that owns it through ``purposes``); kind ``none`` when not named."""
 
     kind: PurposeKind
     id: int | None = None
@@ -68,7 +68,7 @@ def parse_purpose(value: str | PurposeRef | None) -> PurposeRef:
         return PurposeRef(PurposeKind.none)
     match = _PURPOSE.fullmatch(str(value))
     if not match:
-        raise InvalidInput("a purpose is case:<id>, grant:<id> or break_glass:<id>", field="purpose")
+        raise InvalidInput("a purpose is case:<id>, grant:<id>, break_glass:<id> or request:<id>", field="purpose")
     kind = match.group(1).lower().replace("-", "_")
     return PurposeRef(PurposeKind(kind), int(match.group(2)))
 
@@ -99,23 +99,8 @@ class _Purpose:
     problem: str | None
     case_type: str = ""
     granted: tuple[str, ...] = ()
-
-
-_BIT_OF_NAME: dict[str, int] = {cls.value: bit for cls, bit in CLASS_BITS.items()}
-
-
-def class_mask(classes: Any) -> int:
-    """The bit mask of a set of data classes (see BrokerDecision.allowed_mask)."""
-    out = 0
-    for cls in classes:
-        bit = _BIT_OF_NAME.get(cls) if isinstance(cls, str) else None
-        out |= bit if bit is not None else CLASS_BITS[DataClass(cls)]
-    return out
-
-
-def classes_in(mask: int) -> list[DataClass]:
-    """The data classes of a bit mask."""
-    return [cls for cls, bit in CLASS_BITS.items() if mask & bit]
+    #: The purpose as the policies see it, when it differs from the kind (a request reads as a victim_request case).
+    policy_purpose: str = ""
 
 
 class Reader(Protocol):
@@ -190,12 +175,16 @@ def _purpose_of_text(text: str) -> PurposeRef:
 
 
 def _resolve_purpose(
-    employee: Reader, ref: PurposeRef, customer_id: str, now: datetime, facts: fastpath.ReadFacts
+    session: Session, employee: Reader, ref: PurposeRef, customer_id: str, now: datetime, facts: fastpath.ReadFacts
 ) -> _Purpose:
     if not employee.active:
         return _Purpose(ref, "the employee has left")
     if ref.kind is PurposeKind.none or ref.id is None:
         return _Purpose(ref, "no purpose: name an open case, a just-in-time grant or a break-glass")
+    if ref.kind is PurposeKind.request:
+        answer = purposes.check(session, ref.kind, employee, ref.id, customer_id, now)
+        return _Purpose(ref, answer.problem, case_type=answer.case_type if answer.problem is None else "",
+                        policy_purpose=answer.policy_purpose)
     if ref.kind is PurposeKind.case:
         case = facts.case
         problem = cases.purpose_problem(case, ref.id, employee, customer_id)
@@ -291,7 +280,7 @@ def read(
         break_glass_id=purpose_id if kind is PurposeKind.break_glass else None,
     )
     reads_today = facts.reads_today
-    resolved = _resolve_purpose(employee, ref, customer_id, now, facts)
+    resolved = _resolve_purpose(session, employee, ref, customer_id, now, facts)
     problem = resolved.problem
     if problem is None and facts.account_id is None:
         problem = f"no customer {customer_id}"
@@ -299,7 +288,7 @@ def read(
     if problem is None:
         principal, local_hour = _principal(employee, facts, now)
         context = {
-            "purpose": kind.value,
+            "purpose": resolved.policy_purpose or kind.value,
             "case_type": resolved.case_type,
             "granted": list(resolved.granted),
             "customer_country": customer_country(facts.country),
@@ -325,40 +314,29 @@ def read(
             view.decision = Decision.allowed if all(allowed.values()) else Decision.masked
     allowed_classes = [c for c, s in view.classes.items() if s == "allowed"]
     masked_classes = [c for c, s in view.classes.items() if s == "masked"]
-    # The audit leaf and the decision row: on PostgreSQL both inserts go out in one round trip.
-    with db.pipelined():
-        view.audit_index = trail.record(
-            session, "access.read", employee, customer_id=customer_id,
-            subject_type=None if kind is PurposeKind.none else kind.value,
-            subject_id=purpose_id, fields=names, purpose=view.purpose, decision=_AUDIT_DECISION[view.decision],
-            detail={
-                "classes_allowed": allowed_classes,
-                "classes_masked": masked_classes,
-                "policy_ids": list(view.policy_ids),
-                "policy_digest": engine.digest[:16],
-                "case_type": resolved.case_type or None,
-                "reads_today": reads_today,
-                "reason": view.reason,
-            },
-        )
-        fastpath.insert_decision(db, (
-            now, employee.id, employee.team, employee.region, customer_id, kind.value, purpose_id,
-            resolved.case_type or None, view.decision.value, class_mask(allowed_classes), class_mask(masked_classes),
-            names, view.policy_ids, (view.reason or None) and view.reason[:300], view.audit_index,
-        ))
+    # The decision's one record: its audit leaf (reports read it through ombud.access.events).
+    view.audit_index = trail.record(
+        session, READ_ACTION, employee, customer_id=customer_id,
+        subject_type=None if kind is PurposeKind.none else kind.value,
+        subject_id=purpose_id, fields=names, purpose=view.purpose, decision=_AUDIT_DECISION[view.decision],
+        detail={
+            "classes_allowed": allowed_classes,
+            "classes_masked": masked_classes,
+            "policy_ids": list(view.policy_ids),
+            "policy_digest": engine.digest[:16],
+            "case_type": resolved.case_type or None,
+            "reads_today": reads_today,
+            "reason": view.reason,
+            "team": employee.team,
+            "region": employee.region,
+        },
+    )
     return view
 
 
 def recent_decisions(
     session: Session, *, limit: int = 50, employee_id: int | None = None, customer_id: str | None = None,
     decision: Decision | None = None,
-) -> list[BrokerDecision]:
-    """The broker's latest decisions, newest first."""
-    query = select(BrokerDecision).order_by(BrokerDecision.id.desc()).limit(min(max(limit, 1), 500))
-    if employee_id is not None:
-        query = query.where(BrokerDecision.employee_id == employee_id)
-    if customer_id:
-        query = query.where(BrokerDecision.customer_id == customer_id)
-    if decision is not None:
-        query = query.where(BrokerDecision.decision == decision)
-    return list(session.scalars(query))
+) -> list[AccessEvent]:
+    """The broker's latest decisions, newest first (read from their audit leaves)."""
+    return events.recent(session, limit=limit, employee_id=employee_id, customer_id=customer_id, decision=decision)

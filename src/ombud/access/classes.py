@@ -23,6 +23,10 @@ class DataClass(StrEnum):
     order_history = "order_history"
     login_device = "login_device"
     support_notes = "support_notes"
+    # Appended last on purpose: a class's bit in the broker's masks is its position here (CLASS_BITS), so
+    # stored masks keep their meaning only if no class moves. Ombud does not broker video: the class names
+    # what the retailer's home-camera system logs (imported access events), so no field belongs to it yet.
+    video = "video"
 
 
 #: What each class holds, for people reading reports and pages.
@@ -35,11 +39,12 @@ DESCRIPTIONS: dict[DataClass, str] = {
     DataClass.order_history: "orders, their items, totals and dates",
     DataClass.login_device: "sign-ins, IP addresses and devices",
     DataClass.support_notes: "notes of customer-service contacts",
+    DataClass.video: "recordings of the customer's home cameras (in the retailer's video system)",
 }
 
 #: Classes whose exposure does most harm; the minimisation report counts who can reach each.
 SENSITIVE: frozenset[DataClass] = frozenset(
-    {DataClass.contact, DataClass.address, DataClass.payment, DataClass.government_id}
+    {DataClass.contact, DataClass.address, DataClass.payment, DataClass.government_id, DataClass.video}
 )
 
 

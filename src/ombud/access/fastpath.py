@@ -12,7 +12,6 @@ revoked a moment ago refuses the very next read.
 from __future__ import annotations
 
 import json
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -20,8 +19,6 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ombud.access.models import CaseStatus, CaseType, GrantKind, GrantStatus
-
-_NO_PIPELINE = nullcontext()
 
 
 @dataclass(slots=True)
@@ -39,11 +36,6 @@ class Store:
             return cursor.fetchone()
         finally:
             cursor.close()
-
-    def pipelined(self) -> AbstractContextManager[Any]:
-        """On PostgreSQL, statements in the block whose results nobody reads go out with the next one that is
-        read (psycopg's pipeline mode): fewer round trips. Raw DB-API statements only (not the ORM)."""
-        return _NO_PIPELINE if self.sqlite else self.dbapi.pipeline()
 
     def time(self, value: datetime) -> Any:
         """A UTC time as the store keeps it (naive text on SQLite, like ombud.db.UTCDateTime)."""
@@ -227,35 +219,3 @@ _PLAIN_FIELDS = frozenset({"name", "email", "phone"})
 def plain_only(names: tuple[str, ...]) -> bool:
     """True when every field is a plain account column (the common read): ReadFacts.plain has them all."""
     return _PLAIN_FIELDS.issuperset(names)
-
-
-_INSERT_DECISION = (
-    "INSERT INTO access_decision (at, employee_id, team, region, customer_id, purpose_kind, purpose_id, case_type, "
-    "decision, allowed_mask, masked_mask, fields, policy_ids, reason, audit_index) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-_INSERT_DECISION_PG = _INSERT_DECISION.replace("?", "%s")
-_JSON_LISTS: dict[tuple[str, ...], str] = {}
-
-
-def _json_list(values: tuple[str, ...]) -> str:
-    # The same few field and policy-id lists recur on every read: encode each once.
-    text = _JSON_LISTS.get(values)
-    if text is None:
-        text = json.dumps(list(values), separators=(",", ":"))
-        if len(_JSON_LISTS) >= 1024:
-            _JSON_LISTS.clear()
-        _JSON_LISTS[values] = text
-    return text
-
-
-def insert_decision(db: Store, values: tuple[Any, ...]) -> None:
-    """Store one decision row; values in the column order above (tuples for fields and policy ids)."""
-    at, *rest = values
-    rest[10] = _json_list(tuple(rest[10]))
-    rest[11] = _json_list(tuple(rest[11]))
-    cursor = db.dbapi.cursor()
-    try:
-        cursor.execute(_INSERT_DECISION if db.sqlite else _INSERT_DECISION_PG, (db.time(at), *rest))
-    finally:
-        cursor.close()

@@ -168,6 +168,7 @@ MASKERS: dict[DataClass, dict[str, Masker]] = {
     DataClass.order_history: {"order": mask_order},
     DataClass.login_device: {"login": mask_login, "signup": mask_signup, "ip": mask_ip, "device": hide},
     DataClass.support_notes: {"note": mask_note},
+    DataClass.video: {"clip": hide},
 }
 
 

@@ -1,4 +1,8 @@
-"""Tables of the access domain: cases, grants, break-glass, broker decisions, usage, policy versions, reviews."""
+"""Tables of the access domain: cases, grants, break-glass, usage, policy versions, reviews.
+
+Broker decisions have no table of their own: each is its `access.read` audit leaf, read through the view
+`access_read_event` (ombud.access.events).
+"""
 
 from __future__ import annotations
 
@@ -50,6 +54,8 @@ class PurposeKind(StrEnum):
     case = "case"
     grant = "grant"
     break_glass = "break_glass"
+    #: A victim's records request (``request:<id>``), checked by ombud.access.purposes.
+    request = "request"
     none = "none"
 
 
@@ -150,32 +156,18 @@ class BreakGlass(Base):
     review_note: Mapped[str | None] = mapped_column(String(1000))
 
 
-class BrokerDecision(Base):
-    """One broker decision (index for reports and the transparency page; the audit leaf is the record)."""
+class ReadTeamLegacy(Base):
+    """The team and region of a read recorded before its audit leaf carried them (migration 0009 kept them).
 
-    __tablename__ = "access_decision"
-    __table_args__ = (
-        Index("ix_access_decision_customer_id_at", "customer_id", "at"),
-        Index("ix_access_decision_employee_id_at", "employee_id", "at"),
-    )
+    Since then an ``access.read`` leaf holds the reader's team and region in its detail; the decision row that
+    once held them beside the leaf is gone, and this table keeps only what older leaves cannot tell.
+    """
 
-    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime)
-    employee_id: Mapped[int] = mapped_column(ForeignKey(_EMPLOYEE_FK, ondelete="CASCADE"))
+    __tablename__ = "access_read_legacy"
+
+    audit_index: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     team: Mapped[str] = mapped_column(String(100))
     region: Mapped[str] = mapped_column(String(50))
-    customer_id: Mapped[str] = mapped_column(String(64))
-    purpose_kind: Mapped[PurposeKind] = mapped_column(str_enum(PurposeKind, "access_purpose_kind"))
-    purpose_id: Mapped[int | None] = mapped_column(BigInteger)
-    case_type: Mapped[str | None] = mapped_column(String(24))
-    decision: Mapped[Decision] = mapped_column(str_enum(Decision, "access_decision_outcome"))
-    #: Bit masks over ombud.access.classes.DataClass (bit i = i-th class), so reports can count set-wise.
-    allowed_mask: Mapped[int] = mapped_column(Integer)
-    masked_mask: Mapped[int] = mapped_column(Integer)
-    fields: Mapped[list[str]] = mapped_column(JSONType)
-    policy_ids: Mapped[list[str]] = mapped_column(JSONType)
-    reason: Mapped[str | None] = mapped_column(String(300))
-    audit_index: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class DailyUsage(Base):

@@ -3,7 +3,7 @@ managers confirm or revoke their reports' standing access.
 
 Reach through a role is read from the Cedar policies themselves (each role x case type x class is asked of the
 engine with a neutral context), so the report cannot drift from what the broker enforces. Use comes from the
-broker's decision rows (one per audited read).
+broker's decisions as their audit leaves record them (``ombud.access.events``).
 """
 
 from __future__ import annotations
@@ -12,15 +12,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, select, type_coerce
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ombud import clock
 from ombud.access import grants, trail
-from ombud.access.broker import CLASS_BITS, DEFAULT_DAILY_LIMIT
+from ombud.access.broker import DEFAULT_DAILY_LIMIT
 from ombud.access.classes import SENSITIVE, DataClass
+from ombud.access.events import Usage, usage_by_employee
 from ombud.access.models import (
-    BrokerDecision,
     CaseType,
     Grant,
     GrantKind,
@@ -31,7 +31,6 @@ from ombud.access.models import (
     RoundStatus,
 )
 from ombud.access.policy import PolicyEngine, Principal, default_engine
-from ombud.db import UTCDateTime
 from ombud.errors import InvalidInput, InvalidTransition, NotFound, PolicyDenied
 from ombud.staff.models import Employee, Role
 
@@ -51,33 +50,6 @@ def role_reach(engine: PolicyEngine | None = None) -> dict[Role, dict[CaseType, 
                        "local_hour": 12, "reads_today": 1}
             decided = engine.decide(principal, list(DataClass), context)
             out[role][case_type] = frozenset(cls for cls, d in decided.items() if d.allowed)
-    return out
-
-
-@dataclass
-class Usage:
-    reads: int = 0
-    last_at: datetime | None = None
-
-
-def usage_by_employee(session: Session, since: datetime) -> dict[int, dict[DataClass, Usage]]:
-    """Reads that showed each class (allowed, not masked) per employee since a time, set-wise in the store."""
-    columns = []
-    for cls, bit in CLASS_BITS.items():
-        hit = BrokerDecision.allowed_mask.op("&")(bit) != 0
-        columns.append(func.sum(case((hit, 1), else_=0)).label(f"n_{cls.value}"))
-        columns.append(type_coerce(func.max(case((hit, BrokerDecision.at), else_=None)), UTCDateTime).label(
-            f"t_{cls.value}"))
-    rows = session.execute(
-        select(BrokerDecision.employee_id, *columns).where(BrokerDecision.at >= since).group_by(
-            BrokerDecision.employee_id)
-    ).all()
-    out: dict[int, dict[DataClass, Usage]] = {}
-    for row in rows:
-        mapping = row._mapping
-        out[row[0]] = {
-            cls: Usage(int(mapping[f"n_{cls.value}"] or 0), mapping[f"t_{cls.value}"]) for cls in DataClass
-        }
     return out
 
 

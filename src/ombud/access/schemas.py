@@ -163,11 +163,14 @@ class BreakGlassRead(BaseModel):
 
 
 class DecisionRead(BaseModel):
+    """One broker decision, read from its audit leaf (``id`` is the leaf index, as ``audit_index``)."""
+
     model_config = ConfigDict(from_attributes=True)
 
     id: int
     at: datetime
-    employee_id: int
+    employee_id: int | None
+    employee: str | None = None
     team: str
     region: str
     customer_id: str

@@ -6,13 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ombud.access.broker import classes_in
+from ombud.access import events
 from ombud.access.cases import check_customer_id
 from ombud.access.classes import DESCRIPTIONS, DataClass
-from ombud.access.models import BrokerDecision, Decision, PurposeKind
+from ombud.access.models import PurposeKind
 
 #: Purpose categories as a customer reads them.
 CATEGORIES: dict[str, str] = {
@@ -45,24 +44,22 @@ def category_of(purpose_kind: PurposeKind, case_type: str | None) -> str:
     """The purpose category key of a decision."""
     if purpose_kind is PurposeKind.case:
         return case_type or "support_ticket"
+    if purpose_kind is PurposeKind.request:
+        return "victim_request"
     return purpose_kind.value
 
 
 def accesses(session: Session, customer_id: str, *, limit: int = 500) -> list[AccessEntry]:
-    """Every read that showed this customer's data (masked-only and refused reads showed nothing), newest first."""
+    """Every read that showed this customer's data (masked-only and refused reads showed nothing), newest first.
+
+    Read from the broker's audit leaves (``ombud.access.events``), the same events the decisions page shows.
+    """
     customer_id = check_customer_id(customer_id)
-    rows = session.scalars(
-        select(BrokerDecision)
-        .where(BrokerDecision.customer_id == customer_id, BrokerDecision.decision != Decision.denied,
-               BrokerDecision.allowed_mask != 0)
-        .order_by(BrokerDecision.at.desc(), BrokerDecision.id.desc())
-        .limit(min(max(limit, 1), 5000))
-    ).all()
     out = []
-    for row in rows:
-        category = category_of(row.purpose_kind, row.case_type)
+    for event in events.shown_to_staff(session, customer_id, limit=limit):
+        category = category_of(event.purpose_kind, event.case_type)
         out.append(AccessEntry(
-            at=row.at, data_classes=tuple(classes_in(row.allowed_mask)), purpose_category=category,
-            purpose_label=CATEGORIES.get(category, category), team=row.team, region=row.region,
+            at=event.at, data_classes=event.classes_allowed, purpose_category=category,
+            purpose_label=CATEGORIES.get(category, category), team=event.team, region=event.region,
         ))
     return out

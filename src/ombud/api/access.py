@@ -17,11 +17,10 @@ from sqlalchemy.orm import Session
 from starlette.routing import Route
 
 from ombud.access import breakglass, broker, cases, grants, hotpath, reviews, service, transparency
-from ombud.access.broker import classes_in
 from ombud.access.classes import SENSITIVE
+from ombud.access.events import AccessEvent
 from ombud.access.models import (
     BreakGlassReview,
-    BrokerDecision,
     CaseStatus,
     CaseType,
     Decision,
@@ -85,15 +84,14 @@ PrivacyOfficer = Annotated[Staff, Depends(require_roles(Role.privacy_officer))]
 _OVERSEERS = (Role.privacy_officer, Role.security_analyst)
 
 
-def decision_out(row: BrokerDecision) -> DecisionRead:
-    """A decision row with its class masks spelled out."""
+def decision_out(row: AccessEvent) -> DecisionRead:
+    """A broker decision as its audit leaf records it."""
     return DecisionRead(
-        id=row.id, at=row.at, employee_id=row.employee_id, team=row.team, region=row.region,
-        customer_id=row.customer_id, purpose_kind=row.purpose_kind.value, purpose_id=row.purpose_id,
-        case_type=row.case_type, decision=row.decision,
-        classes_allowed=[c.value for c in classes_in(row.allowed_mask)],
-        classes_masked=[c.value for c in classes_in(row.masked_mask)], fields=list(row.fields),
-        policy_ids=list(row.policy_ids), reason=row.reason, audit_index=row.audit_index,
+        id=row.audit_index, at=row.at, employee_id=row.employee_id, employee=row.employee, team=row.team,
+        region=row.region, customer_id=row.customer_id, purpose_kind=row.purpose_kind.value,
+        purpose_id=row.purpose_id, case_type=row.case_type, decision=row.decision,
+        classes_allowed=[c.value for c in row.classes_allowed], classes_masked=[c.value for c in row.classes_masked],
+        fields=list(row.fields), policy_ids=list(row.policy_ids), reason=row.reason, audit_index=row.audit_index,
     )
 
 

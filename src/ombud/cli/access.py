@@ -16,7 +16,6 @@ from rich.table import Table
 from sqlalchemy.orm import Session
 
 from ombud.access import breakglass, broker, cases, grants, reviews, service, transparency
-from ombud.access.broker import classes_in
 from ombud.access.models import BreakGlassReview, CaseStatus, CaseType, GrantKind, GrantStatus, ReviewDecision
 from ombud.access.policy import default_engine
 from ombud.cli import common
@@ -126,10 +125,9 @@ def decisions(
         rows = broker.recent_decisions(session, limit=limit, customer_id=customer_id)
         table = Table("at", "employee", "team", "customer", "purpose", "decision", "shown", "masked", "reason")
         for r in rows:
-            purpose = r.purpose_kind.value + (f":{r.purpose_id}" if r.purpose_id else "")
-            table.add_row(_time(r.at), str(r.employee_id), r.team, r.customer_id, purpose, r.decision.value,
-                          ", ".join(c.value for c in classes_in(r.allowed_mask)),
-                          ", ".join(c.value for c in classes_in(r.masked_mask)), r.reason or "")
+            table.add_row(_time(r.at), r.employee or "", r.team, r.customer_id, r.purpose, r.decision.value,
+                          ", ".join(c.value for c in r.classes_allowed),
+                          ", ".join(c.value for c in r.classes_masked), r.reason or "")
     console.print(table)
 
 

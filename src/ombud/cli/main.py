@@ -12,6 +12,9 @@ from ombud.cli import access as access_cli
 from ombud.cli import audit as audit_cli
 from ombud.cli import demo as demo_cli
 from ombud.cli import identity as identity_cli
+from ombud.cli import incidents as incidents_cli
+from ombud.cli import insider as insider_cli
+from ombud.cli import notify as notify_cli
 from ombud.cli import retail as retail_cli
 from ombud.cli import staff as staff_cli
 from ombud.cli import synth as synth_cli
@@ -93,7 +96,8 @@ def serve(
     )
 
 
-for module in (demo_cli, retail_cli, synth_cli, staff_cli, audit_cli, identity_cli, access_cli):
+for module in (demo_cli, retail_cli, synth_cli, staff_cli, audit_cli, identity_cli, access_cli, incidents_cli,
+               insider_cli, notify_cli):
     module.register(app)
 
 

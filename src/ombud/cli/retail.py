@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING
 
 import typer
 from rich import box
-from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    ProgressColumn,
+    TaskID,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from ombud.cli.common import console, context, err_console
@@ -41,6 +51,26 @@ def build_index(upkeep: identity_index.ImportUpkeep, *, transient: bool = False)
         result = upkeep.finish(progress=lambda n: progress.advance(task, n))
     console.print(f"identity index built: {result.records:,} records under {result.keys:,} keys "
                   f"in {result.seconds:.1f} s")
+
+
+def import_columns() -> tuple[ProgressColumn, ...]:
+    """The columns of an import's per-file progress bars."""
+    return (TextColumn("{task.description:<26}"), BarColumn(), TaskProgressColumn(),
+            TextColumn("{task.fields[rows]:>11,} rows"), TimeElapsedColumn())
+
+
+@contextmanager
+def reject_sink(rejects: Path | None) -> Iterator[Callable[[RowError], None] | None]:
+    """A callback writing each rejected field to `rejects` as a JSON line (None without a file)."""
+    if rejects is None:
+        yield None
+        return
+    with rejects.open("w", encoding="utf-8") as sink:
+
+        def write(error: RowError) -> None:
+            sink.write(json.dumps(error.as_dict()) + "\n")
+
+        yield write
 
 
 class _Bars:
@@ -135,20 +165,13 @@ def register(app: typer.Typer) -> None:
         from ombud.retail.importer import ImportAborted, import_directory
 
         ctx = context()
-        sink: IO[str] | None = rejects.open("w", encoding="utf-8") if rejects else None
-
-        def write_reject(error: RowError) -> None:
-            assert sink is not None
-            sink.write(json.dumps(error.as_dict()) + "\n")
-
-        columns = (TextColumn("{task.description:<26}"), BarColumn(), TaskProgressColumn(),
-                   TextColumn("{task.fields[rows]:>11,} rows"), TimeElapsedColumn())
         try:
             upkeep = index_upkeep(ctx)
             try:
-                with Progress(*columns, console=console, transient=False) as progress:
+                with reject_sink(rejects) as on_reject, Progress(*import_columns(), console=console,
+                                                                  transient=False) as progress:
                     report = import_directory(ctx, directory, batch_size=batch_size, progress=_Bars(progress),
-                                              on_batch=upkeep.callbacks(), on_reject=write_reject if sink else None)
+                                              on_batch=upkeep.callbacks(), on_reject=on_reject)
             except ImportAborted as exc:
                 _print_report(exc.report, rejects)
                 err_console.print(f"[bold red]import stopped:[/] {exc.message}")
@@ -157,8 +180,6 @@ def register(app: typer.Typer) -> None:
             _print_report(report, rejects)
             build_index(upkeep)
         finally:
-            if sink is not None:
-                sink.close()
             ctx.close()
         if not report.ok:
             raise typer.Exit(1)

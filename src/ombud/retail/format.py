@@ -9,7 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from ombud.retail.models import AccountStatus, AddressKind, CreditDecision, CreditProduct, OrderStatus
+from ombud.retail.models import (
+    AccountStatus,
+    AddressKind,
+    ContactInitiator,
+    CreditDecision,
+    CreditProduct,
+    OrderStatus,
+)
 from ombud.staff.models import Role
 
 
@@ -32,6 +39,7 @@ class FieldType(StrEnum):
     card_number = "card_number"
     last4 = "last4"
     brand = "brand"
+    postcode = "postcode"
 
 
 #: Largest amount in cents the tables hold (32-bit INTEGER columns): 21,474,836.47.
@@ -63,6 +71,8 @@ class Field:
     #: reject: the row lands without the value and the warning names the field (real exports are messy; an
     #: account with no region on its address is still the account identity discovery must find).
     soft: bool = False
+    #: The referenced row's reference of this name must equal this row's (a review's product is the seller's).
+    same_as: str | None = None
 
 
 @dataclass(frozen=True)
@@ -282,6 +292,68 @@ SUPPORT_NOTES = Kind(
     key=("note_id",),
 )
 
+STAFF_HR = Kind(
+    "staff_hr",
+    "staff_employee",
+    (
+        _id("employee_id", refers_to="employees"),
+        _text("team", 100, required=True),
+        _id("manager_id", required=False, refers_to="employees"),
+        Field("hired_on", FieldType.date, required=True),
+        Field("left_on", FieldType.date),
+        # Personal data: only a keyed hash of its normalised form is kept (ombud.staff.hr).
+        Field("home_postcode", FieldType.postcode, max_length=20, secret=True),
+        Field("home_country", FieldType.country, default="US"),
+    ),
+    key=("employee_id",),
+    not_before=(("left_on", "hired_on"),),
+)
+
+SELLERS = Kind(
+    "sellers",
+    "retail_seller",
+    (_id("seller_id"), _text("name", 200, required=True)),
+    key=("seller_id",),
+)
+
+PRODUCTS = Kind(
+    "products",
+    "retail_product",
+    (_id("product_id"), _id("seller_id", refers_to="sellers"), _text("title", 300, required=True)),
+    key=("product_id",),
+)
+
+REVIEWS = Kind(
+    "reviews",
+    "retail_review",
+    (
+        _id("review_id"),
+        _id("account_id", refers_to="accounts"),
+        _id("seller_id", refers_to="sellers"),
+        Field("product_id", FieldType.id, refers_to="products", same_as="seller_id"),
+        Field("rating", FieldType.integer, required=True, minimum=1, maximum=5),
+        _ts("reviewed_at"),
+    ),
+    key=("review_id",),
+)
+
+SUPPORT_CONTACTS = Kind(
+    "support_contacts",
+    "retail_support_contact",
+    (
+        _id("contact_id"),
+        _id("ticket_ref"),
+        _id("account_id", refers_to="accounts"),
+        _id("employee_id", required=False, refers_to="employees"),
+        _text("team", 100),
+        _ts("opened_at"),
+        Field("initiated_by", FieldType.choice, required=True, choices=_values(ContactInitiator)),
+        Field("channel", FieldType.text, max_length=20),
+        _text("topic", 100),
+    ),
+    key=("contact_id",),
+)
+
 #: Every kind, in the order files are read (a row only refers to rows of earlier kinds).
 KINDS: tuple[Kind, ...] = (
     EMPLOYEES,
@@ -293,6 +365,11 @@ KINDS: tuple[Kind, ...] = (
     CREDIT_APPLICATIONS,
     LOGINS,
     SUPPORT_NOTES,
+    STAFF_HR,
+    SELLERS,
+    PRODUCTS,
+    REVIEWS,
+    SUPPORT_CONTACTS,
 )
 KINDS_BY_NAME: dict[str, Kind] = {kind.name: kind for kind in KINDS}
 

@@ -28,7 +28,14 @@ from ombud.keys import KeyRing
 from ombud.retail import reader
 from ombud.retail.format import KINDS_BY_NAME, Kind
 from ombud.retail.landing import Lander
-from ombud.retail.links import KeyTracker, References, Rejected, resolve_managers, resolve_references
+from ombud.retail.links import (
+    KeyTracker,
+    References,
+    Rejected,
+    refuse_own_manager,
+    resolve_managers,
+    resolve_references,
+)
 from ombud.retail.store import STORE_ERRORS, Landed, Store, TableWrite, sqlite_rows
 from ombud.retail.tables import WRITES, table_rows
 from ombud.retail.validate import LINE, check, empty_errors, normalise
@@ -233,6 +240,9 @@ class _Run:
         rows = checked.rows
         rows, dup_errors = tracker.claim(rows)
         errors.append(dup_errors)
+        if kind.name == "staff_hr":
+            rows, own_errors = refuse_own_manager(rows)
+            errors.append(own_errors)
         if kind.name != "employees":
             rows, ref_errors = self._resolve(source, rows, expected_rows)
             errors.append(ref_errors)
@@ -341,7 +351,6 @@ class _Run:
                encoded: list[tuple[Any, ...]] | None, lines: pl.Series, kind_report: KindReport, position: int,
                rows_read: int) -> None:
         """Land one chunk's rows in transactions of `batch_size` rows, each with its callbacks."""
-        write = target.write
         with self.sessions() as session:
             store = Store(session)
             for offset in range(0, table.height, self.batch_size):
@@ -349,13 +358,7 @@ class _Run:
                 batch_encoded = encoded[offset : offset + self.batch_size] if encoded is not None else None
                 with self.lander.lock:
                     try:
-                        if target.fresh is None:
-                            target.fresh = store.is_empty(write.table)
-                            session.rollback()  # the writes begin a transaction of their own
-                        if target.fresh:
-                            landed = Landed(store.insert_new(write, batch, batch_encoded), [], 0)
-                        else:
-                            landed = store.upsert(write, batch, batch_encoded)
+                        landed = self._store_batch(store, target, batch, batch_encoded)
                         self._land(session, target.kind.name, landed, kind_report)
                         session.commit()
                     except STORE_ERRORS as exc:
@@ -368,6 +371,19 @@ class _Run:
                         ) from exc
         if self.progress:
             self.progress.advance(target.kind.name, position, rows_read)
+
+    def _store_batch(self, store: Store, target: _Target, batch: pl.DataFrame,
+                     encoded: list[tuple[Any, ...]] | None) -> Landed:
+        """Write one batch: updates only (HR facts), straight inserts (a table empty at the start) or upserts."""
+        write = target.write
+        if write.update_only:
+            return store.update_existing(write, batch)
+        if target.fresh is None:
+            target.fresh = store.is_empty(write.table)
+            store.session.rollback()  # the writes begin a transaction of their own
+        if target.fresh:
+            return Landed(store.insert_new(write, batch, encoded), [], 0)
+        return store.upsert(write, batch, encoded)
 
     def _finish(self, target: _Target, kind_report: KindReport) -> None:
         """After a file's last batch: fresh statistics for the planner, and the file's share of the time."""

@@ -20,7 +20,11 @@ NOUNS = {
     "addresses": "address",
     "payment_methods": "payment method",
     "orders": "order",
+    "sellers": "seller",
+    "products": "product",
 }
+#: Columns a referenced row may be checked against (`same_account`, `same_as`), when its table has them.
+_OWNERS = ("account_id", "seller_id")
 #: Rejected ids remembered (for "was rejected at line N" reasons); past this, reasons say "unknown".
 REJECTED_KEPT = 1_000_000
 
@@ -102,8 +106,7 @@ class References:
         self._maps: dict[str, pl.DataFrame] = {}
 
     def _columns(self, target: str) -> dict[str, pl.DataType]:
-        with_account = "account_id" in WRITES[target].columns
-        return {"id": pl.Int64(), **({"account_id": pl.Int64()} if with_account else {})}
+        return {"id": pl.Int64(), **{c: pl.Int64() for c in _OWNERS if c in WRITES[target].columns}}
 
     def ready(self, kind: Kind) -> bool:
         """True when every reference of `kind` resolves from maps in memory, without the store."""
@@ -126,10 +129,13 @@ class References:
         else:
             assert store is not None
             found = store.select_in(table, "external_id", values.to_list(), self._columns(target))
-        if not ref.same_account:
-            found = found.drop("account_id", strict=False)
-        return found.rename({"external_id": ref.name, "id": resolved(ref), "account_id": f"__account_{ref.name}"},
-                            strict=False)
+        kept = {"account_id"} if ref.same_account else set()
+        kept |= {ref.same_as} if ref.same_as else set()
+        found = found.drop([c for c in _OWNERS if c not in kept], strict=False)
+        names = {"external_id": ref.name, "id": resolved(ref), "account_id": f"__account_{ref.name}"}
+        if ref.same_as:
+            names[ref.same_as] = f"__same_{ref.name}"
+        return found.rename(names, strict=False)
 
     def release(self, done: str) -> None:
         """Forget maps no kind after `done` refers to."""
@@ -158,6 +164,27 @@ def resolve_references(kind: Kind, rows: pl.DataFrame, store: Store | None, reje
             noun = NOUNS[ref.refers_to or ""]
             for line, value in other.select(LINE, ref.name).iter_rows():
                 errors.append((line, ref.name, f"refers to {noun} {value}, which belongs to another account"))
+        if ref.same_as:
+            owner = kind.get(ref.same_as)
+            other = rows.filter(pl.col(f"__same_{ref.name}").is_not_null()
+                                & (pl.col(f"__same_{ref.name}") != pl.col(resolved(owner))))
+            noun, owner_noun = NOUNS[ref.refers_to or ""], NOUNS[owner.refers_to or ""]
+            for line, value in other.select(LINE, ref.name).iter_rows():
+                errors.append((line, ref.name, f"refers to {noun} {value}, which belongs to another {owner_noun}"))
+    if not errors:
+        return rows, empty_errors()
+    frame = pl.DataFrame(errors, schema=empty_errors().schema, orient="row")
+    return rows.filter(~pl.col(LINE).is_in(frame.get_column("line").implode())), frame
+
+
+def _own_manager(rows: pl.DataFrame) -> list[tuple[int, str, str]]:
+    return [(line, "manager_id", "an employee cannot be their own manager")
+            for (line,) in rows.filter(pl.col("manager_id") == pl.col("employee_id")).select(LINE).iter_rows()]
+
+
+def refuse_own_manager(rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Rows whose manager is someone else, and an error for each row naming the employee as their own manager."""
+    errors = _own_manager(rows)
     if not errors:
         return rows, empty_errors()
     frame = pl.DataFrame(errors, schema=empty_errors().schema, orient="row")
@@ -178,8 +205,7 @@ def resolve_managers(rows: pl.DataFrame, store: Store) -> tuple[pl.DataFrame, pl
     clash = clash.filter(pl.col("__holder") != pl.col("employee_id"))
     errors += [(line, "email", f"belongs to another employee ({holder})")
                for line, holder in clash.select(LINE, "__holder").iter_rows()]
-    errors += [(line, "manager_id", "an employee cannot be their own manager")
-               for (line,) in rows.filter(pl.col("manager_id") == pl.col("employee_id")).select(LINE).iter_rows()]
+    errors += _own_manager(rows)
     bad = {e[0] for e in errors}
     rows = rows.filter(~pl.col(LINE).is_in(list(bad)))
     stored = set(store.select_in("staff_employee", "external_id", rows.get_column("manager_id").to_list(),
@@ -197,4 +223,5 @@ def resolve_managers(rows: pl.DataFrame, store: Store) -> tuple[pl.DataFrame, pl
     return rows.drop("__email"), frame
 
 
-__all__ = ["KINDS_BY_NAME", "KeyTracker", "References", "Rejected", "resolve_managers", "resolve_references"]
+__all__ = ["KINDS_BY_NAME", "KeyTracker", "References", "Rejected", "refuse_own_manager", "resolve_managers",
+           "resolve_references"]

@@ -201,3 +201,62 @@ class SupportNote(Base):
     author: Mapped[str | None] = mapped_column(String(200))
     channel: Mapped[str | None] = mapped_column(String(20))
     body: Mapped[str] = mapped_column(Text)
+
+
+class ContactInitiator(StrEnum):
+    """Who opened a support contact: the customer (a call, chat, mail) or a member of staff."""
+
+    customer = "customer"
+    staff = "staff"
+
+
+class Seller(Base):
+    """A third-party seller on the marketplace (a business, not a person)."""
+
+    __tablename__ = "retail_seller"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class Product(Base):
+    __tablename__ = "retail_product"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(64), unique=True)
+    seller_id: Mapped[int] = mapped_column(ForeignKey("retail_seller.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+
+
+class Review(Base):
+    """A customer's rating (1-5) of a seller, usually of one of the seller's products."""
+
+    __tablename__ = "retail_review"
+    __table_args__ = (Index("ix_retail_review_seller_id_rating", "seller_id", "rating"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(64), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("retail_account.id", ondelete="CASCADE"), index=True)
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("retail_product.id", ondelete="SET NULL"), index=True)
+    seller_id: Mapped[int] = mapped_column(ForeignKey("retail_seller.id", ondelete="CASCADE"))
+    rating: Mapped[int] = mapped_column(SmallInteger)
+    reviewed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SupportContact(Base):
+    """One contact on a support ticket: who contacted whom (customer or staff first), when, how, about what."""
+
+    __tablename__ = "retail_support_contact"
+    __table_args__ = (Index("ix_retail_support_contact_account_id_opened_at", "account_id", "opened_at"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(64), unique=True)
+    ticket_ref: Mapped[str] = mapped_column(String(64), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("retail_account.id", ondelete="CASCADE"))
+    employee_id: Mapped[int | None] = mapped_column(ForeignKey("staff_employee.id", ondelete="SET NULL"), index=True)
+    team: Mapped[str | None] = mapped_column(String(100))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    initiated_by: Mapped[ContactInitiator] = mapped_column(str_enum(ContactInitiator, "contact_initiator"))
+    channel: Mapped[str | None] = mapped_column(String(20))
+    topic: Mapped[str | None] = mapped_column(String(100))

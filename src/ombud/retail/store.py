@@ -48,10 +48,14 @@ class TableWrite:
     not_compared: tuple[str, ...] = ()
     #: Column -> SQL for its value on update, in place of `excluded.column`.
     update_expr: dict[str, str] = field(default_factory=dict)
+    #: Rows only update existing ones (matched on `key`), never insert (the HR facts of known employees).
+    update_only: bool = False
+    #: Told apart from other writes to the same table in staging-table names.
+    label: str = ""
 
     @property
     def stage(self) -> str:
-        return f"_ombud_stage_{self.table}"
+        return f"_ombud_stage_{self.table}" + (f"_{self.label}" if self.label else "")
 
     @property
     def compared(self) -> tuple[str, ...]:
@@ -249,6 +253,12 @@ class Store:
         """Refresh the planner's statistics of a table that just grew (PostgreSQL), so lookups use its indexes."""
         if self.is_postgres:
             self.connection.exec_driver_sql(f"ANALYZE {table}")
+
+    def update_existing(self, spec: TableWrite, rows: pl.DataFrame) -> Landed:
+        """Update rows matched on the key where any column differs (nothing inserted); what changed."""
+        columns = [c for c in spec.columns if c not in spec.key]
+        changed = self.update_where_different(spec, columns, rows)
+        return Landed([], changed, rows.height - len(changed))
 
     def update_where_different(self, spec: TableWrite, columns: Sequence[str], rows: pl.DataFrame) -> list[int]:
         """Set `columns` of existing rows (matched on the key) where they differ; the ids of rows changed."""

@@ -15,6 +15,7 @@ from ombud.keys import KeyRing
 from ombud.retail.format import Field, FieldType, Kind, card_brand
 from ombud.retail.store import TableWrite
 from ombud.retail.validate import ssn_match_hash
+from ombud.staff.hr import postcode_hashes
 
 SSN_CONTEXT = "retail_credit_application.ssn"
 
@@ -69,6 +70,21 @@ WRITES: dict[str, TableWrite] = {
         "retail_support_note", ("external_id",),
         ("external_id", "account_id", "created_at", "author", "channel", "body"),
     ),
+    "staff_hr": TableWrite(
+        "staff_employee", ("id",), ("id", "team", "manager_id", "hired_on", "left_on", "home_postcode_hash"),
+        update_only=True, label="hr",
+    ),
+    "sellers": TableWrite("retail_seller", ("external_id",), ("external_id", "name")),
+    "products": TableWrite("retail_product", ("external_id",), ("external_id", "seller_id", "title")),
+    "reviews": TableWrite(
+        "retail_review", ("external_id",),
+        ("external_id", "account_id", "seller_id", "product_id", "rating", "reviewed_at"),
+    ),
+    "support_contacts": TableWrite(
+        "retail_support_contact", ("external_id",),
+        ("external_id", "ticket_ref", "account_id", "employee_id", "team", "opened_at", "initiated_by", "channel",
+         "topic"),
+    ),
 }
 
 
@@ -92,6 +108,8 @@ def _column(kind: Kind, f: Field) -> pl.Expr | None:
 def table_rows(kind: Kind, rows: pl.DataFrame, keys: KeyRing, now: datetime) -> pl.DataFrame:
     """Checked, resolved rows of `kind` as rows of its table, in the staging column order."""
     write = WRITES[kind.name]
+    if kind.name == "staff_hr":
+        return _staff_hr(rows, keys).select(write.columns)
     exprs = [e for f in kind.fields if (e := _column(kind, f)) is not None and f.name != "manager_id"]
     out = rows.select(exprs)
     if kind.name == "employees":
@@ -128,3 +146,13 @@ def _ssns(rows: pl.DataFrame, keys: KeyRing) -> list[pl.Series]:
         pl.Series("ssn_hash", [ssn_match_hash(hash_key, s) if s else None for s in ssns], dtype=pl.String),
         pl.Series("ssn_last4", [s[-4:] if s else None for s in ssns], dtype=pl.String),
     ]
+
+
+def _staff_hr(rows: pl.DataFrame, keys: KeyRing) -> pl.DataFrame:
+    """HR rows as updates of their employees; the home postcode leaves only as its keyed hash."""
+    hashes = postcode_hashes(keys.identifier_hash_key, rows.get_column("home_postcode").to_list(),
+                             rows.get_column("home_country").to_list())
+    return rows.select(
+        pl.col("__id_employee_id").alias("id"), "team", pl.col("__id_manager_id").alias("manager_id"), "hired_on",
+        "left_on", pl.Series("home_postcode_hash", hashes, dtype=pl.String),
+    )

@@ -35,6 +35,7 @@ _CARD = r"^[0-9][0-9 \-]*$"
 _BRAND = r"^[a-z][a-z0-9 _\-]*$"
 _NOT_UTF8 = "is not valid UTF-8"
 _BROKEN = "__broken"
+_POSTCODE = r"^[A-Za-z0-9][A-Za-z0-9 \-]{1,11}$"
 _TRUE = ("true", "1")
 _FALSE = ("false", "0")
 
@@ -50,6 +51,7 @@ _REASONS = {
     FieldType.ssn: "must be nine digits (dashes allowed)",
     FieldType.last4: "must be four digits",
     FieldType.brand: "must be a card brand name (letters, digits, space, _ or -)",
+    FieldType.postcode: "must be a postcode: 2 to 12 letters or digits (spaces and dashes allowed)",
 }
 
 
@@ -186,6 +188,8 @@ def _checks(f: Field, raw: pl.Expr, today: date) -> tuple[list[tuple[pl.Expr, st
         checks.append((~pl.col(f"__luhn_{f.name}"), "fails the card-number checksum (Luhn)"))
     elif t is FieldType.last4:
         checks.append((~raw.str.contains(r"^\d{4}$"), _REASONS[t]))
+    elif t is FieldType.postcode:
+        checks.append((~raw.str.contains(_POSTCODE), _REASONS[t]))
     return checks, value
 
 

@@ -40,6 +40,8 @@ class Employee(Base):
     manager_id: Mapped[int | None] = mapped_column(ForeignKey("staff_employee.id", ondelete="SET NULL"))
     hired_on: Mapped[date | None] = mapped_column(Date)
     left_on: Mapped[date | None] = mapped_column(Date)
+    #: Home postcode from the HR file, keyed-hashed (ombud.staff.hr.postcode_hash): comparable, never readable.
+    home_postcode_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     password_hash: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -15,7 +15,6 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from ombud.access import breakglass, broker, cases, grants, reviews, service, transparency
-from ombud.access.broker import classes_in
 from ombud.access.classes import DESCRIPTIONS, FIELDS, SENSITIVE, DataClass
 from ombud.access.models import (
     BreakGlassReview,
@@ -311,7 +310,7 @@ def decision_list(
     mine = None if staff.has_role(*_OVERSEERS) else staff.employee.id
     rows = broker.recent_decisions(session, limit=200, employee_id=mine, customer_id=customer_id or None)
     names = _names(session, {r.employee_id for r in rows})
-    return render(request, "access/decisions.html", staff, rows=rows, names=names, classes_in=classes_in,
+    return render(request, "access/decisions.html", staff, rows=rows, names=names,
                   customer_id=customer_id or "")
 
 

@@ -1,0 +1,144 @@
+"""Pydantic shapes of the incidents API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from ombud.incidents.models import IncidentKind
+
+
+class IncidentCreate(BaseModel):
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field("", max_length=20000)
+    kind: IncidentKind = IncidentKind.insider
+    actors: list[str] = Field(default_factory=list, max_length=200, description="Employee directory ids.")
+    window_start: AwareDatetime
+    window_end: AwareDatetime
+    discovered_at: AwareDatetime = Field(description="When the breach was discovered; the legal clock starts here.")
+    source_alert_id: int | None = None
+
+
+class ScopeChange(BaseModel):
+    actors: list[str] | None = Field(None, max_length=200)
+    window_start: AwareDatetime | None = None
+    window_end: AwareDatetime | None = None
+
+
+class Wording(BaseModel):
+    what_happened: str | None = Field(None, max_length=8000)
+    what_we_are_doing: str | None = Field(None, max_length=8000)
+    law_enforcement_delay: bool | None = None
+
+
+class Resend(BaseModel):
+    customer_id: str = Field(min_length=1, max_length=64)
+    channel: str | None = Field(None, pattern="^(email|letter)$")
+
+
+class ScopeRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    version: int
+    computed_at: datetime
+    actors: list[str]
+    window_start: datetime
+    window_end: datetime
+    tree_size: int
+    root_hash: str
+    verification: str
+    reads_scanned: int
+    imported_scanned: int
+    customers: int
+    rows: int
+    by_jurisdiction: dict[str, int]
+    diff: dict[str, Any] | None
+
+
+class DeadlineRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    jurisdiction: str
+    kind: str
+    due_at: datetime
+    customers: int
+    basis: str
+    met_at: datetime | None
+    reminded_at: datetime | None
+    escalated_at: datetime | None
+    state: str = ""
+
+
+class IncidentRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    title: str
+    kind: str
+    status: str
+    description: str
+    actors: list[str]
+    window_start: datetime
+    window_end: datetime
+    discovered_at: datetime
+    source_alert_id: int | None
+    opened_at: datetime
+    what_happened: str
+    what_we_are_doing: str
+    law_enforcement_delay: bool
+    approved_at: datetime | None
+    notices_sent_at: datetime | None
+    scope: ScopeRead | None = None
+    deadlines: list[DeadlineRead] = Field(default_factory=list)
+    notices: dict[str, int] = Field(default_factory=dict)
+
+
+class ExposureRow(BaseModel):
+    customer_id: str
+    item: str
+    data_class: str
+    source: str
+    jurisdiction: str
+    first_at: datetime
+    last_at: datetime
+    events: int
+    leaves: list[int]
+    imported: list[int]
+
+
+class ExposurePage(BaseModel):
+    version: int
+    total: int
+    offset: int
+    items: list[ExposureRow]
+
+
+class ProofRead(BaseModel):
+    index: int
+    leaf_hash: str
+    proof: list[str]
+    verified: bool
+
+
+class ProofsRead(BaseModel):
+    tree_size: int
+    root_hash: str
+    proofs: list[ProofRead]
+
+
+class DryRunRead(BaseModel):
+    scope_version: int
+    customers: int
+    already_notified: int
+    by_jurisdiction: dict[str, dict[str, int]]
+    samples: dict[str, dict[str, str | None]]
+    problems: list[str]
+
+
+class SendRead(BaseModel):
+    emails: int
+    letters: int
+    skipped: int
+    no_address: int

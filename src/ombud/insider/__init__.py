@@ -1,0 +1,1 @@
+"""Insider-misuse detection: access events (brokered and imported from the retailer's other tools), detectors."""
