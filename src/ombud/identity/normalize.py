@@ -380,7 +380,7 @@ def ssn_is_weak(hashed: str) -> bool:
 def ssn_transpositions(digits: str) -> list[str]:
     """The SSNs one adjacent-digit swap away (a common typing slip), without the original."""
     out = []
-    for i in range(8):
+    for i in range(len(digits) - 1):
         if digits[i] != digits[i + 1]:
             swapped = digits[:i] + digits[i + 1] + digits[i] + digits[i + 2 :]
             out.append(swapped)
