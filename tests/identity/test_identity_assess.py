@@ -119,3 +119,18 @@ def test_a_second_account_is_recognised_by_the_persons_device():
 def test_years_of_use_with_only_the_persons_details_is_their_own():
     verdict = assess(facts(devices=[device("once #1", OPENED, OPENED, 1)]))
     assert verdict.own and not verdict.takeover
+
+
+def test_an_intruders_device_vouches_for_nothing():
+    # A young account of the person's own (their email): a device that got in after failed attempts is not
+    # one of theirs, so an account it signs in to is not made "theirs" by it.
+    opened = OPENED + 3000 * DAY
+    later = opened + 60 * DAY
+    young = facts(created_at=opened, last_activity=opened + 90 * DAY,
+                  devices=[device("phone #1", opened, later, 4), device("thief #9", later, later, 1, 3)],
+                  addresses=[Added("a1", opened, True, "billing"), Added("a2", opened, True, "shipping")])
+    verdict = assess(young)
+    assert verdict.own and verdict.trusted_devices == frozenset({"phone #1"})
+    other = facts(created_at=later, last_activity=later, account_email=None, account_phone=None,
+                  devices=[device("thief #9", later, later, 2)])
+    assert second_account(other, assess(other), dict.fromkeys(verdict.trusted_devices, "A1")) is None

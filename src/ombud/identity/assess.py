@@ -122,9 +122,12 @@ def assess(facts: AccountFacts) -> Assessment:
     settled = facts.created_at + TENURE
     if established:
         settled = max(min(d.first for d in established) + DEVICE_SPAN, settled)
-    # The person's devices: those used for months, or from before anything could have changed.
+    # The person's devices: those used for months, or used from the account's first days (its first year when
+    # the account is long-standing) without ever failing to get in. A device that got in after failed
+    # attempts, or only later, may be an intruder's, and vouches for nothing.
+    early_limit = settled if long_standing else min(settled, facts.created_at + EARLY)
     trusted = frozenset(d.device for d in facts.devices if d.device and (
-        d in established or (d.first_success is not None and d.first_success <= settled)))
+        d in established or (d.first_success is not None and d.first_success <= early_limit and not d.failures)))
     changes: list[str] = []
     new_devices = [d for d in facts.devices if d.first_success and d.first_success > settled and d not in established]
     for d in sorted(new_devices, key=lambda d: d.first)[:3]:

@@ -319,8 +319,14 @@ def _same_devices(assessments: list[tuple[Match, AccountFacts, Assessment, int]]
             continue
         reason = second_account(facts, verdict, own_devices)
         if reason:
-            match.verdict = "own_account"
-            match.signals = [reason]
+            # The person's device says whose account it is, not that nobody else got in since: replaced
+            # contact details still mean a takeover.
+            replaced = [text for text, changed in (("the account's email address is not one of yours",
+                                                    facts.account_email is False),
+                                                   ("the account's phone number is not one of yours",
+                                                    facts.account_phone is False)) if changed]
+            match.verdict = "own_account_takeover_suspected" if replaced else "own_account"
+            match.signals = [reason, *replaced]
 
 
 def _orders(session: Session, assessments: list[tuple[Match, AccountFacts, Assessment, int]], f: _Facts) -> None:
