@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from ombud.access.models import BreakGlass, Case, Grant, GrantStatus
 from ombud.cli import common
 from ombud.cli.main import app
+from ombud.staff import service as staff_service
 from ombud.staff.models import Role
 
 
@@ -60,12 +61,13 @@ def test_read_prints_the_view_or_exits_3_on_refusal(session, frozen, cli):
     cli("cases", "open", acct.external_id, "--type", "support_ticket", "--title", "Parcel missing",
         "--assignee", agent.external_id)
     case_id = session.scalar(select(Case.id).where(Case.customer_id == acct.external_id))
+    token = staff_service.create_api_token(session, agent, name="shell").token
     shown = cli("access", "read", acct.external_id, "--as", agent.email, "--purpose", f"case:{case_id}",
-                "--field", "email", "--class", "payment", "--json")
+                "--field", "email", "--class", "payment", "--json", "--token", token)
     assert shown.exit_code == 0, shown.output
     body = json.loads(shown.output)
     assert body["fields"]["email"] == acct.email and body["masked"] == ["payment_methods"]
-    refused = cli("access", "read", acct.external_id, "--as", agent.email, "--field", "email")
+    refused = cli("access", "read", acct.external_id, "--field", "email", "--token", token)
     assert refused.exit_code == 3 and "no purpose" in refused.output
     decisions = cli("access", "decisions", "--customer", acct.external_id)
     assert "denied" in decisions.output and "masked" in decisions.output
@@ -83,7 +85,7 @@ def test_grants_and_break_glass_commands(session, frozen, cli):
     session.refresh(grant)
     assert grant.status is GrantStatus.approved
     opened = cli("access", "break-glass", "open", "--as", agent.email, "--customer", acct.external_id,
-                 "--justification", "customer reports takeover in progress on the phone")
+                 "--justification", "customer reports takeover in progress on the phone", "--class", "contact")
     assert opened.exit_code == 0 and "Security has been notified" in opened.output
     record = session.scalar(select(BreakGlass).where(BreakGlass.employee_id == agent.id))
     assert str(record.id) in cli("access", "break-glass", "list", "--pending").output

@@ -156,7 +156,8 @@ def _path_values(session) -> dict[str, str]:
                                  customer_id=acct.external_id, justification="card dispute needs the expiry date")
     grants.approve(session, grant, approver=officer)
     glass = breakglass.open_break_glass(session, employee=agent, customer_id=acct.external_id,
-                                        justification="customer reports takeover in progress on the phone")
+                                        justification="customer reports takeover in progress on the phone",
+                                        classes=["contact"])
     return {"customer_id": acct.external_id, "case_id": str(c.id), "grant_id": str(grant.id),
             "record_id": str(glass.id), "employee": agent.external_id, "account_id": acct.external_id,
             "external_id": acct.external_id, "purpose": f"case:{c.id}", "classes": "contact,payment",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from accessutil import case, close_open_rounds, customer, employee
 from sqlalchemy import select
 
-from ombud.access import grants
+from ombud.access import cases, grants
 from ombud.access.models import BreakGlass, Case, Grant, GrantKind, GrantStatus
 from ombud.staff.models import Role
 
@@ -20,6 +20,12 @@ def test_an_agent_opens_a_case_and_reads_through_the_broker(session, frozen, bro
     assert opened.status_code == 303
     case_id = session.scalar(select(Case.id).where(Case.customer_id == acct.external_id))
     assert opened.headers["location"] == f"/access/cases/{case_id}"
+    view = client.post(f"/access/cases/{case_id}/read",
+                       data={"csrf_token": csrf, "classes": ["contact", "payment"]})
+    # The agent opened the case for themselves: nothing stands behind it, so sensitive data stays masked.
+    assert view.status_code == 200 and "self-opened" in view.text
+    assert acct.email not in view.text and "•••• 4242" in view.text and "masked" in view.text
+    cases.assign(session, session.get(Case, case_id), actor=None, assignee=agent, team=None)
     view = client.post(f"/access/cases/{case_id}/read",
                        data={"csrf_token": csrf, "classes": ["contact", "payment"]})
     assert view.status_code == 200
@@ -74,7 +80,8 @@ def test_break_glass_page_raises_to_security_who_reviews(session, frozen, browse
     agent, analyst, acct = employee(session), employee(session, Role.security_analyst), customer(session)
     client, csrf = browser(agent)
     client.post("/access/break-glass", data={"csrf_token": csrf, "customer_id": acct.external_id, "minutes": "15",
-                                             "justification": "customer reports fraud in progress on the phone"})
+                                             "justification": "customer reports fraud in progress on the phone",
+                                             "classes": ["contact"]})
     record = session.scalar(select(BreakGlass).where(BreakGlass.employee_id == agent.id))
     assert record is not None
     security, sec_csrf = browser(analyst)

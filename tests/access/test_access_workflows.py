@@ -200,7 +200,8 @@ def test_break_glass_needs_a_real_justification_and_ends_on_time(session, frozen
         breakglass.open_break_glass(session, employee=agent, customer_id=acct.external_id, minutes=120,
                                     justification="customer locked out during a fraud attack, on the phone")
     record = breakglass.open_break_glass(session, employee=agent, customer_id=acct.external_id, minutes=5,
-                                         justification="customer locked out during a fraud attack, on the phone")
+                                         justification="customer locked out during a fraud attack, on the phone",
+                                         classes=["contact"])
     frozen.advance(timedelta(minutes=5))
     view = broker.read(session, agent, customer_id=acct.external_id, fields=["email"],
                        purpose=f"break_glass:{record.id}")
@@ -211,7 +212,8 @@ def test_break_glass_crosses_region_and_shift_but_not_the_volume_limit(session, 
     agent, acct = employee(session, region="us"), customer(session, country="GB")
     service.set_profile(session, agent, actor=None, shift_start=20, shift_end=23, daily_limit=1)
     record = breakglass.open_break_glass(session, employee=agent, customer_id=acct.external_id,
-                                         justification="customer locked out during a fraud attack, on the phone")
+                                         justification="customer locked out during a fraud attack, on the phone",
+                                         classes=["contact"])
     first = broker.read(session, agent, customer_id=acct.external_id, fields=["email"],
                         purpose=f"break_glass:{record.id}")
     assert first.decision is Decision.allowed

@@ -18,8 +18,12 @@ from ombud.staff.testing import make_employee
 from ombud.web.templating import app_routes
 
 #: Exactly these paths (or everything under these prefixes) may answer an anonymous caller.
-PUBLIC_PATHS = {"/login", "/api/health", "/openapi.json"}
-PUBLIC_PREFIXES = ("/static", "/docs", "/portal", "/api/public")
+#: /my-data: the customer's "who accessed my data" page, opened by a link the retailer's site signs (it refuses
+#: an unsigned or expired link itself, with a 403 page).
+PUBLIC_PATHS = {"/login", "/api/health", "/openapi.json", "/my-data"}
+#: /request is the identity-theft victims' portal (no account by law and design; a request's status page is behind
+#: an unguessable link).
+PUBLIC_PREFIXES = ("/static", "/docs", "/portal", "/api/public", "/request")
 
 
 def _is_public(path: str) -> bool:

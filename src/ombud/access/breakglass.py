@@ -36,7 +36,8 @@ def open_break_glass(
     classes: Iterable[DataClass | str] | None = None,
     minutes: int = DEFAULT_MINUTES,
 ) -> BreakGlass:
-    """Open emergency access to a customer's data classes (all when none named), raised to security at once."""
+    """Open emergency access to the data classes the emergency needs (named: never every class by default),
+    raised to security at once."""
     customer_id = check_customer_id(customer_id)
     text = (justification or "").strip()
     if len(text) < MIN_JUSTIFICATION:
@@ -46,7 +47,10 @@ def open_break_glass(
         )
     if not 1 <= minutes <= MAX_MINUTES:
         raise InvalidInput(f"break-glass lasts 1 to {MAX_MINUTES} minutes", field="minutes")
-    chosen = sorted({c if isinstance(c, DataClass) else parse_class(c) for c in classes or ()} or set(DataClass))
+    chosen = sorted({c if isinstance(c, DataClass) else parse_class(c) for c in classes or ()})
+    if not chosen:
+        raise InvalidInput("name the data classes the emergency needs (break-glass never opens every class at once)",
+                           field="classes")
     if not customer_exists(session, customer_id):
         raise NotFound(f"no customer {customer_id}")
     now = clock.now()

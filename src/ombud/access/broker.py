@@ -99,6 +99,7 @@ class _Purpose:
     problem: str | None
     case_type: str = ""
     granted: tuple[str, ...] = ()
+    case_origin: str = ""
     #: The purpose as the policies see it, when it differs from the kind (a request reads as a victim_request case).
     policy_purpose: str = ""
 
@@ -188,7 +189,9 @@ def _resolve_purpose(
     if ref.kind is PurposeKind.case:
         case = facts.case
         problem = cases.purpose_problem(case, ref.id, employee, customer_id)
-        return _Purpose(ref, problem, case_type=case.case_type.value if case and not problem else "")
+        if case is None or problem:
+            return _Purpose(ref, problem)
+        return _Purpose(ref, None, case_type=case.case_type.value, case_origin=case.origin)
     if ref.kind is PurposeKind.grant:
         grant = facts.grant
         problem = grants.purpose_problem(grant, ref.id, employee, customer_id, now)
@@ -259,8 +262,13 @@ def read(
     purpose: str | PurposeRef | None = None,
     engine: PolicyEngine | None = None,
     cipher: FieldCipher | None = None,
+    channel: str | None = None,
+    operator: str | None = None,
 ) -> AccessView:
     """Decide and serve one staff read of a customer's fields; exactly one audit leaf, in this transaction.
+
+    ``channel`` (``api``, ``console``, ``cli``) and ``operator`` (who ran a command-line read: the account on the
+    machine, as ``user:host``) are written on the record when given, beside the employee the read is for.
 
     Malformed input (unknown field or class, a customer id or purpose that cannot be one) raises InvalidInput
     before any decision; every decision after that, refusals included, is returned and recorded.
@@ -290,6 +298,7 @@ def read(
         context = {
             "purpose": resolved.policy_purpose or kind.value,
             "case_type": resolved.case_type,
+            "case_origin": resolved.case_origin,
             "granted": list(resolved.granted),
             "customer_country": customer_country(facts.country),
             "local_hour": local_hour,
@@ -325,10 +334,13 @@ def read(
             "policy_ids": list(view.policy_ids),
             "policy_digest": engine.digest[:16],
             "case_type": resolved.case_type or None,
+            "case_origin": resolved.case_origin or None,
             "reads_today": reads_today,
             "reason": view.reason,
             "team": employee.team,
             "region": employee.region,
+            **({"channel": channel} if channel else {}),
+            **({"operator": operator} if operator else {}),
         },
     )
     return view

@@ -2,8 +2,13 @@
 
 Who may do what (enforced here, so the API, pages and CLI agree):
 - open: privacy officers, security analysts and admins open any type; agents open support tickets only,
-  assigned to themselves or their own team (a self-opened case is marked so in the audit log, for insider
-  analytics). The system (workflows, CLI without ``--as``) opens any type.
+  assigned to themselves or their own team. The system (workflows, the ticket feed, CLI without ``--as``) opens
+  any type.
+- origin: every case says what stands behind it (``CaseOrigin``). Only the system (the retailer's ticket feed,
+  the victim-request workflow) declares a customer contact or a victim request; a case an employee opens for
+  someone else (their report, a teammate, a team) is manager-assigned when they are the assignee's manager or an
+  overseer, and a case anyone opens for themselves is self-opened, whatever they claim. The policies may refuse
+  sensitive classes for self-opened cases (``policies/origins.cedar``), and the reader's manager sees them.
 - assign: privacy officers, security analysts and admins; an agent may hand a support ticket they hold to
   their own team or a teammate.
 - close / reopen: the assignee, a member of the assigned team, whoever opened it, or a privacy officer,
@@ -21,7 +26,7 @@ from sqlalchemy.orm import Session
 from ombud import clock
 from ombud.access import trail
 from ombud.access.fastpath import CaseFacts
-from ombud.access.models import Case, CaseStatus, CaseType
+from ombud.access.models import Case, CaseOrigin, CaseStatus, CaseType
 from ombud.errors import InvalidInput, InvalidTransition, NotFound, PolicyDenied
 from ombud.retail.models import Account
 from ombud.staff.models import Employee, Role
@@ -33,6 +38,13 @@ TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
 }
 _ACTION_OF = {CaseStatus.closed: "access.case.close", CaseStatus.open: "access.case.reopen"}
 _OVERSEERS = (Role.privacy_officer, Role.security_analyst, Role.admin)
+#: Origins as people read them.
+ORIGIN_LABELS: dict[str, str] = {
+    CaseOrigin.customer_contact.value: "the customer contacted us",
+    CaseOrigin.victim_request.value: "an identity-theft victim's request",
+    CaseOrigin.manager_assigned.value: "assigned by a manager",
+    CaseOrigin.self_opened.value: "self-opened (nothing behind it but its reader's word)",
+}
 CUSTOMER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}")
 
 
@@ -63,8 +75,13 @@ def open_case(
     assignee: Employee | None = None,
     team: str | None = None,
     source: str | None = None,
+    origin: CaseOrigin | None = None,
+    origin_ref: str | None = None,
 ) -> Case:
-    """Open a case about a customer, assigned to an employee and/or a team (default: whoever opens it)."""
+    """Open a case about a customer, assigned to an employee and/or a team (default: whoever opens it).
+
+    ``origin``: what stands behind the case; see ``origin_of`` for what an employee may declare.
+    """
     customer_id = check_customer_id(customer_id)
     title = (title or "").strip()
     if not 3 <= len(title) <= 200:
@@ -84,6 +101,11 @@ def open_case(
             team and team != actor.team
         ):
             raise PolicyDenied("agents assign their own tickets to themselves, a teammate or their team")
+    origin = origin_of(actor, assignee, team, case_type, origin)
+    origin_ref = (origin_ref or "").strip() or None
+    if origin_ref is not None and (len(origin_ref) > 100 or not CUSTOMER_ID.fullmatch(origin_ref)):
+        raise InvalidInput("an origin reference is the retailer's ticket or request id (letters, digits, _ . : -)",
+                           field="origin_ref")
     now = clock.now()
     case = Case(
         case_type=case_type,
@@ -93,6 +115,8 @@ def open_case(
         assignee_id=assignee.id if assignee else None,
         team=team or None,
         source=source,
+        origin=origin,
+        origin_ref=origin_ref,
         opened_by_id=actor.id if actor else None,
         opened_at=now,
         updated_at=now,
@@ -105,11 +129,40 @@ def open_case(
             "case_type": case_type.value,
             "assignee": assignee.external_id if assignee else None,
             "team": team or None,
-            "self_opened": bool(actor is not None and assignee is not None and actor.id == assignee.id),
+            "self_opened": origin is CaseOrigin.self_opened,
+            "origin": origin.value,
+            "origin_ref": origin_ref,
             "source": source,
         },
     )
     return case
+
+
+def origin_of(
+    actor: Employee | None, assignee: Employee | None, team: str | None, case_type: CaseType,
+    claimed: CaseOrigin | None,
+) -> CaseOrigin:
+    """The origin a new case gets: the system's word for contacts and victim requests; for an employee, what their
+    act shows (self-opened when they are the assignee or in the assigned team, manager-assigned when they are the
+    assignee's manager or an overseer), never a claim they cannot back."""
+    if actor is None:
+        if claimed is not None:
+            return claimed
+        return CaseOrigin.victim_request if case_type is CaseType.victim_request else CaseOrigin.customer_contact
+    for_themselves = (assignee is not None and assignee.id == actor.id) or (
+        assignee is None and team is not None and team == actor.team)
+    if for_themselves:
+        if claimed not in (None, CaseOrigin.self_opened):
+            raise PolicyDenied("a case you open for yourself is self-opened; customer contacts and victim requests "
+                               "come from the retailer's ticket feed and the request workflow")
+        return CaseOrigin.self_opened
+    if claimed in (CaseOrigin.customer_contact, CaseOrigin.victim_request):
+        raise PolicyDenied("customer contacts and victim requests come from the retailer's ticket feed and the "
+                           "request workflow, not from an employee's word")
+    manages = assignee is not None and assignee.manager_id == actor.id
+    if manages or _is_overseer(actor):
+        return CaseOrigin.manager_assigned
+    return CaseOrigin.self_opened  # an agent handing a ticket they opened to a teammate: still their own doing
 
 
 def get_case(session: Session, case_id: int) -> Case:
@@ -129,11 +182,19 @@ def list_cases(
     assignee_id: int | None = None,
     team: str | None = None,
     mine: Employee | None = None,
+    origin: CaseOrigin | None = None,
+    opened_by_reports_of: Employee | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> Sequence[Case]:
-    """Cases, newest first, filtered; ``mine`` keeps those assigned to the employee or their team."""
+    """Cases, newest first, filtered; ``mine`` keeps those assigned to the employee or their team;
+    ``opened_by_reports_of`` keeps those opened by the manager's direct reports."""
     query = select(Case).order_by(Case.id.desc()).limit(min(max(limit, 1), 500)).offset(max(offset, 0))
+    if origin is not None:
+        query = query.where(Case.origin == origin)
+    if opened_by_reports_of is not None:
+        reports = select(Employee.id).where(Employee.manager_id == opened_by_reports_of.id)
+        query = query.where(Case.opened_by_id.in_(reports))
     if status is not None:
         query = query.where(Case.status == status)
     if customer_id:
@@ -153,6 +214,27 @@ def _may_work(case: Case | CaseFacts, employee: Employee) -> bool:
     return case.assignee_id == employee.id or (case.team is not None and case.team == employee.team)
 
 
+def _manages_someone_on(session: Session, case: Case, manager: Employee) -> bool:
+    people = {i for i in (case.opened_by_id, case.assignee_id) if i is not None}
+    if not people:
+        return False
+    reports = select(Employee.id).where(Employee.id.in_(people), Employee.manager_id == manager.id)
+    return session.scalar(reports.limit(1)) is not None
+
+
+def may_read_for(case: Case, employee: Employee) -> bool:
+    """True when this case can be the purpose of this employee's reads (open, theirs or their team's)."""
+    return case.status is CaseStatus.open and _may_work(case, employee)
+
+
+def visible_to(session: Session, case: Case, employee: Employee) -> bool:
+    """Whether a (non-overseer) employee may see a case: theirs, their team's, opened by them, or opened by or
+    assigned to one of their direct reports (a manager sees what their reports open for themselves)."""
+    if _may_work(case, employee) or case.opened_by_id == employee.id:
+        return True
+    return _manages_someone_on(session, case, employee)
+
+
 def assign(
     session: Session, case: Case, *, actor: Employee | None, assignee: Employee | None, team: str | None
 ) -> Case:
@@ -169,12 +251,22 @@ def assign(
             and _may_work(case, actor)
             and (assignee is None or assignee.team == actor.team)
             and (not team or team == actor.team)
+        ) or (
+            # a manager puts one of their reports (or themselves) on a case a report of theirs holds or opened
+            _manages_someone_on(session, case, actor)
+            and (assignee is None or assignee.id == actor.id or assignee.manager_id == actor.id)
+            and (not team or team == actor.team)
         )
         if not allowed:
-            raise PolicyDenied("agents hand their own support tickets to their team or a teammate only")
-    before = {"assignee_id": case.assignee_id, "team": case.team}
+            raise PolicyDenied("agents hand their own support tickets to their team or a teammate only; managers "
+                               "assign their reports' cases to their reports")
+    before = {"assignee_id": case.assignee_id, "team": case.team, "origin": case.origin}
     case.assignee_id = assignee.id if assignee else None
     case.team = team or None
+    by_manager = assignee is not None and (actor is None or (
+        assignee.id != actor.id and (assignee.manager_id == actor.id or _is_overseer(actor))))
+    if case.origin is CaseOrigin.self_opened and by_manager:
+        case.origin = CaseOrigin.manager_assigned  # a manager put a person on it: more than the reader's own word
     case.updated_at = clock.now()
     session.flush()
     trail.record(
@@ -184,6 +276,8 @@ def assign(
             "team": case.team,
             "previous_assignee_id": before["assignee_id"],
             "previous_team": before["team"],
+            "origin": case.origin.value,
+            "previous_origin": before["origin"].value,
         },
     )
     return case

@@ -86,6 +86,7 @@ class CaseFacts:
     assignee_id: int | None
     team: str | None
     opened_by_id: int | None = None
+    origin: str = ""
 
 
 @dataclass(slots=True)
@@ -146,7 +147,7 @@ _FACTS_COLUMNS = (
     "ORDER BY ad.created_at DESC LIMIT 1), a.name, a.email, a.phone, "
     "p.daily_limit, p.shift_start, p.shift_end, p.timezone, "
     "(SELECT {agg} FROM access_grant sg WHERE sg.employee_id = ? AND sg.kind = 'standing' "
-    "AND sg.status = 'approved' AND (sg.expires_at IS NULL OR sg.expires_at > ?)) "
+    "AND sg.status = 'approved' AND (sg.expires_at IS NULL OR sg.expires_at > ?)), c.origin "
 )
 _FACTS_JOINS = (
     "LEFT JOIN access_case c ON c.id = ? "
@@ -188,7 +189,8 @@ def read_facts(
         cursor.close()
     case = grant = glass = None
     if case_id is not None and row[0] is not None:
-        case = CaseFacts(case_id, _CASE_TYPES[row[0]], row[1], _CASE_STATUSES[row[2]], row[3], row[4])
+        case = CaseFacts(case_id, _CASE_TYPES[row[0]], row[1], _CASE_STATUSES[row[2]], row[3], row[4],
+                         origin=row[27])
     if grant_id is not None and row[5] is not None:
         grant = GrantFacts(grant_id, row[5], GrantKind(row[6]), row[7], row[8], GrantStatus(row[9]),
                            db.read_time(row[10]), db.read_time(row[11]))
@@ -207,10 +209,11 @@ def read_facts(
 
 def case_facts(db: Store, case_id: int) -> CaseFacts | None:
     """A case's type, customer, status and assignment."""
-    row = db.one("SELECT case_type, customer_id, status, assignee_id, team FROM access_case WHERE id = ?", (case_id,))
+    row = db.one("SELECT case_type, customer_id, status, assignee_id, team, origin FROM access_case WHERE id = ?",
+                 (case_id,))
     if row is None:
         return None
-    return CaseFacts(case_id, CaseType(row[0]), row[1], CaseStatus(row[2]), row[3], row[4])
+    return CaseFacts(case_id, CaseType(row[0]), row[1], CaseStatus(row[2]), row[3], row[4], origin=row[5])
 
 
 _PLAIN_FIELDS = frozenset({"name", "email", "phone"})

@@ -25,6 +25,15 @@ class CaseType(StrEnum):
     incident = "incident"
 
 
+class CaseOrigin(StrEnum):
+    """Where a case came from: what stands behind its purpose besides the word of whoever reads for it."""
+
+    customer_contact = "customer_contact"  # the customer contacted the retailer (its ticket feed)
+    victim_request = "victim_request"  # an identity-theft victim's records request
+    manager_assigned = "manager_assigned"  # a manager or overseer opened or assigned it to the reader
+    self_opened = "self_opened"  # the reader opened it for themselves, nothing else behind it
+
+
 class CaseStatus(StrEnum):
     open = "open"
     closed = "closed"
@@ -103,6 +112,9 @@ class Case(Base):
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey(_EMPLOYEE_FK, ondelete="SET NULL"), index=True)
     team: Mapped[str | None] = mapped_column(String(100))
     source: Mapped[str | None] = mapped_column(String(100))
+    origin: Mapped[CaseOrigin] = mapped_column(str_enum(CaseOrigin, "access_case_origin"))
+    #: The retailer's reference of the origin (the contact's ticket id, the victim request's reference).
+    origin_ref: Mapped[str | None] = mapped_column(String(100))
     opened_by_id: Mapped[int | None] = mapped_column(ForeignKey(_EMPLOYEE_FK, ondelete="SET NULL"))
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

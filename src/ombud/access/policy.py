@@ -191,10 +191,11 @@ class PolicyEngine:
 
     @staticmethod
     def split_context(context: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-        """The gate's context (volatile: volume, hour, country) and the classes' context (purpose only)."""
+        """The gate's context (volatile: volume, hour, country) and the classes' context (the purpose only: its
+        kind, case type and origin, and what a grant covers)."""
         gate = {k: context[k] for k in GATE_CONTEXT}
         classes = {"purpose": context["purpose"], "case_type": context["case_type"],
-                   "granted": sorted(context["granted"])}
+                   "case_origin": context.get("case_origin", ""), "granted": sorted(context["granted"])}
         return gate, classes
 
     @staticmethod
@@ -226,7 +227,7 @@ class PolicyEngine:
         if not ordered:
             return {}
         granted = tuple(sorted(context["granted"]))
-        base = (principal, context["purpose"], context["case_type"], granted)
+        base = (principal, context["purpose"], context["case_type"], granted, context.get("case_origin", ""))
         known = {cls: self._answers.get((base, cls)) for cls in ordered}
         missing = [cls for cls, answer in known.items() if answer is None]
         gate_key = gate.key(self.gate_shape, principal, context, customer, principal.daily_limit)
@@ -259,7 +260,7 @@ class PolicyEngine:
                              "resource": {"type": "Ombud::Customer", "id": customer}})
         if missing:
             class_json = json.dumps({"purpose": context["purpose"], "case_type": context["case_type"],
-                                     "granted": list(base[3])}, separators=(",", ":"))
+                                     "case_origin": base[4], "granted": list(base[3])}, separators=(",", ":"))
             requests += [{"principal": who, "action": ACTION, "context": class_json,
                           "resource": {"type": "Ombud::DataClass", "id": cls.value}} for cls in missing]
         entities = self.entities_for(principal)

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ombud.access.models import (
     BreakGlassReview,
+    CaseOrigin,
     CaseStatus,
     CaseType,
     Decision,
@@ -63,6 +64,11 @@ class CaseCreate(BaseModel):
     assignee: str | None = Field(None, description="Employee directory id or email (default: whoever opens it).")
     team: str | None = None
     source: str | None = Field(None, description="Reference of what created the case, e.g. victim_request:12.")
+    origin: CaseOrigin | None = Field(None, description=(
+        "What stands behind the case. Staff cannot declare customer_contact or victim_request (those come from "
+        "the retailer's ticket feed and the request workflow); a case opened for yourself is self_opened, one "
+        "you open for a report of yours manager_assigned. Default: what your act shows."))
+    origin_ref: str | None = Field(None, max_length=100, description="The retailer's ticket or request id.")
 
 
 class CaseAssign(BaseModel):
@@ -85,6 +91,8 @@ class CaseRead(BaseModel):
     assignee_id: int | None
     team: str | None
     source: str | None
+    origin: CaseOrigin
+    origin_ref: str | None
     opened_by_id: int | None
     opened_at: datetime
     updated_at: datetime
@@ -135,7 +143,8 @@ class GrantRead(BaseModel):
 class BreakGlassCreate(BaseModel):
     customer_id: str
     justification: str = Field(min_length=1, max_length=2000)
-    classes: list[str] | None = Field(None, description="Data classes (default: all).")
+    classes: list[str] = Field(min_length=1, max_length=16,
+                               description="The data classes the emergency needs (at least one; never all by default).")
     minutes: int = Field(30, ge=1, le=60)
 
 

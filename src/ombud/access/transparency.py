@@ -6,12 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ombud.access import events
 from ombud.access.cases import check_customer_id
 from ombud.access.classes import DESCRIPTIONS, DataClass
-from ombud.access.models import PurposeKind
+from ombud.access.models import BreakGlass, BreakGlassReview, PurposeKind
 
 #: Purpose categories as a customer reads them.
 CATEGORIES: dict[str, str] = {
@@ -20,7 +21,14 @@ CATEGORIES: dict[str, str] = {
     "insider_investigation": "an investigation of possible staff misuse",
     "incident": "a security incident",
     "grant": "a one-off access approved by a second person",
-    "break_glass": "emergency access, reviewed by our security team",
+    "break_glass": "emergency access, checked by our security team",
+}
+#: Emergency access as a customer reads it, by the state of security's review: "reviewed" only once reviewed, and
+#: an unjustified use is called what it was.
+BREAK_GLASS_LABELS: dict[BreakGlassReview, str] = {
+    BreakGlassReview.pending: "emergency access, awaiting review by our security team",
+    BreakGlassReview.justified: "emergency access, reviewed and found justified by our security team",
+    BreakGlassReview.unjustified: "emergency access that our security team reviewed and found NOT justified",
 }
 
 
@@ -44,6 +52,8 @@ def category_of(purpose_kind: PurposeKind, case_type: str | None) -> str:
     """The purpose category key of a decision."""
     if purpose_kind is PurposeKind.case:
         return case_type or "support_ticket"
+    if purpose_kind is PurposeKind.request:  # a victim's records request, read for directly
+        return "victim_request"
     if purpose_kind is PurposeKind.request:
         return "victim_request"
     return purpose_kind.value
@@ -55,11 +65,20 @@ def accesses(session: Session, customer_id: str, *, limit: int = 500) -> list[Ac
     Read from the broker's audit leaves (``ombud.access.events``), the same events the decisions page shows.
     """
     customer_id = check_customer_id(customer_id)
+    shown = events.shown_to_staff(session, customer_id, limit=limit)
+    glass_ids = {e.purpose_id for e in shown if e.purpose_kind is PurposeKind.break_glass and e.purpose_id}
+    verdicts: dict[int, BreakGlassReview] = {}
+    if glass_ids:
+        found = session.execute(select(BreakGlass.id, BreakGlass.review).where(BreakGlass.id.in_(glass_ids)))
+        verdicts = {row[0]: row[1] for row in found}
     out = []
-    for event in events.shown_to_staff(session, customer_id, limit=limit):
+    for event in shown:
         category = category_of(event.purpose_kind, event.case_type)
+        label = CATEGORIES.get(category, category)
+        if event.purpose_kind is PurposeKind.break_glass:
+            label = BREAK_GLASS_LABELS[verdicts.get(event.purpose_id, BreakGlassReview.pending)]
         out.append(AccessEntry(
             at=event.at, data_classes=event.classes_allowed, purpose_category=category,
-            purpose_label=CATEGORIES.get(category, category), team=event.team, region=event.region,
+            purpose_label=label, team=event.team, region=event.region,
         ))
     return out

@@ -21,6 +21,7 @@ from ombud.access.classes import SENSITIVE
 from ombud.access.events import AccessEvent
 from ombud.access.models import (
     BreakGlassReview,
+    CaseOrigin,
     CaseStatus,
     CaseType,
     Decision,
@@ -129,7 +130,7 @@ def _serve_read(
         raise Unauthenticated("sign in first")
     body = _read_request(raw)
     return broker.read(session, reader, customer_id=body.customer_id, fields=body.fields, classes=body.classes,
-                       purpose=body.purpose, cipher=ctx.keys.field_cipher)
+                       purpose=body.purpose, cipher=ctx.keys.field_cipher, channel="api")
 
 
 def _json(payload: dict[str, Any], status_code: int = 200) -> Response:
@@ -209,7 +210,8 @@ def create_case(body: CaseCreate, session: DbSession, staff: CurrentStaff) -> Ca
     """Open a case (the purpose of reads about its customer)."""
     assignee = service.find_employee(session, body.assignee) if body.assignee else None
     case = cases.open_case(session, case_type=body.case_type, customer_id=body.customer_id, title=body.title,
-                           actor=staff.employee, assignee=assignee, team=body.team, source=body.source)
+                           actor=staff.employee, assignee=assignee, team=body.team, source=body.source,
+                           origin=body.origin, origin_ref=body.origin_ref)
     return CaseRead.model_validate(case)
 
 
@@ -220,23 +222,27 @@ def list_cases(
     status: CaseStatus | None = None,
     customer_id: str | None = None,
     case_type: CaseType | None = None,
+    origin: CaseOrigin | None = None,
     mine: bool = False,
+    reports: Annotated[bool, Query(description="Cases your direct reports opened (managers).")] = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[CaseRead]:
-    """Cases, newest first; agents see the cases of their own and their team's."""
+    """Cases, newest first; agents see the cases of their own and their team's; ``reports`` lists those your
+    direct reports opened (a manager's view of self-opened cases: ``reports=true&origin=self_opened``)."""
+    if reports:
+        rows = cases.list_cases(session, status=status, customer_id=customer_id, case_type=case_type, origin=origin,
+                                opened_by_reports_of=staff.employee, limit=limit, offset=offset)
+        return [CaseRead.model_validate(c) for c in rows]
     only_mine = mine or not staff.has_role(*_OVERSEERS)
-    rows = cases.list_cases(session, status=status, customer_id=customer_id, case_type=case_type,
+    rows = cases.list_cases(session, status=status, customer_id=customer_id, case_type=case_type, origin=origin,
                             mine=staff.employee if only_mine else None, limit=limit, offset=offset)
     return [CaseRead.model_validate(c) for c in rows]
 
 
 def _visible_case(session: DbSession, staff: Staff, case_id: int) -> cases.Case:
     case = cases.get_case(session, case_id)
-    if not staff.has_role(*_OVERSEERS) and not (
-        case.assignee_id == staff.employee.id or (case.team and case.team == staff.employee.team)
-        or case.opened_by_id == staff.employee.id
-    ):
+    if not staff.has_role(*_OVERSEERS) and not cases.visible_to(session, case, staff.employee):
         raise NotFound(f"no case {case_id}")
     return case
 

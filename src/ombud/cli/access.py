@@ -6,7 +6,11 @@ Commands that only administer (open a case for a workflow, sweep) act as the sys
 
 from __future__ import annotations
 
+import getpass
 import json
+import os
+import re
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -16,12 +20,21 @@ from rich.table import Table
 from sqlalchemy.orm import Session
 
 from ombud.access import breakglass, broker, cases, grants, reviews, service, transparency
-from ombud.access.models import BreakGlassReview, CaseStatus, CaseType, GrantKind, GrantStatus, ReviewDecision
+from ombud.access.models import (
+    BreakGlassReview,
+    CaseOrigin,
+    CaseStatus,
+    CaseType,
+    GrantKind,
+    GrantStatus,
+    ReviewDecision,
+)
 from ombud.access.policy import default_engine
 from ombud.cli import common
 from ombud.cli.common import console, err_console
 from ombud.db import transaction
 from ombud.errors import InvalidInput, OmbudError
+from ombud.staff import service as staff_service
 from ombud.staff.models import Employee
 
 access_app = typer.Typer(help="The access broker: reads, grants, break-glass, reviews, policies.", no_args_is_help=True)
@@ -82,21 +95,53 @@ def _show(value: Any) -> str:
 # --- the broker -----------------------------------------------------------------------------------------------
 
 
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9_.\-]")
+
+
+def operator_of_shell() -> str:
+    """Who runs this command on this machine, as ``user:host`` (letters, digits, ``_ . -`` only: never an email)."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no name for the uid (a bare container)
+        user = f"uid{os.getuid()}"
+    host = socket.gethostname()
+    return f"{_SAFE_NAME.sub('_', user)[:40]}:{_SAFE_NAME.sub('_', host)[:40]}"
+
+
+def _token_holder(session: Session, token: str | None, actor: str | None) -> Employee:
+    """The employee whose API token this is (and who ``--as`` names, when given): a shell reads only as the
+    holder of a live token of theirs, never as anyone it names."""
+    if not token:
+        raise InvalidInput("a command-line read needs the employee's API token: set OMBUD_TOKEN (or --token)",
+                           field="token")
+    holder = staff_service.resolve_api_token(session, token.strip())
+    if holder is None:
+        raise InvalidInput("the API token is unknown, revoked or expired, or its employee has left", field="token")
+    if actor:
+        named = service.find_employee(session, actor)
+        if named.id != holder.id:
+            raise InvalidInput("--as names another employee than the token's holder", field="as")
+    return holder
+
+
 @access_app.command("read")
 def read(
     customer_id: str = typer.Argument(..., help="The customer's account id."),
-    actor: str = typer.Option(..., "--as", help=AS_HELP),
+    actor: str = typer.Option(None, "--as", help=AS_HELP + " Must be the token's holder (default: the holder)."),
+    token: str = typer.Option(None, "--token", envvar="OMBUD_TOKEN", show_envvar=True, hidden=False,
+                              help="The employee's API token (better in OMBUD_TOKEN than on the command line)."),
     purpose: str = typer.Option(None, help="case:<id>, grant:<id> or break_glass:<id>."),
     field: list[str] = typer.Option(None, "--field", "-f", help="A field to read (repeatable)."),
     data_class: list[str] = typer.Option(None, "--class", "-c", help="A data class to read (repeatable)."),
     as_json: bool = typer.Option(False, "--json", help="Print the view as JSON."),
 ) -> None:
-    """Read a customer's fields through the broker (masked where denied; refused reads exit 3, on the record)."""
+    """Read a customer's fields through the broker as the holder of an API token (masked where denied; refused
+    reads exit 3, on the record with the channel ``cli`` and the machine account that ran the command)."""
     with _unit_of_work() as (session, ctx):
-        employee = _who(session, actor)
-        assert employee is not None
+        employee = _token_holder(session, token, actor)
         view = broker.read(session, employee, customer_id=customer_id, fields=field or None,
-                           classes=data_class or None, purpose=purpose, cipher=ctx.keys.field_cipher)
+                           classes=data_class or None, purpose=purpose, cipher=ctx.keys.field_cipher,
+                           channel="cli", operator=operator_of_shell())
     if as_json:
         console.print_json(json.dumps({
             "decision": view.decision.value, "customer_id": view.customer_id, "purpose": view.purpose,
@@ -270,7 +315,8 @@ def glass_open(
     actor: str = typer.Option(..., "--as", help=AS_HELP),
     customer_id: str = typer.Option(..., "--customer"),
     justification: str = typer.Option(..., help="The emergency (at least 30 characters)."),
-    data_class: list[str] = typer.Option(None, "--class", help="Data classes (default: all)."),
+    data_class: list[str] = typer.Option(..., "--class", help="A data class the emergency needs (repeatable; at "
+                                         "least one: break-glass never opens every class)."),
     minutes: int = typer.Option(30, min=1, max=60),
 ) -> None:
     """Open emergency access now; it is raised to security and reviewed afterwards."""
@@ -389,13 +435,18 @@ def case_open(
     assignee: str = typer.Option(None, help="Employee (directory id or email)."),
     team: str = typer.Option(None, help="Team the case is assigned to."),
     actor: str = typer.Option(None, "--as", help=AS_HELP + " Default: the system."),
+    origin: str = typer.Option(None, help="customer_contact, victim_request, manager_assigned or self_opened "
+                               "(default: what the act shows; staff cannot declare a contact or victim request)."),
+    origin_ref: str = typer.Option(None, "--origin-ref", help="The retailer's ticket or request id."),
 ) -> None:
     """Open a case; its id is the purpose case:<id> of reads about its customer."""
     with _unit_of_work() as (session, _ctx):
         case = cases.open_case(session, case_type=_enum(CaseType, case_type, "type"), customer_id=customer_id,
                                title=title, actor=_who(session, actor, required=False),
-                               assignee=_who(session, assignee, required=False), team=team)
-        console.print(f"case {case.id} open ({case.case_type.value}, {case.customer_id}); purpose case:{case.id}")
+                               assignee=_who(session, assignee, required=False), team=team,
+                               origin=_enum(CaseOrigin, origin, "origin"), origin_ref=origin_ref)
+        console.print(f"case {case.id} open ({case.case_type.value}, {case.customer_id}, {case.origin.value}); "
+                      f"purpose case:{case.id}")
 
 
 @cases_app.command("list")

@@ -14,10 +14,12 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from ombud import clock
 from ombud.access import breakglass, broker, cases, grants, reviews, service, transparency
 from ombud.access.classes import DESCRIPTIONS, FIELDS, SENSITIVE, DataClass
 from ombud.access.models import (
     BreakGlassReview,
+    CaseOrigin,
     CaseStatus,
     CaseType,
     GrantKind,
@@ -73,9 +75,14 @@ def case_list(request: Request, session: DbSession, staff: CurrentStaff, status:
     wanted = CaseStatus(status) if status in {s.value for s in CaseStatus} else None
     mine = None if staff.has_role(*_OVERSEERS) else staff.employee
     rows = cases.list_cases(session, status=wanted, mine=mine, limit=200)
-    names = _names(session, {c.assignee_id for c in rows})
+    # What the viewer's direct reports opened for themselves: a manager sees manufactured purposes.
+    reports_self_opened = cases.list_cases(session, status=wanted, origin=CaseOrigin.self_opened,
+                                           opened_by_reports_of=staff.employee, limit=200)
+    names = _names(session, {c.assignee_id for c in [*rows, *reports_self_opened]}
+                   | {c.opened_by_id for c in reports_self_opened})
     return render(request, "access/cases.html", staff, cases=rows, names=names, status=status,
-                  case_types=list(CaseType), can_open_any=staff.has_role(*_OVERSEERS))
+                  case_types=list(CaseType), can_open_any=staff.has_role(*_OVERSEERS),
+                  reports_self_opened=reports_self_opened)
 
 
 @router.post("/cases")
@@ -92,9 +99,7 @@ def case_create(request: Request, session: DbSession, staff: CurrentStaff, custo
 
 def _case_for(session: Session, staff: Staff, case_id: int) -> cases.Case:
     case = cases.get_case(session, case_id)
-    visible = staff.has_role(*_OVERSEERS) or case.assignee_id == staff.employee.id or case.opened_by_id == \
-        staff.employee.id or (case.team is not None and case.team == staff.employee.team)
-    if not visible:
+    if not (staff.has_role(*_OVERSEERS) or cases.visible_to(session, case, staff.employee)):
         raise NotFound(f"no case {case_id}")
     return case
 
@@ -105,7 +110,8 @@ def case_detail(case_id: int, request: Request, session: DbSession, staff: Curre
     case = _case_for(session, staff, case_id)
     names = _names(session, {case.assignee_id, case.opened_by_id, case.closed_by_id})
     return render(request, "access/case.html", staff, case=case, names=names, classes=list(DataClass),
-                  descriptions=DESCRIPTIONS, view=None)
+                  descriptions=DESCRIPTIONS, view=None, may_read=cases.may_read_for(case, staff.employee),
+                  origin_labels=cases.ORIGIN_LABELS)
 
 
 @router.post("/cases/{case_id}/read")
@@ -114,10 +120,13 @@ def case_read(case_id: int, request: Request, session: DbSession, staff: Current
     """Read the case's customer through the broker for this case; the decision is recorded either way."""
     case = _case_for(session, staff, case_id)
     view = broker.read(session, staff.employee, customer_id=case.customer_id, classes=classes or ["contact"],
-                       purpose=f"case:{case.id}", cipher=get_context(request).keys.field_cipher)
+                       purpose=f"case:{case.id}", cipher=get_context(request).keys.field_cipher,
+                       channel="console")
     names = _names(session, {case.assignee_id, case.opened_by_id, case.closed_by_id})
     return render(request, "access/case.html", staff, status_code=403 if view.refused else 200, case=case,
-                  names=names, classes=list(DataClass), descriptions=DESCRIPTIONS, view=view, fields=FIELDS)
+                  names=names, classes=list(DataClass), descriptions=DESCRIPTIONS, view=view, fields=FIELDS,
+                  may_read=cases.may_read_for(case, staff.employee),
+                  origin_labels=cases.ORIGIN_LABELS)
 
 
 @router.post("/cases/{case_id}/assign")
@@ -156,7 +165,8 @@ def read_page(request: Request, session: DbSession, staff: CurrentStaff, custome
               classes: Annotated[list[str] | None, Form()] = None) -> Response:
     """Read through the broker with a grant or break-glass as the purpose."""
     view = broker.read(session, staff.employee, customer_id=customer_id, classes=classes or ["contact"],
-                       purpose=purpose, cipher=get_context(request).keys.field_cipher)
+                       purpose=purpose, cipher=get_context(request).keys.field_cipher,
+                       channel="console")
     return render(request, "access/view.html", staff, status_code=403 if view.refused else 200, view=view,
                   fields=FIELDS)
 
@@ -214,8 +224,12 @@ def glass_list(request: Request, session: DbSession, staff: CurrentStaff) -> Res
     security = staff.has_role(Role.security_analyst)
     rows = breakglass.list_break_glass(session, employee_id=None if security else staff.employee.id, limit=200)
     names = _names(session, {r.employee_id for r in rows} | {r.reviewed_by_id for r in rows})
+    now = clock.now()
+    # Read is offered only where it can work: the viewer's own use, still in force.
+    readable = {r.id for r in rows if r.employee_id == staff.employee.id and breakglass.is_live(r, now)}
     return render(request, "access/break_glass.html", staff, rows=rows, names=names, security=security,
-                  classes=list(DataClass), pending=BreakGlassReview.pending, minimum=breakglass.MIN_JUSTIFICATION)
+                  classes=list(DataClass), pending=BreakGlassReview.pending, minimum=breakglass.MIN_JUSTIFICATION,
+                  readable=readable)
 
 
 @router.post("/break-glass")
