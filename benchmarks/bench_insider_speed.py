@@ -1,8 +1,8 @@
 """Insider scan speed: the full detector scan over N access events on DuckDB (and once on Spark).
 
-The events are a synthetic retailer's (`ombud synth --insider`) tiled to N: copy k of the staff is a new set of
-employees (ids suffixed), with their own copies of the support contacts, so explanation rates, peer groups and
-scenario shapes stay those of the generator while the volume grows.
+The events are a synthetic retailer's (`ombud synth --insider`) tiled to N: copy k is a new set of employees and
+customers (ids suffixed) with their own copies of the contacts, reviews and orders, so explanation rates, peer
+groups, per-customer densities and scenario shapes stay those of the generator while the volume grows.
 
     python benchmarks/bench_insider_speed.py /tmp/syn --events 10000000 --runs 3 [--spark]
 """
@@ -31,15 +31,19 @@ def tile(base: Path, out: Path, events: int) -> int:
     def copy(frame: pl.DataFrame, k: int, columns: list[str]) -> pl.DataFrame:
         return frame.with_columns([pl.col(c) + f"~{k}" for c in columns]) if k else frame
 
-    tiled = pl.concat([copy(ev, k, ["employee_id", "event_id", "ticket_ref"]) for k in range(copies)]).head(events)
+    tiled = pl.concat([copy(ev, k, ["employee_id", "customer_id", "event_id", "ticket_ref"])
+                       for k in range(copies)]).head(events)
     tiled = tiled.with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias("row_id"))
     tiled.write_parquet(out / "events.parquet")
     emp = pl.read_parquet(base / "employees.parquet")
     pl.concat([copy(emp, k, ["employee_id"]) for k in range(copies)]).write_parquet(out / "employees.parquet")
     con = pl.read_parquet(base / "contacts.parquet")
-    pl.concat([copy(con, k, ["employee_id", "ticket_ref"]) for k in range(copies)]).write_parquet(
+    pl.concat([copy(con, k, ["employee_id", "customer_id", "ticket_ref"]) for k in range(copies)]).write_parquet(
         out / "contacts.parquet")
-    for name in ("customers", "cases", "reviews", "orders", "feedback"):
+    for name in ("customers", "reviews", "orders"):
+        frame = pl.read_parquet(base / f"{name}.parquet")
+        pl.concat([copy(frame, k, ["customer_id"]) for k in range(copies)]).write_parquet(out / f"{name}.parquet")
+    for name in ("cases", "feedback"):
         pl.read_parquet(base / f"{name}.parquet").write_parquet(out / f"{name}.parquet")
     return tiled.height
 
