@@ -16,6 +16,7 @@ from ombud.api import audit as audit_api
 from ombud.api import errors, health
 from ombud.api import identity as identity_api
 from ombud.api import incidents as incidents_api
+from ombud.api import insider as insider_api
 from ombud.api import notify as notify_api
 from ombud.api import staff as staff_api
 from ombud.api import victim_requests as victim_requests_api
@@ -31,6 +32,7 @@ from ombud.web import auth as auth_pages
 from ombud.web import console as console_pages
 from ombud.web import identity as identity_pages
 from ombud.web import incidents as incident_pages
+from ombud.web import insider as insider_pages
 from ombud.web import notify as notify_pages
 from ombud.web import transparency_public
 from ombud.web import victim_requests as victim_request_pages
@@ -56,6 +58,8 @@ ROUTERS = [
     audit_pages.router,
     transparency_public.router,
     incidents_api.router,
+    insider_api.router,
+    insider_pages.router,
     incident_pages.router,
     notify_pages.router,
 ]

@@ -71,6 +71,7 @@ def spark_session(master: str | None = None) -> Any:
         .master(master or os.environ.get("OMBUD_SPARK_MASTER", "local[*]"))
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.shuffle.partitions", os.environ.get("OMBUD_SPARK_PARTITIONS", "4"))
+        .config("spark.default.parallelism", os.environ.get("OMBUD_SPARK_PARTITIONS", "4"))
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.bindAddress", "127.0.0.1")
@@ -81,11 +82,14 @@ def spark_session(master: str | None = None) -> Any:
 
 
 class SparkRunner:
-    """Spark SQL: Parquet files as temporary views, stages cached; SQL transpiled from DuckDB's dialect."""
+    """Spark SQL: Parquet files as temporary views; SQL transpiled from DuckDB's dialect. Each stage is written
+    to Parquet and read back, so every later plan starts from files (short lineage, each stage computed once)."""
 
-    def __init__(self, session: Any | None = None) -> None:
+    def __init__(self, session: Any | None = None, workdir: Path | None = None) -> None:
+        import tempfile
+
         self.spark = session or spark_session()
-        self._cached: list[Any] = []
+        self._tmp = tempfile.TemporaryDirectory(prefix="ombud-spark-", dir=workdir)
 
     @staticmethod
     def transpile(sql: str) -> str:
@@ -97,22 +101,21 @@ class SparkRunner:
         self.spark.read.parquet(str(path)).createOrReplaceTempView(name)
 
     def materialise(self, name: str, sql: str) -> None:
-        frame = self.spark.sql(self.transpile(sql)).cache()
-        self._cached.append(frame)
-        frame.createOrReplaceTempView(name)
+        path = str(Path(self._tmp.name) / name)
+        self.spark.sql(self.transpile(sql)).write.mode("overwrite").parquet(path)
+        self.spark.read.parquet(path).createOrReplaceTempView(name)
 
     def fetch(self, sql: str) -> pa.Table:
         # Results are small (findings, evidence, scores); collect() avoids toArrow's per-batch JVM buffers.
         frame = self.spark.sql(self.transpile(sql))
         names = frame.columns
         rows = frame.collect()
-        return pa.Table.from_pylist([dict(zip(names, row, strict=True)) for row in rows]) if rows else \
-            pa.Table.from_pylist([], schema=pa.schema([(n, pa.null()) for n in names]))
+        if not rows:
+            return pa.Table.from_pylist([], schema=pa.schema([(n, pa.null()) for n in names]))
+        return pa.Table.from_pylist([dict(zip(names, row, strict=True)) for row in rows])
 
     def close(self) -> None:
-        for frame in self._cached:
-            frame.unpersist()
-        self._cached.clear()
+        self._tmp.cleanup()
 
 
 @dataclass

@@ -185,6 +185,13 @@ def generate(out_dir: Path | str, accounts: int, seed: int = 0, *, victim_rate: 
         for kind, count in extra.rows.items():  # staff and their families are appended to accounts, addresses
             summary.rows[kind] = summary.rows.get(kind, 0) + count
         summary.insider = dict(extra.scenarios)
+    try:  # victims' records requests with their ground truth (truth/requests.jsonl)
+        from ombud.synth.requests import inject
+
+        inject(partial, seed=seed, as_of=as_of)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
     (partial / TRUTH_DIR / "summary.json").write_text(json.dumps(summary.to_json(), indent=2) + "\n",
                                                       encoding="utf-8")
     if out.exists():

@@ -50,6 +50,13 @@ def transition(session: Session, request: VictimRequest, to_status: Status | str
         raise InvalidTransition(f"request {request.reference} cannot go from {current.value} to {to.value}")
     if to is Status.declined and _confirmed_decline(session, request) is None:
         raise InvalidTransition("a request is declined only by a decline a privacy officer confirmed")
+    if to is Status.closed:
+        from ombud.victim_requests.remediation import unconfirmed_steps  # imported here: it imports this module
+
+        waiting = unconfirmed_steps(session, request.id)
+        if waiting:
+            raise InvalidTransition(f"request {request.reference} cannot close: {len(waiting)} remediation step(s) "
+                                    "are not confirmed yet")
     now = clock.now()
     reason = (reason or "").strip()[:500] or None
     request.status = to
