@@ -22,6 +22,7 @@ def test_demo_builds_a_store_walks_through_and_can_run_again(tmp_path: Path, mon
     assert "imported" in out and "0 rejected" in out
     assert "demo staff" in out and (data / "demo-credentials.txt").is_file()
     assert "ombud serve" in out
+    assert "is now closed" in " ".join(out.split()) and list((data / "demo-records").glob("*-records.pdf"))
 
     # The victim the demo showed can be searched again with one command, from their own identifiers only.
     profile = data / "demo-victim-profile.json"
