@@ -16,8 +16,10 @@ from ombud.api import audit as audit_api
 from ombud.api import errors, health
 from ombud.api import identity as identity_api
 from ombud.api import incidents as incidents_api
+from ombud.api import insider as insider_api
 from ombud.api import notify as notify_api
 from ombud.api import staff as staff_api
+from ombud.api import victim_requests as victim_requests_api
 from ombud.api.deps import csrf_protect
 from ombud.config import Settings
 from ombud.context import Context
@@ -30,8 +32,11 @@ from ombud.web import auth as auth_pages
 from ombud.web import console as console_pages
 from ombud.web import identity as identity_pages
 from ombud.web import incidents as incident_pages
+from ombud.web import insider as insider_pages
 from ombud.web import notify as notify_pages
 from ombud.web import transparency_public
+from ombud.web import victim_requests as victim_request_pages
+from ombud.web import victim_requests_console as victim_request_console
 from ombud.web.templating import STATIC_DIR
 
 #: Every router of the app, in one explicit list.
@@ -40,16 +45,21 @@ ROUTERS = [
     staff_api.router,
     audit_api.router,
     identity_api.router,
+    victim_requests_api.router,
     access_api.router,
     notify_api.router,
     notify_api.public_router,
     auth_pages.router,
     console_pages.router,
     identity_pages.router,
+    victim_request_pages.router,
+    victim_request_console.router,
     access_pages.router,
     audit_pages.router,
     transparency_public.router,
     incidents_api.router,
+    insider_api.router,
+    insider_pages.router,
     incident_pages.router,
     notify_pages.router,
 ]

@@ -1,4 +1,4 @@
-"""POST /api/identity/discover: staff only, references only, the search on the audit log."""
+"""POST /api/identity/discover: staff only, only under a purpose, references only, the search on the audit log."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from fastapi.testclient import TestClient
 from identity_testdata import JANE, JANE_DOB
 from sqlalchemy import select
 
+from ombud.access import cases
+from ombud.access.models import CaseType
 from ombud.app import create_app
 from ombud.audit.models import AuditEntry
 from ombud.identity.index import import_callback
@@ -32,6 +34,11 @@ def _token(session, role):
     return employee, staff_service.create_api_token(session, employee, name="tool").token
 
 
+def _investigation(session, employee, customer_id, case_type=CaseType.insider_investigation):
+    return cases.open_case(session, case_type=case_type, customer_id=customer_id, title="Look-alike accounts",
+                           actor=None, assignee=employee)
+
+
 @pytest.fixture
 def world(session, ctx, retail):
     on_batch = import_callback(ctx.keys)
@@ -50,8 +57,9 @@ def world(session, ctx, retail):
 def test_staff_discover_and_get_references_only(api, session, world, role):
     jane, thief = world
     employee, token = _token(session, role)
+    case = _investigation(session, employee, thief.external_id)
     session.flush()
-    response = api.post("/api/identity/discover", json={"profile": JANE},
+    response = api.post("/api/identity/discover", json={"profile": JANE, "purpose": f"case:{case.id}"},
                         headers={"authorization": f"Bearer {token}"})
     assert response.status_code == 200, response.text
     body = response.json()
@@ -64,6 +72,7 @@ def test_staff_discover_and_get_references_only(api, session, world, role):
         assert secret not in response.text
     entry = session.scalars(select(AuditEntry).order_by(AuditEntry.idx.desc()).limit(1)).first()
     assert entry.action == "identity.discover" and entry.actor_id == employee.external_id
+    assert entry.purpose == f"case:{case.id}"
     assert thief.external_id in entry.detail and "Mallory" not in entry.detail
 
 
@@ -71,11 +80,31 @@ def test_anonymous_callers_are_refused(api):
     assert api.post("/api/identity/discover", json={"profile": JANE}).status_code == 401
 
 
-def test_bad_input_names_the_field(api, session):
-    _, token = _token(session, Role.agent)
+def test_discovery_without_a_purpose_is_refused(api, session, world):
+    _, thief = world
+    employee, token = _token(session, Role.security_analyst)
+    ticket = _investigation(session, employee, thief.external_id, CaseType.support_ticket)
     session.flush()
     headers = {"authorization": f"Bearer {token}"}
-    response = api.post("/api/identity/discover", json={"profile": {"card_numbers": ["1234"]}}, headers=headers)
+    before = session.scalars(select(AuditEntry).order_by(AuditEntry.idx.desc()).limit(1)).first()
+    for body in ({"profile": JANE}, {"profile": JANE, "purpose": ""}, {"profile": JANE, "purpose": "curiosity"},
+                 {"profile": JANE, "purpose": "grant:1"}):
+        response = api.post("/api/identity/discover", json=body, headers=headers)
+        assert response.status_code == 422 and response.json()["field"] == "purpose", body
+    refused = api.post("/api/identity/discover", json={"profile": JANE, "purpose": f"case:{ticket.id}"},
+                       headers=headers)
+    assert refused.status_code == 403 and "investigation" in refused.text
+    after = session.scalars(select(AuditEntry).order_by(AuditEntry.idx.desc()).limit(1)).first()
+    assert after.idx == before.idx  # nothing was searched
+
+
+def test_bad_input_names_the_field(api, session, world):
+    employee, token = _token(session, Role.agent)
+    purpose = f"case:{_investigation(session, employee, world[1].external_id).id}"
+    session.flush()
+    headers = {"authorization": f"Bearer {token}"}
+    response = api.post("/api/identity/discover", json={"profile": {"card_numbers": ["1234"]}, "purpose": purpose},
+                        headers=headers)
     assert response.status_code == 422 and response.json()["field"] == "card_numbers[0]"
     response = api.post("/api/identity/discover", json={"profile": {"names": ["x"], "shoe_size": 9}}, headers=headers)
     assert response.status_code == 422 and "shoe_size" in response.text

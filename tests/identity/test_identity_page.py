@@ -1,4 +1,5 @@
-"""The discovery page for agents: sign in, enter the victim's identifiers, see the explained accounts."""
+"""The discovery page: only under a purpose (an investigation case here; a victim's request runs from its own page);
+enter the identifiers, see the explained accounts."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 from identity_testdata import JANE_DOB
 
+from ombud.access import cases
+from ombud.access.models import CaseType
 from ombud.app import create_app
 from ombud.identity.index import import_callback
 from ombud.retail.models import AddressKind
@@ -46,10 +49,17 @@ def test_an_agent_finds_the_card_on_a_thiefs_account(client, session, ctx, retai
                                kind=AddressKind.shipping))
     import_callback(ctx.keys)(session, "accounts", [jane.id, thief.id])
     agent = make_employee(session, role=Role.agent)
+    case = cases.open_case(session, case_type=CaseType.insider_investigation, customer_id=thief.external_id,
+                           title="Card on two accounts", actor=None, assignee=agent)
     session.flush()
     csrf = _sign_in(client, agent)
+    form = client.get("/identity/discover").text
+    assert f'value="case:{case.id}"' in form
+    without = client.post("/identity/discover", data={"csrf_token": csrf, "names": "Jane Doe"})
+    assert without.status_code == 422 and "only under a purpose" in without.text
     page = client.post("/identity/discover", data={
-        "csrf_token": csrf, "names": "Jane Doe", "emails": "jane.doe@example.com", "line1": "12 Oak Street",
+        "csrf_token": csrf, "purpose": f"case:{case.id}",
+        "names": "Jane Doe", "emails": "jane.doe@example.com", "line1": "12 Oak Street",
         "line2": "Apt 4B", "city": "Springfield", "region": "IL", "postal_code": "62704",
         "card_numbers": "4111 1111 1111 1111"})
     assert page.status_code == 200, page.text
@@ -57,7 +67,8 @@ def test_an_agent_finds_the_card_on_a_thiefs_account(client, session, ctx, retai
     assert "Card ending 1111" in page.text
     assert "Mallory" not in page.text and "4111 1111 1111 1111" not in page.text
 
-    refused = client.post("/identity/discover", data={"csrf_token": csrf, "emails": "not an email"})
+    refused = client.post("/identity/discover", data={"csrf_token": csrf, "purpose": f"case:{case.id}",
+                                                      "emails": "not an email"})
     assert refused.status_code == 422 and "emails[0]" in refused.text
 
 

@@ -27,7 +27,7 @@ from ombud.notify.mailer import FileMailer
 from ombud.notify.models import MailStatus, OutboxMessage
 from ombud.notify.outbox import MailItem, enqueue_mail, enqueue_mail_many, retry_message
 from ombud.notify.sink import DedupingHandler, running_sink
-from ombud.notify.worker import OutboxWorker
+from ombud.notify.worker import SEND_CHUNK, OutboxWorker
 
 SAMPLE = templates.sample_context("records_package_ready")
 
@@ -194,11 +194,16 @@ def test_two_workers_at_once_send_each_message_once(committed, smtp_settings, si
 
 def _spawn_worker(database_url: str, port: int, data_dir: Path, name: str) -> subprocess.Popen:
     env = {**os.environ, "OMBUD_DATABASE_URL": database_url, "OMBUD_MAILER": "smtp", "OMBUD_SMTP_HOST": "127.0.0.1",
-           "OMBUD_SMTP_PORT": str(port), "OMBUD_SMTP_STARTTLS": "false", "OMBUD_OUTBOX_LEASE_SECONDS": "2",
+           "OMBUD_SMTP_PORT": str(port), "OMBUD_SMTP_STARTTLS": "false", "OMBUD_OUTBOX_LEASE_SECONDS": "5",
            "OMBUD_OUTBOX_BATCH_SIZE": "100", "OMBUD_DATA_DIR": str(data_dir), "OMBUD_ENV": "test",
            "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    log = (data_dir / f"{name}.log").open("wb")  # a file, not a pipe: a full pipe would block the worker
     return subprocess.Popen([sys.executable, "-c", "from ombud.cli.main import main; main()", "worker", "--id", name,
-                             "--idle", "0.1"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                             "--idle", "0.1"], env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def _logs(data_dir: Path) -> str:
+    return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-2000:]}" for p in sorted(data_dir.glob("*.log")))
 
 
 def _wait(predicate, seconds: float) -> bool:
@@ -215,16 +220,19 @@ def test_kill_9_mid_batch_loses_nothing_and_the_server_keeps_each_once(committed
     total = 1000
     with committed() as session, session.begin():
         _queue(session, total, "kill", settings)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
     first = _spawn_worker(database_url, sink.port, settings.data_dir, "victim-of-kill")
     try:
-        assert _wait(lambda: sink.handler.accepted >= 250, 60), "the worker never got going"
+        assert _wait(lambda: sink.handler.accepted >= 250, 120), "the worker never got going\n" + _logs(
+            settings.data_dir)
         os.kill(first.pid, signal.SIGKILL)
         first.wait(10)
         at_kill = dict(_statuses(committed))
         assert at_kill.get("sent", 0) < total  # killed mid-run
         survivors = [_spawn_worker(database_url, sink.port, settings.data_dir, f"after-{i}") for i in range(2)]
         try:
-            assert _wait(lambda: _statuses(committed) == {"sent": total}, 120), _statuses(committed)
+            assert _wait(lambda: _statuses(committed) == {"sent": total}, 180), (
+                f"{_statuses(committed)}\n{_logs(settings.data_dir)}")
         finally:
             for proc in survivors:
                 proc.send_signal(signal.SIGTERM)
@@ -234,5 +242,5 @@ def test_kill_9_mid_batch_loses_nothing_and_the_server_keeps_each_once(committed
         if first.poll() is None:
             first.kill()
     assert len(sink.handler.messages) == total  # every message delivered, kept once by Message-ID
-    # Only the batch in flight at the kill can have gone twice (sent, then killed before it was recorded).
-    assert sink.handler.duplicates <= 100
+    # Only the chunk in flight at the kill can have gone twice (sent, then killed before it was recorded).
+    assert sink.handler.duplicates <= SEND_CHUNK

@@ -21,7 +21,9 @@ from ombud.web.templating import app_routes
 #: /my-data: the customer's "who accessed my data" page, opened by a link the retailer's site signs (it refuses
 #: an unsigned or expired link itself, with a 403 page).
 PUBLIC_PATHS = {"/login", "/api/health", "/openapi.json", "/my-data"}
-PUBLIC_PREFIXES = ("/static", "/docs", "/portal", "/api/public")
+#: /request is the identity-theft victims' portal (no account by law and design; a request's status page is behind
+#: an unguessable link).
+PUBLIC_PREFIXES = ("/static", "/docs", "/portal", "/api/public", "/request")
 
 
 def _is_public(path: str) -> bool:

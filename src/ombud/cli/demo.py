@@ -99,10 +99,14 @@ def _steps(ctx: Context, retailer: Path) -> None:
     from ombud.access.demo import run_demo as access_demo
     from ombud.audit.demo import run_demo as audit_demo
     from ombud.identity.demo import run_demo as identity_demo
+    from ombud.incidents.demo import run_demo as incidents_demo
+    from ombud.victim_requests.demo import run_demo as requests_demo
 
     identity_demo(ctx, console, retailer / "truth" / "victims.jsonl")
     access_demo(ctx, console)
     audit_demo(ctx, console)
+    requests_demo(ctx, console, retailer)
+    incidents_demo(ctx, console)
 
 
 def register(app: typer.Typer) -> None:

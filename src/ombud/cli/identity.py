@@ -183,7 +183,9 @@ def discover_command(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     threshold: float = typer.Option(0.5, min=0.0, max=1.0, help="Match probability reported as a match."),
 ) -> None:
-    """Find every account that used a person's identity, ranked and explained."""
+    """Operators' discovery (evaluation and look-back runs): every account that used a person's identity, ranked
+    and explained. Each run is recorded in the audit log as an operator run, with the accounts it found. Staff
+    search in the console or the API, under a victim's request or an investigation case."""
     from ombud.identity.service import discover
 
     if (profile is None) == (profiles is None):
@@ -194,11 +196,12 @@ def discover_command(
     try:
         if profile is not None:
             data = _read_profile(profile)
-            with ctx.sessions() as session:
+            with ctx.sessions() as session, session.begin():
                 try:
                     result = discover(session, ctx.keys, data, threshold=threshold)
                 except InvalidInput as exc:
                     raise fail(f"{profile}: {exc.message}") from exc
+                _audit_run(session, "single", profile, 1, 0, {m.account_id for m in result.matches if m.account_id})
             if as_json:
                 console.print_json(result.model_dump_json())
             else:
@@ -215,6 +218,7 @@ def _discover_many(ctx: Any, profiles: Path, out: Path, threshold: float) -> Non
 
     lines = profiles.read_text(encoding="utf-8").splitlines()
     errors = 0
+    found: set[str] = set()
     tmp = out.with_name(out.name + ".partial")
     with ctx.sessions() as session, tmp.open("w", encoding="utf-8") as handle, _bar() as progress:
         task = progress.add_task("profiles", total=sum(1 for line in lines if line.strip()))
@@ -226,6 +230,7 @@ def _discover_many(ctx: Any, profiles: Path, out: Path, threshold: float) -> Non
                 # A truth file's lines carry the profile under "profile"; plain profiles are accepted too.
                 body = data.get("profile", data) if isinstance(data, dict) else data
                 result = discover(session, ctx.keys, body, threshold=threshold)
+                found.update(m.account_id for m in result.matches if m.account_id)
                 record = {"line": number, **({"victim_id": data["victim_id"]} if "victim_id" in data else {}),
                           "result": result.model_dump(mode="json")}
             except json.JSONDecodeError as exc:
@@ -236,11 +241,28 @@ def _discover_many(ctx: Any, profiles: Path, out: Path, threshold: float) -> Non
                 record = {"line": number, "error": exc.message, "field": exc.field}
             handle.write(json.dumps(record) + "\n")
             progress.advance(task)
+        session.rollback()  # the searches wrote nothing; the run's record goes in its own transaction
+        with session.begin():
+            _audit_run(session, "batch", profiles, sum(1 for line in lines if line.strip()), errors, found)
     tmp.replace(out)
     console.print(f"[green]wrote {out}[/]" + (f"; [red]{errors} profiles had errors (see their lines)[/]"
                                                  if errors else ""))
     if errors:
         raise typer.Exit(1)
+
+
+def _audit_run(session: Any, mode: str, path: Path, count: int, errors: int, accounts: set[str]) -> None:
+    import getpass
+    import hashlib
+
+    from ombud.identity.workflow import record_operator_run
+
+    try:
+        operator = getpass.getuser()
+    except (KeyError, OSError):
+        operator = "unknown"
+    record_operator_run(session, operator=operator, mode=mode, profiles=count, errors=errors,
+                        accounts=sorted(accounts), source_sha256=hashlib.sha256(path.read_bytes()).hexdigest())
 
 
 def register(app: typer.Typer) -> None:

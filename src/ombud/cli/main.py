@@ -14,6 +14,8 @@ from ombud.cli import identity as identity_cli
 from ombud.cli import incidents as incidents_cli
 from ombud.cli import insider as insider_cli
 from ombud.cli import notify as notify_cli
+from ombud.cli import records as records_cli
+from ombud.cli import requests as requests_cli
 from ombud.cli import retail as retail_cli
 from ombud.cli import staff as staff_cli
 from ombud.cli import synth as synth_cli
@@ -96,7 +98,7 @@ def serve(
 
 
 for module in (demo_cli, retail_cli, synth_cli, staff_cli, audit_cli, identity_cli, access_cli, incidents_cli,
-               insider_cli, notify_cli):
+               insider_cli, notify_cli, requests_cli, records_cli):  # records adds to the requests group
     module.register(app)
 
 

@@ -23,11 +23,21 @@ def synth(
     force: bool = typer.Option(False, "--force", help="Replace an earlier synth output in --out."),
     workers: int = typer.Option(0, "--workers", min=0, help="Writer processes (0: one per core, at most 8). "
                                 "The output is the same whatever the number."),
+    insider: bool = typer.Option(False, "--insider", help="Also write sellers, reviews, support contacts, staff HR "
+                                 "facts, staff access events and injected insider scenarios (truth/insider.jsonl)."),
+    insider_days: int = typer.Option(90, "--insider-days", help="With --insider: days of staff activity."),
+    insider_load: float = typer.Option(12.0, "--insider-load", help="With --insider: customer contacts a support "
+                                       "agent handles per working day (drives the number of access events)."),
+    insider_staff: int = typer.Option(0, "--insider-staff", help="With --insider: employees in the staff directory "
+                                      "(0: as many as --accounts gives, 30 + accounts/1000)."),
+    insider_scenarios: float = typer.Option(1.0, "--insider-scenarios", help="With --insider: injected scenarios "
+                                            "of each kind per 100 agents (at least one; 0 for none)."),
 ) -> None:
     """Write a synthetic retailer in the import format, a staff directory, and identity-theft ground truth."""
     from ombud.errors import InvalidInput
     from ombud.synth import generate
     from ombud.synth.generate import default_workers
+    from ombud.synth.insider import InsiderOptions
 
     try:
         parsed = datetime.fromisoformat(as_of)
@@ -36,6 +46,7 @@ def synth(
         raise fail(f"--as-of: not a date: {as_of!r} (expected YYYY-MM-DD)") from None
     if fmt not in ("csv", "jsonl"):
         raise fail(f"--format: expected csv or jsonl, got {fmt!r}")
+    options = InsiderOptions(insider_days, insider_load, insider_scenarios, insider_staff or None) if insider else None
     columns = (TextColumn("[bold]synth"), BarColumn(), MofNCompleteColumn(), TextColumn("accounts"),
                TimeElapsedColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console, transient=False) as progress:
@@ -43,7 +54,8 @@ def synth(
         try:
             summary = generate(out, accounts, seed, victim_rate=victim_rate, fmt=fmt, as_of=as_of_dt,
                                overwrite=force, workers=workers or default_workers(),
-                               on_progress=lambda n: progress.advance(task, n))
+                               on_progress=lambda n: progress.advance(task, n),
+                               insider=options)
         except InvalidInput as exc:
             raise fail(f"--{exc.field or 'out'}: {exc.message}") from None
     table = Table("file", "rows", title=f"synthetic retailer in {out}")
@@ -53,6 +65,9 @@ def synth(
     cases = ", ".join(f"{kind} {count:,}" for kind, count in sorted(summary.cases.items())) or "none"
     console.print(f"victims: {summary.victims:,} (truth/victims.jsonl)   fraudulent accounts: "
                   f"{summary.fraudulent_accounts:,}   cases: {cases}")
+    if summary.insider is not None:
+        kinds = ", ".join(f"{kind} {count}" for kind, count in sorted(summary.insider.items()))
+        console.print(f"insider scenarios (truth/insider.jsonl): {kinds}")
     rate = sum(summary.rows.values()) / summary.seconds if summary.seconds else 0
     console.print(f"[green]done in {summary.seconds:.1f} s[/] ({rate:,.0f} rows/s)")
 

@@ -162,5 +162,8 @@ class DiscoverRequest(BaseModel):
     profile: Profile
     threshold: float = Field(0.5, gt=0, lt=1)
     include_below_threshold: bool = True
-    purpose: str | None = Field(None, max_length=200,
-                                description="Why the search runs, recorded in the audit log, e.g. victim_request:123.")
+    purpose: str | None = Field(
+        None, max_length=200,
+        description="Why the search runs (required): request:<id> (a victim's request: its verified identifiers are "
+                    "searched, send an empty profile) or case:<id> (an open investigation case). Recorded in the "
+                    "audit log.")

@@ -50,3 +50,20 @@ def discover_for_employee(
                 "accounts": accounts, "threshold": str(threshold)},
     ))
     return result
+
+
+def record_operator_run(session: Session, *, operator: str, mode: str, profiles: int, errors: int,
+                        accounts: list[str], source_sha256: str) -> int:
+    """Record an operators' discovery run (``ombud discover``: evaluation and look-back runs, outside the console)
+    as such: who ran it, how many profiles, which accounts came back (the first ones, references only), and the
+    hash of the input file. Returns the leaf index."""
+    return append_event(session, AuditEvent(
+        action="identity.discover.operator_run",
+        actor_type="system",
+        actor_id=f"cli:{operator}"[:100],
+        subject_type="identity_search",
+        purpose=f"operator:{mode}",
+        decision="allow",
+        detail={"profiles": profiles, "errors": errors, "accounts_found": len(accounts),
+                "accounts": sorted(accounts)[:_AUDITED_ACCOUNTS], "input_sha256": source_sha256},
+    ))

@@ -16,7 +16,7 @@ from ombud.access.transparency import AccessEntry, accesses
 from ombud.config import Settings
 from ombud.errors import InvalidInput
 from ombud.incidents.models import Incident, IncidentScope, Notice
-from ombud.incidents.notices import context_for, describe_item, recipients, render
+from ombud.incidents.notices import context_for, delivery_of, describe_item, recipients, render
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,7 @@ def customer_view(session: Session, customer_id: str, settings: Settings, *, lim
     entries = accesses(session, customer_id, limit=limit)
     notices = list(session.scalars(select(Notice).where(Notice.customer_id == customer_id)
                                    .order_by(Notice.queued_at.desc())))
+    states = delivery_of(session, notices)
     by_incident: dict[int, list[Notice]] = {}
     for notice in notices:
         by_incident.setdefault(notice.incident_id, []).append(notice)
@@ -64,7 +65,7 @@ def customer_view(session: Session, customer_id: str, settings: Settings, *, lim
         out.append(CustomerIncident(
             reference=f"INC-{incident.id}", title=incident.title, notified_at=min(n.queued_at for n in mine),
             channels=tuple(sorted({n.channel.value for n in mine})),
-            delivery=tuple(sorted({n.status.value for n in mine})), items=described,
+            delivery=tuple(sorted({states[n.id] for n in mine})), items=described,
             notice_subject=subject, notice_text=text,
         ))
     return CustomerView(entries, out)

@@ -19,6 +19,7 @@ from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
 from ombud import clock
+from ombud.access import guard
 from ombud.access.classes import DESCRIPTIONS, FIELDS, DataClass
 from ombud.access.masking import mask_name
 from ombud.config import Settings
@@ -77,8 +78,6 @@ class Recipient:
 def recipients(session: Session, scope: IncidentScope, customer_ids: Sequence[str] | None = None
                ) -> list[Recipient]:
     """The scope's affected customers with their items and the contact details a notice needs."""
-    from ombud.retail.models import Account, Address
-
     query = select(Exposure.customer_id, Exposure.jurisdiction, Exposure.item, Exposure.data_class,
                    Exposure.first_at, Exposure.last_at).where(Exposure.scope_id == scope.id)
     if customer_ids is not None:
@@ -92,6 +91,16 @@ def recipients(session: Session, scope: IncidentScope, customer_ids: Sequence[st
             r.items.append((item, cls))
             r.first_at, r.last_at = min(r.first_at, first), max(r.last_at, last)
     ids = list(by_customer)
+    # A system job: the notice must reach the customer, so it reads their name and addresses with no staff member
+    # behind the read (staff see previews with the name masked, and never the addresses).
+    with guard.system_scope("incident notices: the affected customers' names and addresses"):
+        _contact_details(session, by_customer, ids)
+    return list(by_customer.values())
+
+
+def _contact_details(session: Session, by_customer: dict[str, Recipient], ids: list[str]) -> None:
+    from ombud.retail.models import Account, Address
+
     for i in range(0, len(ids), 900):
         part = ids[i:i + 900]
         for external_id, name, email in session.execute(
@@ -111,7 +120,6 @@ def recipients(session: Session, scope: IncidentScope, customer_ids: Sequence[st
         for cid, (_rank, row) in best.items():
             by_customer[cid].postal = [v for v in (row[3] or by_customer[cid].name, row[4], row[5],
                                                    f"{row[6]}, {row[7]} {row[8]}", row[9]) if v]
-    return list(by_customer.values())
 
 
 def context_for(incident: Incident, recipient: Recipient, settings: Settings, *, masked: bool = False
@@ -366,15 +374,37 @@ def resend(session: Session, incident: Incident, customer_id: str, by: Employee,
     return notice
 
 
-def outcome(session: Session, message_ids: list[int], status: Any) -> None:
-    """The outbox's word on sent or dead notices: their delivery state follows (registered with the outbox)."""
+#: The outbox's states as a customer's delivery state (the outbox message is the one home of an email's fate).
+DELIVERY = {"pending": "queued", "sending": "queued", "sent": "sent", "dead": "bounced"}
+
+
+def delivery_counts(session: Session, incident_id: int) -> dict[str, int]:
+    """Notices by channel and delivery state: emails as their outbox messages stand, letters queued or printed."""
     from ombud.notify.models import OutboxMessage
 
-    keys = list(session.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.id.in_(message_ids))))
-    value = NoticeStatus.sent if str(getattr(status, "value", status)) == "sent" else NoticeStatus.bounced
-    now = clock.now()
-    for notice in session.scalars(select(Notice).where(Notice.dedupe_key.in_(keys))):
-        notice.status, notice.updated_at = value, now
+    rows = session.execute(
+        select(Notice.channel, Notice.status, OutboxMessage.status, func.count())
+        .join(OutboxMessage, OutboxMessage.dedupe_key == Notice.dedupe_key, isouter=True)
+        .where(Notice.incident_id == incident_id)
+        .group_by(Notice.channel, Notice.status, OutboxMessage.status)
+    ).all()
+    out: Counter[str] = Counter()
+    for channel, own, mail, n in rows:
+        state = DELIVERY.get(str(getattr(mail, "value", mail)), own.value) if channel is NoticeChannel.email \
+            else own.value
+        out[f"{channel.value} {state}"] += n
+    return dict(sorted(out.items()))
+
+
+def delivery_of(session: Session, notices: Sequence[Notice]) -> dict[int, str]:
+    """Each notice's delivery state (see delivery_counts)."""
+    from ombud.notify.models import OutboxMessage
+
+    keys = [n.dedupe_key for n in notices if n.channel is NoticeChannel.email]
+    mail = dict(session.execute(select(OutboxMessage.dedupe_key, OutboxMessage.status)
+                                .where(OutboxMessage.dedupe_key.in_(keys))).all()) if keys else {}
+    return {n.id: DELIVERY.get(str(getattr(mail.get(n.dedupe_key), "value", "")), n.status.value)
+            if n.channel is NoticeChannel.email else n.status.value for n in notices}
 
 
 def customer_notices(session: Session, customer_id: str) -> list[Notice]:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ombud import clock
+from ombud.config import Settings
 from ombud.incidents.models import Incident, IncidentDeadline, IncidentStatus
 from ombud.incidents.service import audit, note_entry
 from ombud.incidents.views import DUE_SOON
@@ -25,7 +26,7 @@ class TickResult:
     escalated: list[tuple[int, str, str]] = field(default_factory=list)
 
 
-def tick(session: Session) -> TickResult:
+def tick(session: Session, settings: Settings | None = None) -> TickResult:
     """Remind of deadlines due within DUE_SOON, escalate overdue ones; each once."""
     now = clock.now()
     out = TickResult()
@@ -39,25 +40,26 @@ def tick(session: Session) -> TickResult:
         what = f"{deadline.kind.value} deadline in {deadline.jurisdiction} ({deadline.due_at:%Y-%m-%d %H:%M} UTC)"
         if now >= deadline.due_at and deadline.escalated_at is None:
             deadline.escalated_at = now
-            _announce(session, incident, deadline, "escalate", f"OVERDUE: {what}")
+            _announce(session, incident, deadline, "escalate", f"OVERDUE: {what}", settings)
             out.escalated.append(key)
         elif now < deadline.due_at <= now + DUE_SOON and deadline.reminded_at is None:
             deadline.reminded_at = now
-            _announce(session, incident, deadline, "remind", f"Due soon: {what}")
+            _announce(session, incident, deadline, "remind", f"Due soon: {what}", settings)
             out.reminded.append(key)
     session.flush()
     return out
 
 
-def _announce(session: Session, incident: Incident, deadline: IncidentDeadline, verb: str, line: str) -> None:
+def _announce(session: Session, incident: Incident, deadline: IncidentDeadline, verb: str, line: str,
+              settings: Settings | None) -> None:
     """Audit leaf, timeline entry and a mail to the owner, for one reminder or escalation."""
     index = audit(session, f"incident.deadline.{verb}", None, incident.id,
                   detail={"jurisdiction": deadline.jurisdiction, "kind": deadline.kind.value})
     note_entry(session, incident, "escalation" if verb == "escalate" else "reminder", None, line, index)
-    _mail_owner(session, incident, line, f"incident:{incident.id}:{verb}:{deadline.id}")
+    _mail_owner(session, incident, line, f"incident:{incident.id}:{verb}:{deadline.id}", settings)
 
 
-def _mail_owner(session: Session, incident: Incident, line: str, key: str) -> None:
+def _mail_owner(session: Session, incident: Incident, line: str, key: str, settings: Settings | None) -> None:
     owner = session.get(Employee, incident.owner_id) if incident.owner_id else None
     if owner is None:
         return
@@ -66,4 +68,4 @@ def _mail_owner(session: Session, incident: Incident, line: str, key: str) -> No
     enqueue_mail(session, to=owner.email, template="incident_deadline",
                  context={"name": owner.name, "line": line, "incident_reference": f"INC-{incident.id}",
                           "title": incident.title},
-                 dedupe_key=key, purpose=f"incident:{incident.id}")
+                 dedupe_key=key, purpose=f"incident:{incident.id}", settings=settings)

@@ -48,10 +48,12 @@ def deadlines_of(session: Session, incident_id: int) -> list[IncidentDeadline]:
 
 
 def notice_counts(session: Session, incident_id: int) -> dict[str, int]:
-    """Notices by channel and status, e.g. {"email queued": 3, "letter printed": 1}."""
-    rows = session.execute(select(Notice.channel, Notice.status, func.count()).where(Notice.incident_id == incident_id)
-                           .group_by(Notice.channel, Notice.status)).all()
-    return {f"{channel.value} {status.value}": n for channel, status, n in rows}
+    """Notices by channel and delivery state, e.g. {"email sent": 3, "letter printed": 1}."""
+    if not session.scalar(select(func.count()).select_from(Notice).where(Notice.incident_id == incident_id)):
+        return {}
+    from ombud.incidents.notices import delivery_counts
+
+    return delivery_counts(session, incident_id)
 
 
 def incident_summary(session: Session, incident_id: int) -> IncidentSummary:

@@ -38,6 +38,8 @@ log = logging.getLogger("ombud.notify.worker")
 
 MAIL = OutboxMessage.__table__
 HOOK = WebhookDelivery.__table__
+#: Messages sent between two records of what was sent: the most a kill -9 can make a worker send twice.
+SEND_CHUNK = 25
 
 
 def default_worker_id() -> str:
@@ -94,10 +96,10 @@ class OutboxWorker:
         """Claim a batch; returns the mail, each one's attempt number, and when the lease ends."""
         columns = [MAIL.c.id, MAIL.c.to_address, MAIL.c.message_id, MAIL.c.subject, MAIL.c.body_text,
                    MAIL.c.body_html, MAIL.c.created_at, MAIL.c.attempts]
+        lease_end = clock.now() + self.lease  # no later than the lease the claim writes
         with transaction(self.sessions) as session:
             rows = _claim(session, MAIL, MailStatus.pending.value, MailStatus.sending.value, self.worker_id,
                           limit or self.settings.outbox_batch_size, self.lease, columns)
-            lease_end = clock.now() + self.lease
         rows.sort(key=lambda r: r[0])
         mail = [OutgoingMail(r[0], r[1], r[2], r[3], r[4], r[5], clock.ensure_utc(r[6])) for r in rows]
         return mail, {r[0]: r[7] for r in rows}, lease_end
@@ -109,17 +111,15 @@ class OutboxWorker:
         stats.claimed = len(batch)
         if not batch:
             return stats
-        # Stop before the lease could lapse (a slow server): what is left goes back unsent, never sent twice.
+        # Each chunk is sent and then recorded at once, so a worker killed mid-batch re-sends at most one chunk;
+        # and it stops before the lease could lapse (a slow server): what is left goes back unsent, never twice.
         deadline = lease_end - self.lease * 0.25
-        results: list[SendResult] = []
-        step = 50
-        for start in range(0, len(batch), step):
+        for start in range(0, len(batch), SEND_CHUNK):
+            chunk = batch[start : start + SEND_CHUNK]
             if clock.now() >= deadline or self.stop.is_set():
+                self._record_mail([], attempts, [m.id for m in batch[start:]], stats)
                 break
-            results.extend(self.mailer.send(batch[start : start + step]))
-        done = {r.id for r in results}
-        released = [m.id for m in batch if m.id not in done]
-        self._record_mail(results, attempts, released, stats)
+            self._record_mail(self.mailer.send(chunk), attempts, [], stats)
         return stats
 
     def _record_mail(self, results: list[SendResult], attempts: dict[int, int], released: list[int],
@@ -150,7 +150,9 @@ class OutboxWorker:
                     status=MailStatus.pending.value, lease_until=None, attempts=MAIL.c.attempts - 1))
             self._tell_handlers(session, sent, MailStatus.sent)
             self._tell_handlers(session, dead, MailStatus.dead)
-        stats.sent, stats.dead, stats.released = len(sent), len(dead), len(released)
+        stats.sent += len(sent)
+        stats.dead += len(dead)
+        stats.released += len(released)
 
     @staticmethod
     def _tell_handlers(session: Session, ids: list[int], status: MailStatus) -> None:

@@ -18,11 +18,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing import get_context
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ombud.errors import InvalidInput
 from ombud.synth.chunk import ChunkPlan, ChunkResult, ChunkWriter, init_worker, write_in_worker
 from ombud.synth.plan import CHUNK_ACCOUNTS, RunPlanner
 from ombud.synth.writer import FORMATS, ImportFiles, render
+
+if TYPE_CHECKING:
+    from ombud.synth.insider import InsiderOptions
 
 DEFAULT_AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
 DEFAULT_VICTIM_RATE = 0.02
@@ -48,6 +52,9 @@ class Summary:
     lookalikes: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
     workers: int = 1
+    #: With insider data (`ombud.synth.insider`): truth lines per label:scenario; None when not asked for.
+    insider: dict[str, int] | None = None
+    insider_seconds: float = 0.0
 
     def to_json(self) -> dict[str, object]:
         """The summary.json document (no timings or worker count: the file is deterministic)."""
@@ -56,6 +63,7 @@ class Summary:
             "as_of": self.as_of.isoformat().replace("+00:00", "Z"), "rows": self.rows, "victims": self.victims,
             "fraudulent_accounts": self.fraudulent_accounts, "cases": dict(sorted(self.cases.items())),
             "variations": dict(sorted(self.variations.items())), "lookalikes": dict(sorted(self.lookalikes.items())),
+            **({"insider": dict(sorted(self.insider.items()))} if self.insider is not None else {}),
         }
 
     def add(self, result: ChunkResult) -> None:
@@ -107,7 +115,8 @@ def _in_pool(plans: Iterator[ChunkPlan], pool: ProcessPoolExecutor, window: int)
 
 def generate(out_dir: Path | str, accounts: int, seed: int = 0, *, victim_rate: float = DEFAULT_VICTIM_RATE,
              fmt: str = "csv", as_of: datetime = DEFAULT_AS_OF, overwrite: bool = False, workers: int = 1,
-             chunk_accounts: int = CHUNK_ACCOUNTS, on_progress: Callable[[int], None] | None = None) -> Summary:
+             chunk_accounts: int = CHUNK_ACCOUNTS, on_progress: Callable[[int], None] | None = None,
+             insider: InsiderOptions | None = None) -> Summary:
     """Write a synthetic retailer of `accounts` accounts to `out_dir` (import files + truth/); all or nothing.
 
     With `workers` > 1, chunks are written in that many spawned processes (same bytes as with one); a script
@@ -122,6 +131,8 @@ def generate(out_dir: Path | str, accounts: int, seed: int = 0, *, victim_rate: 
         raise InvalidInput(f"format must be one of {', '.join(FORMATS)}", field="format")
     if as_of.tzinfo is None:
         raise InvalidInput("as_of must be an aware datetime", field="as_of")
+    if insider is not None:
+        insider.check()
     out = Path(out_dir).resolve()
     started = time.perf_counter()
     if not 100 <= chunk_accounts <= 100_000:
@@ -135,7 +146,7 @@ def generate(out_dir: Path | str, accounts: int, seed: int = 0, *, victim_rate: 
     try:
         with (partial / TRUTH_DIR / "victims.jsonl").open("w", encoding="utf-8", newline="\n") as truth:
             planner = RunPlanner(seed, victim_rate, as_of, chunk_accounts)
-            staff_rows, agents = planner.staff(accounts)
+            staff_rows, agents = planner.staff(accounts, insider.staff if insider is not None else None)
             files.write("employees", render("employees", staff_rows, fmt), len(staff_rows))
             plans = planner.chunks(accounts)
             if workers == 1:
@@ -161,6 +172,26 @@ def generate(out_dir: Path | str, accounts: int, seed: int = 0, *, victim_rate: 
     if pool is not None:
         pool.shutdown()
     summary.rows = dict(files.counts)
+    if insider is not None:  # staff activity and insider scenarios, written beside the retailer's files
+        try:
+            from ombud.synth.insider import write_insider
+
+            insider_started = time.perf_counter()
+            extra = write_insider(partial, fmt, seed, as_of, insider)
+            summary.insider_seconds = time.perf_counter() - insider_started
+        except BaseException:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise
+        for kind, count in extra.rows.items():  # staff and their families are appended to accounts, addresses
+            summary.rows[kind] = summary.rows.get(kind, 0) + count
+        summary.insider = dict(extra.scenarios)
+    try:  # victims' records requests with their ground truth (truth/requests.jsonl)
+        from ombud.synth.requests import inject
+
+        inject(partial, seed=seed, as_of=as_of)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
     (partial / TRUTH_DIR / "summary.json").write_text(json.dumps(summary.to_json(), indent=2) + "\n",
                                                       encoding="utf-8")
     if out.exists():

@@ -41,9 +41,9 @@ class RunPlanner:
         self.planner = Planner(self.maker)
         self.victims = 0
 
-    def staff(self, accounts: int) -> tuple[list[list[object]], list[Agent]]:
-        """The staff directory's rows and the agents among them."""
-        return make_staff(self.pools, self.rng, staff_size(accounts), self.maker.as_of)
+    def staff(self, accounts: int, size: int | None = None) -> tuple[list[list[object]], list[Agent]]:
+        """The staff directory's rows and the agents among them (`size` employees, or as many as `accounts` has)."""
+        return make_staff(self.pools, self.rng, size or staff_size(accounts), self.maker.as_of)
 
     def chunks(self, accounts: int) -> Iterator[ChunkPlan]:
         """The plans of all chunks, in order; exactly `accounts` accounts in all."""

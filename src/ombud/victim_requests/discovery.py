@@ -15,15 +15,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ombud import clock
+from ombud.access import cases
+from ombud.access.broker import parse_purpose
+from ombud.access.models import Case, CaseStatus, CaseType, PurposeKind
 from ombud.audit.events import AuditEvent
 from ombud.audit.service import append_event
-from ombud.errors import InvalidTransition
-from ombud.identity.schemas import DiscoveryResult, Match
+from ombud.errors import InvalidInput, InvalidTransition, PolicyDenied
+from ombud.identity.schemas import DiscoveryResult, Match, Profile
 from ombud.identity.service import discover
 from ombud.identity.workflow import discover_for_employee
 from ombud.keys import KeyRing
 from ombud.retail.models import Account, PaymentMethod
-from ombud.staff.models import Employee
+from ombud.staff.models import Employee, Role
 from ombud.victim_requests import service, trail
 from ombud.victim_requests.models import RequestMatch, SubjectKind, VictimRequest
 from ombud.victim_requests.protect import open_json, seal_json
@@ -166,3 +169,50 @@ def summaries(keys: KeyRing, matches: list[RequestMatch]) -> dict[int, dict[str,
 
 
 
+
+
+#: Case types whose cases may run a discovery search (investigations; a victim's request runs its own).
+INVESTIGATIONS = frozenset({CaseType.insider_investigation, CaseType.incident})
+_OVERSEERS = (Role.privacy_officer, Role.security_analyst)
+NEEDS_PURPOSE = ("discovery runs only under a purpose: request:<id> (a victim's records request) or case:<id> "
+                 "(an investigation case)")
+
+
+def case_problem(case: Case, employee: Employee) -> str | None:
+    """Why this case cannot be the purpose of this employee's discovery search (None when it can)."""
+    if case.status is not CaseStatus.open:
+        return f"case {case.id} is closed"
+    if case.case_type not in INVESTIGATIONS:
+        return f"case {case.id} is a {case.case_type.value}; discovery runs under investigation cases"
+    if employee.role in _OVERSEERS or case.assignee_id == employee.id or (case.team and case.team == employee.team):
+        return None
+    return f"case {case.id} is not assigned to you or your team"
+
+
+def search_under_purpose(session: Session, keys: KeyRing, employee: Employee, purpose: str | None,
+                         profile: Profile | dict[str, Any] | None, *, threshold: float = 0.5,
+                         include_below_threshold: bool = True) -> DiscoveryResult:
+    """Discovery for a member of staff, only under a purpose; the search and what it revealed are audited.
+
+    ``request:<id>`` searches the request's verified identifiers (no profile is taken: the victim's own, as
+    verified, are what is searched); ``case:<id>`` (an open investigation case the employee may work) searches
+    the profile given. Anything else, or nothing, is refused.
+    """
+    if not purpose or not purpose.strip():
+        raise InvalidInput(NEEDS_PURPOSE, field="purpose")
+    ref = parse_purpose(purpose)
+    if ref.kind is PurposeKind.request and ref.id is not None:
+        given = profile.model_dump(exclude_defaults=True) if isinstance(profile, Profile) else (profile or {})
+        if any(given.values()):
+            raise InvalidInput("under a request its verified identifiers are searched: send no profile",
+                               field="profile")
+        return run(session, keys, service.get_request(session, ref.id), actor=employee).result
+    if ref.kind is PurposeKind.case and ref.id is not None:
+        problem = case_problem(cases.get_case(session, ref.id), employee)
+        if problem is not None:
+            raise PolicyDenied(problem)
+        if profile is None:
+            raise InvalidInput("a search under a case needs a profile", field="profile")
+        return discover_for_employee(session, keys, employee, profile, threshold=threshold,
+                                     include_below_threshold=include_below_threshold, purpose=str(ref))
+    raise InvalidInput(NEEDS_PURPOSE, field="purpose")

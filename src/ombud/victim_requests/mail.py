@@ -8,11 +8,15 @@ was queued (its template and who it is for, never the address).
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ombud.victim_requests.models import VictimRequest
+from ombud.config import Settings
+from ombud.notify.outbox import enqueue_mail
+from ombud.victim_requests.models import RequestEvent, VictimRequest
 
 #: Every message of this domain: template name -> what it is.
 TEMPLATES: dict[str, str] = {
@@ -22,17 +26,7 @@ TEMPLATES: dict[str, str] = {
     "victim_request_reminder": "a reminder to whoever works the request, on the configured days",
     "victim_request_escalation": "an escalation to a privacy officer of a request past the escalation day",
     "victim_request_overdue": "notice to a privacy officer that a request passed its due date",
-    "victim_request_verified": "notice to the requester that their identity is confirmed",
 }
-
-
-def outbox_available() -> bool:
-    """True when the notification outbox (ombud.notify) is installed in this build."""
-    try:
-        from ombud.notify import outbox  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def queue(session: Session, request: VictimRequest, *, to: str | None, recipient: str, template: str,
@@ -46,15 +40,19 @@ def queue(session: Session, request: VictimRequest, *, to: str | None, recipient
     if not to:
         add_event(session, request, "mail.no_address", None, detail=detail)
         return False
-    if not outbox_available():
-        # No outbox in this build: the message is recorded as pending on the timeline (once per dedupe key),
-        # never pretended sent.
-        key = "mail:" + hashlib.sha256(dedupe_key.encode()).hexdigest()[:40]
-        add_event(session, request, "mail.pending", None, detail=detail, dedupe_key=key)
-        return False
-    from ombud.notify.outbox import enqueue_mail
-
-    enqueue_mail(session, to=to, template=template, context=context, dedupe_key=dedupe_key,
-                 purpose=f"request:{request.id}")
-    add_event(session, request, "mail.queued", None, detail=detail)
+    message = enqueue_mail(session, to=to, template=template, context=context, dedupe_key=dedupe_key,
+                           purpose=f"victim_request:{request.id}")
+    # Once per message on the timeline, however often the decision that queued it is replayed.
+    key = "mail:" + hashlib.sha256(dedupe_key.encode()).hexdigest()[:40]
+    if session.scalar(select(RequestEvent.id).where(RequestEvent.request_id == request.id,
+                                                    RequestEvent.dedupe_key == key)) is None:
+        add_event(session, request, "mail.queued", None, detail=detail | {"outbox_id": message.id}, dedupe_key=key)
     return True
+
+
+def local_date(settings: Settings, at: datetime) -> str:
+    """A date as the requester reads it, in the designated channel's time zone: ``December 2, 2026``."""
+    from ombud.victim_requests.service import zone_of
+
+    local = at.astimezone(zone_of(settings))
+    return f"{local:%B} {local.day}, {local.year}"

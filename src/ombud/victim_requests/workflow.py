@@ -50,6 +50,13 @@ def transition(session: Session, request: VictimRequest, to_status: Status | str
         raise InvalidTransition(f"request {request.reference} cannot go from {current.value} to {to.value}")
     if to is Status.declined and _confirmed_decline(session, request) is None:
         raise InvalidTransition("a request is declined only by a decline a privacy officer confirmed")
+    if to is Status.closed:
+        from ombud.victim_requests.remediation import unconfirmed_steps  # imported here: it imports this module
+
+        waiting = unconfirmed_steps(session, request.id)
+        if waiting:
+            raise InvalidTransition(f"request {request.reference} cannot close: {len(waiting)} remediation step(s) "
+                                    "are not confirmed yet")
     now = clock.now()
     reason = (reason or "").strip()[:500] or None
     request.status = to
@@ -85,7 +92,8 @@ def send_receipt(session: Session, keys: KeyRing, settings: Settings, request: V
     return mail.queue(session, request, to=contact.get("email"), recipient="requester",
                       template="victim_request_receipt", dedupe_key=f"vr:{request.id}:receipt", context={
                           "name": contact.get("name"), "reference": request.reference,
-                          "received_at": request.received_at.isoformat(), "due_at": request.due_at.isoformat(),
+                          "received_date": mail.local_date(settings, request.received_at),
+                          "due_date": mail.local_date(settings, request.due_at),
                           "status_url": status_url(settings, token),
                       })
 
@@ -146,7 +154,7 @@ def request_information(session: Session, keys: KeyRing, settings: Settings, req
     mail.queue(session, request, to=contact.get("email"), recipient="requester",
                template="victim_request_information", dedupe_key=f"vr:{request.id}:information:{asked + 1}",
                context={"name": contact.get("name"), "reference": request.reference, "what": what,
-                        "due_at": request.due_at.isoformat()})
+                        "due_date": mail.local_date(settings, request.due_at)})
     return request
 
 

@@ -1,5 +1,7 @@
-"""The discovery page: an agent enters a victim's own identifiers and sees every account that used them,
-ranked and explained (references only; details of an account are read through the access broker)."""
+"""The discovery page, bound to a purpose: a search runs only under a victim's request (from the request's own page,
+on its verified identifiers) or an open investigation case the employee may work (with the identifiers entered
+here). The free-form search without a purpose is gone; every search and what it revealed is on the audit log.
+Results hold references only; details of an account are read through the access broker."""
 
 from __future__ import annotations
 
@@ -8,10 +10,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
+from ombud.access import cases
+from ombud.access.models import CaseStatus
 from ombud.api.deps import DbSession, Staff, get_context, require_roles
-from ombud.errors import InvalidInput
-from ombud.identity.workflow import discover_for_employee
+from ombud.errors import InvalidInput, OmbudError
 from ombud.staff.models import Role
+from ombud.victim_requests import discovery, service, states
 from ombud.web.templating import NavItem, register_nav, render
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -21,7 +25,7 @@ Investigator = Annotated[Staff, Depends(require_roles(*_ROLES))]
 
 register_nav(NavItem("Discover", ("/identity/discover",), roles=_ROLES))
 
-_EMPTY = {"names": "", "emails": "", "phones": "", "line1": "", "line2": "", "city": "", "region": "",
+_EMPTY = {"purpose": "", "names": "", "emails": "", "phones": "", "line1": "", "line2": "", "city": "", "region": "",
           "postal_code": "", "date_of_birth": "", "ssn": "", "card_numbers": ""}
 
 
@@ -46,10 +50,22 @@ def _profile(form: dict[str, str]) -> dict[str, Any]:
     return profile
 
 
+def _purposes(session: Any, staff: Staff) -> dict[str, Any]:
+    """The purposes this employee may search under: their open investigation cases and requests ready for it."""
+    employee = staff.employee
+    open_cases = [c for c in cases.list_cases(session, status=CaseStatus.open, limit=500)
+                  if discovery.case_problem(c, employee) is None]
+    ready, _ = service.list_requests(session, mine=employee, limit=200)
+    requests = [r for r in ready if r.status in (states.Status.verified, states.Status.discovery,
+                                                 states.Status.review)]
+    return {"cases": open_cases, "requests": requests}
+
+
 @router.get("/identity/discover")
-def discover_page(request: Request, staff: Investigator) -> Response:
-    """The empty discovery form."""
-    return render(request, "identity/discover.html", staff, form=dict(_EMPTY), result=None, error=None)
+def discover_page(request: Request, session: DbSession, staff: Investigator) -> Response:
+    """The discovery form: choose the purpose first."""
+    return render(request, "identity/discover.html", staff, form=dict(_EMPTY), result=None, error=None,
+                  **_purposes(session, staff))
 
 
 @router.post("/identity/discover")
@@ -57,6 +73,7 @@ def discover_submit(
     request: Request,
     session: DbSession,
     staff: Investigator,
+    purpose: Annotated[str, Form(max_length=40)] = "",
     names: Annotated[str, Form(max_length=2000)] = "",
     emails: Annotated[str, Form(max_length=2000)] = "",
     phones: Annotated[str, Form(max_length=1000)] = "",
@@ -69,15 +86,19 @@ def discover_submit(
     ssn: Annotated[str, Form(max_length=20)] = "",
     card_numbers: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
-    """Run discovery for the entered identifiers; the SSN and card numbers are not echoed back."""
-    form = {"names": names, "emails": emails, "phones": phones, "line1": line1, "line2": line2, "city": city,
+    """Run discovery under the chosen case for the entered identifiers; the SSN and card numbers are not echoed."""
+    form = {"purpose": purpose,
+            "names": names, "emails": emails, "phones": phones, "line1": line1, "line2": line2, "city": city,
             "region": region, "postal_code": postal_code, "date_of_birth": date_of_birth, "ssn": "",
             "card_numbers": ""}
     ctx = get_context(request)
+    choices = _purposes(session, staff)
     try:
         profile = _profile(form | {"ssn": ssn, "card_numbers": card_numbers})
-        result = discover_for_employee(session, ctx.keys, staff.employee, profile)
-    except InvalidInput as exc:
-        return render(request, "identity/discover.html", staff, status_code=422, form=form, result=None,
-                      error=exc.message)
-    return render(request, "identity/discover.html", staff, form=form, result=result, error=None)
+        with session.begin_nested():
+            result = discovery.search_under_purpose(session, ctx.keys, staff.employee, purpose, profile)
+    except OmbudError as exc:
+        status = exc.status_code if isinstance(exc, InvalidInput) else 403
+        return render(request, "identity/discover.html", staff, status_code=status, form=form, result=None,
+                      error=exc.message, **choices)
+    return render(request, "identity/discover.html", staff, form=form, result=result, error=None, **choices)

@@ -1,0 +1,84 @@
+"""The first stages of a scan: explain each access by a reason recorded elsewhere, then the per-day facts.
+
+Pure SQL text (DuckDB's dialect, transpiled for Spark by ombud.insider.engine). An access is *explained* when
+a customer-initiated ticket or contact, a victim request (or incident, or investigation) case, or an order
+problem accounts for it; a refused access is never explained. Detectors look only at what stays unexplained,
+which is where reviewers look first (Fabbri & LeFevre 2011 explained over 94% of hospital accesses this way).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+#: Classes an order problem (a cancelled, returned or disputed order) explains reading.
+ORDER_CLASSES: Final = ("order_history", "payment", "address", "identity_basic", "contact")
+
+#: Case types opened by a process outside any one employee's control (a victim's request, an incident).
+PROCESS_CASES: Final = ("victim_request", "incident", "insider_investigation")
+
+DAY: Final = 86400
+
+
+def _in(values: tuple[str, ...]) -> str:
+    return ", ".join(f"'{v}'" for v in values)
+
+
+#: (name, SQL) in order; each becomes a table the later ones (and the detectors) read.
+STAGES: Final[list[tuple[str, str]]] = [
+    ("ticket", """
+SELECT ticket_ref, MIN(customer_id) AS customer_id, MIN(employee_id) AS employee_id,
+       MIN(initiated_by) AS initiated_by
+FROM contacts WHERE ticket_ref IS NOT NULL GROUP BY ticket_ref
+"""),
+    ("access_base", """
+SELECT e.row_id, e.event_id, e.source, e.audit_idx, e.employee_id, e.customer_id, e.data_class, e.at_s,
+       CAST(FLOOR(e.at_s / 86400.0) AS BIGINT) AS day,
+       CAST(FLOOR((e.at_s % 86400) / 3600.0) AS BIGINT) AS hour,
+       e.decision, e.purpose_kind, e.case_id, e.ticket_ref,
+       COALESCE(m.team, '?') AS team, COALESCE(m.role, '?') AS role,
+       CASE WHEN (k.opened_by = e.employee_id AND k.case_type = 'support_ticket')
+              OR (t.initiated_by = 'staff' AND t.employee_id = e.employee_id) THEN 1 ELSE 0 END AS self_ticket
+FROM events e
+LEFT JOIN employees m ON m.employee_id = e.employee_id
+LEFT JOIN cases k ON e.purpose_kind = 'case' AND k.case_id = e.case_id
+LEFT JOIN ticket t ON t.ticket_ref = e.ticket_ref
+"""),
+    ("explanation", f"""
+SELECT a.row_id, 'customer_ticket' AS reason
+FROM access_base a JOIN contacts c ON c.ticket_ref = a.ticket_ref AND c.customer_id = a.customer_id
+WHERE c.initiated_by = 'customer' AND a.at_s BETWEEN c.opened_s - {{before_contact_s}} AND c.opened_s + {{ticket_s}}
+UNION ALL
+SELECT a.row_id, 'customer_contact' AS reason
+FROM access_base a JOIN contacts c ON c.customer_id = a.customer_id
+WHERE c.initiated_by = 'customer' AND (c.employee_id = a.employee_id OR c.team = a.team)
+  AND a.at_s BETWEEN c.opened_s - {{before_contact_s}} AND c.opened_s + {{ticket_s}}
+UNION ALL
+SELECT a.row_id, 'ticket_case' AS reason
+FROM access_base a JOIN cases k ON a.purpose_kind = 'case' AND k.case_id = a.case_id
+JOIN contacts c ON c.ticket_ref = k.source AND c.customer_id = a.customer_id
+WHERE c.initiated_by = 'customer' AND a.at_s BETWEEN c.opened_s - {{before_contact_s}} AND c.opened_s + {{ticket_s}}
+UNION ALL
+SELECT a.row_id, 'process_case' AS reason
+FROM access_base a JOIN cases k ON a.purpose_kind = 'case' AND k.case_id = a.case_id
+WHERE k.case_type IN ({_in(PROCESS_CASES)}) AND k.customer_id = a.customer_id
+UNION ALL
+SELECT a.row_id, 'order_problem' AS reason
+FROM access_base a JOIN orders o ON o.customer_id = a.customer_id
+WHERE a.data_class IN ({_in(ORDER_CLASSES)}) AND a.at_s BETWEEN o.placed_s AND o.placed_s + {{order_s}}
+"""),
+    ("access", """
+SELECT a.*, x.reason,
+       CASE WHEN x.reason IS NULL AND a.decision <> 'deny' THEN 1 ELSE 0 END AS unexplained
+FROM access_base a
+LEFT JOIN (SELECT row_id, MIN(reason) AS reason FROM explanation GROUP BY row_id) x ON x.row_id = a.row_id
+"""),
+    ("u", "SELECT * FROM access WHERE unexplained = 1"),
+    ("pop", "SELECT GREATEST(COUNT(DISTINCT customer_id), 1) AS big_n FROM customers"),
+]
+
+#: What the scan reports about explanation, per reason (NULL: unexplained; 'refused': denied).
+SUMMARY_SQL: Final = """
+SELECT CASE WHEN decision = 'deny' THEN 'refused' ELSE COALESCE(reason, 'unexplained') END AS reason,
+       COUNT(*) AS n_rows, COUNT(DISTINCT event_id) AS n_events
+FROM access GROUP BY CASE WHEN decision = 'deny' THEN 'refused' ELSE COALESCE(reason, 'unexplained') END
+"""

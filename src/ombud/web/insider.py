@@ -1,0 +1,99 @@
+"""Insider alerts pages for security analysts: the alerts list, one alert with its evidence and proofs, triage.
+
+Employees appear under pseudonyms until an alert is escalated; opening the list or an alert is recorded in the
+audit log, like every triage move. Forms post and redirect; a refused move is shown as a message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from ombud.access.service import find_employee
+from ombud.api.deps import DbSession, Staff, get_context, require_roles
+from ombud.api.insider import alert_detail, alert_read
+from ombud.errors import InvalidInput, OmbudError
+from ombud.insider import service, triage
+from ombud.insider.models import AlertStatus, DismissReason
+from ombud.staff.models import Role
+from ombud.web.templating import NavItem, flash, register_nav, render
+
+router = APIRouter(prefix="/insider", tags=["pages"], include_in_schema=False)
+_ROLES = (Role.security_analyst, Role.admin)
+Analyst = Annotated[Staff, Depends(require_roles(*_ROLES))]
+OptText = Annotated[str | None, Form()]
+register_nav(NavItem("Insider alerts", ("/insider",), roles=_ROLES))
+
+REASONS = {
+    DismissReason.legitimate_work: "Legitimate work on a reason Ombud did not see",
+    DismissReason.expected_for_role: "Expected for this team or role",
+    DismissReason.duplicate: "Duplicate of another alert or case",
+    DismissReason.insufficient_evidence: "Not enough to act on",
+}
+
+
+def _attempt(request: Request, session: Session, action: Callable[[], Any], done: str, back: str) -> Response:
+    try:
+        with session.begin_nested():
+            action()
+    except OmbudError as exc:
+        where = f" ({exc.field})" if exc.field else ""
+        return flash(request, RedirectResponse(back, status_code=303), exc.message + where, "error")
+    return flash(request, RedirectResponse(back, status_code=303), done, "success")
+
+
+@router.get("")
+def alerts_page(request: Request, session: DbSession, staff: Analyst,
+                status: Annotated[str | None, Query(max_length=24)] = None) -> Response:
+    """Alerts, highest score first, filterable by status."""
+    wanted = AlertStatus(status) if status in {s.value for s in AlertStatus} else None
+    key = get_context(request).keys.identifier_hash_key
+    alerts, total = service.list_alerts(session, status=wanted, limit=100)
+    if alerts:
+        triage.record_read(session, staff.employee, [a.id for a in alerts], what="list")
+    return render(request, "insider/alerts.html", staff, alerts=[alert_read(session, key, a) for a in alerts],
+                  total=total, status=wanted.value if wanted else "", statuses=[s.value for s in AlertStatus],
+                  scan=service.latest_scan(session))
+
+
+@router.get("/alerts/{alert_id}")
+def alert_page(alert_id: int, request: Request, session: DbSession, staff: Analyst) -> Response:
+    """One alert: the findings in plain words, the evidence events with their proofs, and triage."""
+    alert = service.get_alert(session, alert_id)
+    triage.record_read(session, staff.employee, [alert.id], what="detail")
+    detail = alert_detail(session, get_context(request).keys.identifier_hash_key, alert)
+    return render(request, "insider/alert.html", staff, alert=detail, reasons=REASONS,
+                  can_move=bool(triage.MOVES[alert.status]), status=alert.status.value)
+
+
+@router.post("/alerts/{alert_id}/assign")
+def assign(alert_id: int, request: Request, session: DbSession, staff: Analyst, assignee: OptText = None) -> Response:
+    """Assign to yourself or another analyst."""
+    target = (assignee or "").strip()
+    return _attempt(request, session, lambda: triage.assign(
+        session, alert_id, staff.employee, find_employee(session, target) if target else None),
+        f"Alert {alert_id} assigned", f"/insider/alerts/{alert_id}")
+
+
+@router.post("/alerts/{alert_id}/dismiss")
+def dismiss(alert_id: int, request: Request, session: DbSession, staff: Analyst, reason: OptText = None,
+            note: OptText = None) -> Response:
+    """Dismiss with a reason."""
+    def act() -> None:
+        if not reason:
+            raise InvalidInput("choose a reason", field="reason")
+        triage.dismiss(session, alert_id, staff.employee, reason, (note or "").strip() or None)
+
+    return _attempt(request, session, act, f"Alert {alert_id} dismissed", f"/insider/alerts/{alert_id}")
+
+
+@router.post("/alerts/{alert_id}/escalate")
+def escalate(alert_id: int, request: Request, session: DbSession, staff: Analyst, note: OptText = None) -> Response:
+    """Escalate to an incident."""
+    return _attempt(request, session, lambda: triage.escalate(
+        session, alert_id, staff.employee, (note or "").strip() or None),
+        f"Alert {alert_id} escalated", f"/insider/alerts/{alert_id}")
