@@ -28,7 +28,7 @@ def synth(
     insider_days: int = typer.Option(90, "--insider-days", help="With --insider: days of staff activity."),
     insider_load: float = typer.Option(12.0, "--insider-load", help="With --insider: customer contacts a support "
                                        "agent handles per working day (drives the number of access events)."),
-    insider_staff: int = typer.Option(0, "--insider-staff", help="With --insider: employees in the staff directory "
+    insider_staff: int = typer.Option(0, "--insider-staff", help="With --insider: about this many employees "
                                       "(0: as many as --accounts gives, 30 + accounts/1000)."),
     insider_scenarios: float = typer.Option(1.0, "--insider-scenarios", help="With --insider: injected scenarios "
                                             "of each kind per 100 agents (at least one; 0 for none)."),
