@@ -26,7 +26,10 @@ AS_HELP = "The employee acting (directory id or email)."
 
 @contextmanager
 def _work() -> Iterator[tuple[Session, Context]]:
+    from ombud.notify import outbox
+
     ctx = context()
+    outbox.configure(ctx.settings)  # mail is queued with this process's settings (templates, sender)
     try:
         with ctx.sessions() as session, session.begin():
             yield session, ctx

@@ -95,7 +95,8 @@ def sweep(session: Session, settings: Settings) -> SweepReport:
         by_recipient: dict[str, list[tuple[int, str]]] = defaultdict(list)
         missing = {a for _, _, a in rows if a is not None and a not in emails}
         if missing:
-            emails.update(dict(session.execute(select(Employee.id, Employee.email).where(Employee.id.in_(missing)))))
+            emails.update(session.execute(select(Employee.id, Employee.email)
+                                          .where(Employee.id.in_(missing))).tuples().all())
         for rid, ref, assignee in rows:
             by_recipient[emails.get(assignee, team_email) if assignee else team_email].append((rid, ref))
         for to, items in by_recipient.items():
