@@ -113,3 +113,39 @@ def test_imported_events_expose_the_class_they_name(ctx, session, frozen):
     video = rows[(ny, "video")]
     assert video["source"] == "video_system" and video["events"] == 2 and len(video["imported"]) == 2
     assert video["first_at"] == inside and result.imported_scanned == 2
+
+
+def _alert(session, s, status, days_before=0):
+    from ombud.insider.models import AlertStatus, CaseStatus, InsiderAlert, InsiderCase, InsiderScan, ScanStatus
+
+    now = s.window[1]
+    scan = InsiderScan(started_at=now, finished_at=now, status=ScanStatus.finished, engine="duckdb", params={},
+                       summary={})
+    case = InsiderCase(employee_id=s.insider.id, status=CaseStatus.escalated, opened_at=now, updated_at=now)
+    session.add_all([scan, case])
+    session.flush()
+    alert = InsiderAlert(case_id=case.id, scan_id=scan.id, employee_id=s.insider.id,
+                         day=now.date() - timedelta(days=days_before), window_start=s.window[0],
+                         window_end=s.window[1] - timedelta(seconds=1), score=3.2,
+                         findings=[], explanation="Read 5 customers' contact details with no reason on record.",
+                         status=AlertStatus(status), decided_at=now, created_at=now, updated_at=now)
+    session.add(alert)
+    session.flush()
+    return alert
+
+
+def test_an_escalated_alert_opens_its_incident_once_and_scopes_to_the_truth(ctx, session, frozen):
+    from ombud.errors import InvalidTransition
+    from ombud.incidents.workflow import open_from_alert
+
+    s = build(session, frozen)
+    with pytest.raises(InvalidTransition):
+        open_from_alert(session, _alert(session, s, "new", days_before=1).id, s.bystander)
+    alert = _alert(session, s, "escalated")
+    incident = open_from_alert(session, alert.id, s.bystander)
+    assert open_from_alert(session, alert.id, s.bystander).id == incident.id
+    assert incident.actors == [s.insider.external_id] and incident.source_alert_id == alert.id
+    assert (incident.window_start, incident.window_end) == s.window
+    result = _scope(ctx, session, incident, s.bystander)
+    got = {(r["customer_id"], r["item"]) for r in scoping.exposure_frame(session, result).to_dicts()}
+    assert got == s.truth

@@ -67,6 +67,12 @@ def open_incident(body: IncidentCreate, session: DbSession, staff: Responder) ->
     return _read(session, incident)
 
 
+@router.post("/from-alert/{alert_id}", response_model=IncidentRead, status_code=201)
+def open_from_alert(alert_id: int, session: DbSession, staff: Responder) -> IncidentRead:
+    """Open the incident of an escalated insider alert (idempotent: the same incident again); 409 if not escalated."""
+    return _read(session, workflow.open_from_alert(session, alert_id, staff.employee))
+
+
 @router.get("/{incident_id}", response_model=IncidentRead)
 def get_incident(incident_id: int, session: DbSession, staff: Responder) -> IncidentRead:
     return _read(session, service.get_incident(session, incident_id))

@@ -47,14 +47,14 @@ def _time(value: datetime | None) -> str:
 
 @incidents_app.command("open")
 def open_(
-    title: str = typer.Option(..., help="A short title."),
+    title: str = typer.Option(None, help="A short title (not with --alert)."),
     actor: list[str] = typer.Option([], "--actor", help="An employee id whose accesses are in scope (repeat)."),
-    start: str = typer.Option(..., help="Start of the window (ISO 8601, UTC if no zone)."),
-    end: str = typer.Option(..., help="End of the window (exclusive)."),
+    start: str = typer.Option(None, help="Start of the window (ISO 8601, UTC if no zone)."),
+    end: str = typer.Option(None, help="End of the window (exclusive)."),
     discovered: str = typer.Option(None, help="When the breach was discovered (default: now); the legal clock."),
     kind: str = typer.Option("insider", help="insider, leaked_export, vendor or other."),
     description: str = typer.Option("", help="What is known so far."),
-    alert: int = typer.Option(None, help="The escalated insider alert this incident comes from."),
+    alert: int = typer.Option(None, help="Open from this escalated insider alert (actor and window from it)."),
     by: str = typer.Option(..., "--as", help=AS_HELP),
 ) -> None:
     """Open an incident by hand (or for an alert) with its actors and window."""
@@ -63,6 +63,15 @@ def open_(
     from ombud.incidents.service import open_incident
 
     with _unit_of_work() as (session, _ctx):
+        if alert is not None:
+            from ombud.incidents.workflow import open_from_alert
+
+            incident_id = open_from_alert(session, alert, _who(session, by)).id
+            console.print(f"[green]incident {incident_id} opened from alert {alert}[/]; next: "
+                          f"ombud incidents scope {incident_id} --as {by}")
+            return
+        if not (title and start and end):
+            raise InvalidInput("--title, --start and --end (or --alert)", field="title")
         try:
             kind_value = IncidentKind(kind.strip().lower().replace("-", "_"))
         except ValueError:
@@ -70,7 +79,7 @@ def open_(
         incident = open_incident(
             session, title=title, description=description, actors=actor, window_start=_when(start, "start"),
             window_end=_when(end, "end"), discovered_at=_when(discovered, "discovered") if discovered else clock.now(),
-            by=_who(session, by), kind=kind_value, source_alert_id=alert,
+            by=_who(session, by), kind=kind_value,
         )
         incident_id = incident.id
     console.print(f"[green]incident {incident_id} opened[/]; next: ombud incidents scope {incident_id} --as {by}")

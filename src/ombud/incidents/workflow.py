@@ -34,32 +34,42 @@ def change_scope(session: Session, incident: Incident, by: Employee, *, actors: 
 def open_from_alert(session: Session, alert_id: int, by: Employee | None) -> Incident:
     """Open the incident of an escalated insider alert (once: a second call returns the same incident).
 
-    The actor is the alert's employee; the window spans every escalated alert of the alert's case (serial
-    snooping by one person is one incident); the legal clock starts now, when the escalation made it known.
+    The actor is the alert's employee (ombud.insider.triage.escalation); the window spans every escalated alert of
+    the alert's case (serial snooping by one person is one incident); the legal clock starts at the escalation.
     """
     from sqlalchemy import select
 
-    from ombud.errors import Conflict, NotFound
     from ombud.incidents.service import open_incident
+    from ombud.insider import triage
     from ombud.insider.models import AlertStatus, InsiderAlert
 
-    alert = session.get(InsiderAlert, alert_id)
-    if alert is None:
-        raise NotFound(f"no insider alert {alert_id}", field="alert_id")
-    if alert.status is not AlertStatus.escalated:
-        raise Conflict(f"alert {alert_id} is {alert.status.value}; only an escalated alert opens an incident",
-                       field="alert_id")
+    esc = triage.escalation(session, alert_id)  # InvalidTransition unless escalated, NotFound if none
     existing = session.scalar(select(Incident).where(Incident.source_alert_id == alert_id))
     if existing is not None:
         return existing
-    related = list(session.scalars(select(InsiderAlert).where(
-        InsiderAlert.case_id == alert.case_id, InsiderAlert.status == AlertStatus.escalated)))
-    employee = session.get(Employee, alert.employee_id)
-    assert employee is not None
-    start = min(a.window_start for a in related)
-    end = max(a.window_end for a in related)
+    related = [esc, *(triage.escalation(session, other) for other in session.scalars(
+        select(InsiderAlert.id).where(InsiderAlert.case_id == esc.case_id, InsiderAlert.id != alert_id,
+                                      InsiderAlert.status == AlertStatus.escalated)))]
+    alert = session.get(InsiderAlert, alert_id)
+    escalated_at = alert.decided_at if alert is not None and alert.decided_at else clock.now()
     return open_incident(
-        session, title=f"Insider alert {alert_id}: {employee.external_id}",
-        description=alert.explanation[:20000], actors=[employee.external_id], window_start=start,
-        window_end=end + timedelta(seconds=1),  # the window is [start, end): the alert's last event is inside
-        discovered_at=min(clock.now(), alert.decided_at or clock.now()), by=by, source_alert_id=alert_id)
+        session, title=f"Insider alert {alert_id}: {esc.employee}", description=esc.explanation[:20000],
+        actors=[esc.employee], window_start=min(e.window_start for e in related),
+        # The window is [start, end): a second past the last alert's end keeps its last event inside.
+        window_end=max(e.window_end for e in related) + timedelta(seconds=1),
+        discovered_at=min(clock.now(), escalated_at), by=by, source_alert_id=alert_id)
+
+
+def escalated_without_incident(session: Session, limit: int = 50) -> list[tuple[int, str, datetime]]:
+    """Escalated insider alerts no incident has been opened from yet: (alert id, employee id, escalated at)."""
+    from sqlalchemy import select
+
+    from ombud.insider.models import AlertStatus, InsiderAlert
+
+    opened = select(Incident.source_alert_id).where(Incident.source_alert_id.is_not(None))
+    rows = session.execute(
+        select(InsiderAlert.id, Employee.external_id, InsiderAlert.updated_at)
+        .join(Employee, Employee.id == InsiderAlert.employee_id)
+        .where(InsiderAlert.status == AlertStatus.escalated, InsiderAlert.id.not_in(opened))
+        .order_by(InsiderAlert.updated_at.desc()).limit(limit)).all()
+    return [(int(r[0]), str(r[1]), r[2]) for r in rows]

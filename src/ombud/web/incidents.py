@@ -46,7 +46,19 @@ def incidents_home(request: Request, session: DbSession, staff: Responder) -> Re
     summaries = [incident_summary(session, i.id) for i in items]
     overdue = sum(1 for s in summaries for d in s.deadlines if s.state_of(d) == "overdue")
     return render(request, "incidents/index.html", staff, summaries=summaries, overdue=overdue,
-                  kinds=[k.value for k in IncidentKind])
+                  kinds=[k.value for k in IncidentKind], escalated=workflow.escalated_without_incident(session))
+
+
+@router.post("/incidents/from-alert/{alert_id}")
+def incidents_from_alert(request: Request, session: DbSession, staff: Responder, alert_id: int) -> Response:
+    """Open the incident of an escalated insider alert, and go to it."""
+    try:
+        with session.begin_nested():
+            incident = workflow.open_from_alert(session, alert_id, staff.employee)
+    except OmbudError as exc:
+        return flash(request, RedirectResponse("/incidents", status_code=303), exc.message, "error")
+    return flash(request, RedirectResponse(f"/incidents/{incident.id}", status_code=303),
+                 f"Incident {incident.id} opened from alert {alert_id}", "success")
 
 
 @router.post("/incidents")
