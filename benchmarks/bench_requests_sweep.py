@@ -56,9 +56,12 @@ def seed(ctx: Context, count: int, rng: random.Random) -> None:
     rows = []
     for i in range(count):
         received = start + timedelta(seconds=rng.uniform(0, 33 * 86400 - 3600))
+        due = deadline.due_at(received, zone)
         rows.append({
             "reference": f"VR-B{i:07d}", "status": rng.choice(STAGES), "channel": Channel.portal,
-            "received_at": received, "due_at": deadline.due_at(received, zone), "entered_at": received,
+            "received_at": received, "due_at": due, "entered_at": received, "reminders_sent": 0,
+            "next_check_at": deadline.next_check(received, due, zone, reminder_days=(10, 20, 25), reminders_sent=0,
+                                                 escalate_after=25, escalated=False, overdue=False),
             "status_changed_at": received, "assignee_id": rng.choice(agent_ids) if rng.random() < 0.7 else None,
             "team": "victim-requests", "identifiers_enc": blob, "contact_enc": contact, "cards": [],
             "status_token_hash": f"{i:064d}",
