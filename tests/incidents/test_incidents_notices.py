@@ -10,7 +10,6 @@ from datetime import timedelta
 import pytest
 from accessutil import employee
 from incidentutil import build, open_for
-from ombud.notify.models import OutboxMessage
 from pypdf import PdfReader
 from sqlalchemy import func, select, update
 
@@ -19,6 +18,7 @@ from ombud.incidents import notices, reports, rules, tracking
 from ombud.incidents import scope as scoping
 from ombud.incidents.letters import print_letters
 from ombud.incidents.models import IncidentDeadline, IncidentStatus, Notice, NoticeChannel
+from ombud.notify.models import OutboxMessage
 from ombud.retail.models import Account
 from ombud.staff.models import Role
 
