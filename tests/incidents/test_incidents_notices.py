@@ -10,7 +10,6 @@ from datetime import timedelta
 import pytest
 from accessutil import employee
 from incidentutil import build, open_for
-from ombud.notify.models import OutboxMessage
 from pypdf import PdfReader
 from sqlalchemy import func, select, update
 
@@ -19,6 +18,7 @@ from ombud.incidents import notices, reports, rules, tracking
 from ombud.incidents import scope as scoping
 from ombud.incidents.letters import print_letters
 from ombud.incidents.models import IncidentDeadline, IncidentStatus, Notice, NoticeChannel
+from ombud.notify.models import OutboxMessage
 from ombud.retail.models import Account
 from ombud.staff.models import Role
 
@@ -52,10 +52,10 @@ def test_dry_run_counts_and_a_masked_sample_with_their_own_items(ctx, session, s
     for heading in ("Notice of Data Breach", "What Happened", "What Information Was Involved", "What We Are Doing",
                     "What You Can Do", "For More Information"):
         assert heading in ca
-    assert "email address" in ca and "phone number" in ca and "orders with items" not in ca  # theirs only
+    assert "your email address" in ca and "your phone number" in ca and "your orders (" not in ca  # theirs only
     assert "Jane Quinn Doe" not in ca and "J. Q. D." in ca  # staff preview masks the name
     tx = run.samples["TX"].text
-    assert "orders with items and totals" in tx and "cards on file" not in tx  # masked cards are not listed
+    assert "your orders (items, totals and dates)" in tx and "cards on your account" not in tx  # masked: not listed
     assert _outbox(session, incident) == []  # a dry run queues nothing
 
 
