@@ -34,6 +34,7 @@ from ombud.web import identity as identity_pages
 from ombud.web import incidents as incident_pages
 from ombud.web import insider as insider_pages
 from ombud.web import notify as notify_pages
+from ombud.web import records as records_pages
 from ombud.web import transparency_public
 from ombud.web import victim_requests as victim_request_pages
 from ombud.web import victim_requests_console as victim_request_console
@@ -62,6 +63,7 @@ ROUTERS = [
     insider_pages.router,
     incident_pages.router,
     notify_pages.router,
+    records_pages.router,
 ]
 
 

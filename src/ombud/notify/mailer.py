@@ -6,16 +6,17 @@ for good. Every attempt of a message carries the same Message-ID, so a receiver 
 
 from __future__ import annotations
 
+import binascii
 import contextlib
+import hashlib
 import logging
 import os
 import smtplib
 import ssl
 from dataclasses import dataclass
 from datetime import datetime
-from email.message import EmailMessage
-from email.policy import SMTP
-from email.utils import format_datetime, parseaddr
+from email.header import Header
+from email.utils import format_datetime, formataddr, parseaddr
 from pathlib import Path
 from typing import Protocol
 
@@ -60,19 +61,45 @@ class Mailer(Protocol):
         ...
 
 
+def _header(value: str) -> str:
+    """A header value: as is when ASCII, else RFC 2047 encoded words (UTF-8)."""
+    if value.isascii():
+        return value
+    return Header(value, "utf-8", maxlinelen=998).encode()
+
+
+def _mailbox(value: str) -> str:
+    name, address = parseaddr(value)
+    return formataddr((name, address), charset="utf-8") if name else address
+
+
+def _part(content_type: str, text: str) -> bytes:
+    body = binascii.b2a_qp(text.replace("\r\n", "\n").encode("utf-8"), istext=True)
+    return (f"Content-Type: {content_type}; charset=\"utf-8\"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+            .encode() + body.replace(b"\n", b"\r\n"))
+
+
 def build_mime(mail: OutgoingMail, mail_from: str) -> bytes:
-    """The message as RFC 5322 bytes: text part, HTML alternative if any, the stable Message-ID."""
-    message = EmailMessage(policy=SMTP)
-    message["From"] = mail_from
-    message["To"] = mail.to
-    message["Subject"] = mail.subject
-    message["Date"] = format_datetime(mail.created_at)
-    message["Message-ID"] = mail.message_id
-    message["Auto-Submitted"] = "auto-generated"
-    message.set_content(mail.text)
-    if mail.html:
-        message.add_alternative(mail.html, subtype="html")
-    return message.as_bytes()
+    """The message as RFC 5322 bytes: a quoted-printable UTF-8 text part, the HTML alternative if any, and the
+    stable Message-ID.
+
+    Written out directly rather than through email.message.EmailMessage: that builder costs milliseconds per
+    message, which alone would cap a worker far below the outbox's 500 messages a second; the parts are the
+    standard library's encoders (binascii quoted-printable, email.header, email.utils) and a test parses the
+    result back with the email package to check every header and body.
+    """
+    headers = (
+        f"From: {_mailbox(mail_from)}\r\nTo: {_mailbox(mail.to)}\r\nSubject: {_header(mail.subject)}\r\n"
+        f"Date: {format_datetime(mail.created_at)}\r\nMessage-ID: {mail.message_id}\r\n"
+        "Auto-Submitted: auto-generated\r\nMIME-Version: 1.0\r\n"
+    ).encode()
+    text = _part("text/plain", mail.text)
+    if not mail.html:
+        return headers + text
+    boundary = "=_ombud_" + hashlib.sha256(mail.message_id.encode()).hexdigest()[:32]
+    return (headers + f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n\r\n--{boundary}\r\n'.encode()
+            + text + f"\r\n--{boundary}\r\n".encode() + _part("text/html", mail.html)
+            + f"\r\n--{boundary}--\r\n".encode())
 
 
 def envelope_address(mailbox: str) -> str:
