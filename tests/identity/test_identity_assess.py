@@ -66,18 +66,51 @@ def test_a_relative_at_the_same_address_is_not_the_persons_own():
 
 
 def test_a_thiefs_new_account_is_not_own_even_with_every_detail_typed():
+    # Every detail typed, even an address that normalises to the person's email, but the goods go to a drop.
     opened = OPENED + 3000 * DAY
     thief = facts(created_at=opened, last_activity=opened + 40 * DAY,
-                  devices=[device("thief phone #5", opened, opened + 30 * DAY, 2)])
+                  devices=[device("thief phone #5", opened, opened + 30 * DAY, 2)],
+                  addresses=[Added("a1", opened, True, "billing"), Added("a7", opened, False, "shipping")])
     verdict = assess(thief)
     assert not verdict.own and verdict.all_theirs
     assert second_account(thief, verdict, {"laptop #1": "A1"}) is None
 
 
+def test_a_young_account_under_the_persons_own_email_is_theirs_with_or_without_sign_ins():
+    opened = OPENED + 3000 * DAY
+    for devices in ([], [device("new phone #2", opened, opened + 30 * DAY, 5)]):
+        young = facts(created_at=opened, last_activity=opened + 40 * DAY, devices=devices,
+                      addresses=[Added("a1", opened, True, "billing"), Added("a2", opened, True, "shipping")],
+                      cards=[Added("p1", opened, False)])  # a card the profile does not list: unknown
+        verdict = assess(young)
+        assert verdict.own and not verdict.takeover
+        assert "your own email address" in verdict.signals[0]
+
+
+def test_someone_elses_card_added_later_keeps_the_account_the_persons_own():
+    # A card-testing thief put another victim's card on this account: per identifier, the card is not the
+    # person's, the account still is.
+    late = OPENED + 2450 * DAY
+    for devices in ([], [device("laptop #1", OPENED, OPENED + 2400 * DAY)]):
+        verdict = assess(facts(devices=devices, cards=[Added("p1", OPENED, True), Added("p9", late, False)]))
+        assert verdict.own and not verdict.takeover
+        assert any("card added" in s and "not one of yours" in s for s in verdict.signals)
+
+
+def test_verdicts_do_not_depend_on_sign_in_history():
+    cases = [facts(), facts(account_email=False), facts(account_name_matches=False),
+             facts(created_at=OPENED + 2400 * DAY, account_email=None, account_phone=None, dob_matches=None),
+             facts(created_at=OPENED + 2400 * DAY)]
+    for case in cases:
+        with_logins = assess(case)
+        without = assess(AccountFacts(**{**case.__dict__, "devices": []}))
+        assert (with_logins.own, with_logins.takeover) == (without.own, without.takeover)
+
+
 def test_a_second_account_is_recognised_by_the_persons_device():
     opened = OPENED + 3000 * DAY
     second = facts(created_at=opened, last_activity=opened + 40 * DAY,
-                   devices=[device("laptop #1", opened, opened, 1)], account_phone=None)
+                   devices=[device("laptop #1", opened, opened, 1)], account_phone=None, account_email=None)
     verdict = assess(second)
     assert not verdict.own
     assert "A1" in (second_account(second, verdict, {"laptop #1": "A1"}) or "")
@@ -86,3 +119,18 @@ def test_a_second_account_is_recognised_by_the_persons_device():
 def test_years_of_use_with_only_the_persons_details_is_their_own():
     verdict = assess(facts(devices=[device("once #1", OPENED, OPENED, 1)]))
     assert verdict.own and not verdict.takeover
+
+
+def test_an_intruders_device_vouches_for_nothing():
+    # A young account of the person's own (their email): a device that got in after failed attempts is not
+    # one of theirs, so an account it signs in to is not made "theirs" by it.
+    opened = OPENED + 3000 * DAY
+    later = opened + 60 * DAY
+    young = facts(created_at=opened, last_activity=opened + 90 * DAY,
+                  devices=[device("phone #1", opened, later, 4), device("thief #9", later, later, 1, 3)],
+                  addresses=[Added("a1", opened, True, "billing"), Added("a2", opened, True, "shipping")])
+    verdict = assess(young)
+    assert verdict.own and verdict.trusted_devices == frozenset({"phone #1"})
+    other = facts(created_at=later, last_activity=later, account_email=None, account_phone=None,
+                  devices=[device("thief #9", later, later, 2)])
+    assert second_account(other, assess(other), dict.fromkeys(verdict.trusted_devices, "A1")) is None

@@ -23,6 +23,9 @@ from ombud.identity.normalize import (
     normalize_ssn,
     parse_date_of_birth,
     parse_name,
+    ssn_hash,
+    ssn_is_weak,
+    ssn_issuable,
     ssn_transpositions,
     swapped_day_month,
 )
@@ -237,9 +240,31 @@ def test_ssn_forms_agree(digits):
 
 
 def test_bad_ssns_raise():
-    for text in ("12-345-6789", "123-45-678", "000-12-3456", "123-45-0000", "abc-de-fghi"):
+    for text in ("12-345-6789", "123-45-678", "abc-de-fghi"):
         with pytest.raises(SSNError):
             normalize_ssn(text)
+
+
+def test_unissuable_ssns_are_kept_and_marked_weak():
+    key = b"k" * 32
+    for text in ("000-12-3456", "666-12-3456", "123-00-4567", "123-45-0000"):
+        digits = normalize_ssn(text)
+        assert digits and not ssn_issuable(digits)
+        assert ssn_is_weak(ssn_hash(key, digits))
+    assert not ssn_is_weak(ssn_hash(key, "123456789")) and ssn_issuable("912345678")
+
+
+def test_a_generation_apart_is_not_a_birth_date_typo():
+    assert not dob_digit_typo(date(1960, 5, 12), date(1980, 5, 12))  # a father and a son
+    assert not dob_digit_typo(date(1960, 5, 12), date(1860, 5, 12))
+    assert dob_digit_typo(date(1964, 5, 12), date(1946, 5, 12))  # two digits swapped: a slip
+
+
+def test_generational_suffixes_are_kept_apart_from_the_name():
+    assert parse_name("John A. Smith Jr.").generation == "jr"
+    assert parse_name("SMITH, JOHN SR").generation == "sr"
+    assert parse_name("John Smith III").surname == "smith"
+    assert parse_name("John Smith").generation == ""
 
 
 def test_card_fingerprint_is_the_imports():

@@ -75,6 +75,14 @@ def _world() -> World:
         w.access(name, "C2999", at(22, 11))
         ticket = w.contact("C2998", name, at(22, 10), team="orders")
         w.access(name, "C2998", at(22, 11), ticket_ref=ticket)
+    # repeat_views: one customer's home-camera video six times over three days; the twin's views follow a ticket
+    w.employee("Erepeat", "support")
+    w.employee("Erepeat2", "support")
+    for i in range(6):
+        w.access("Erepeat", "C2200", at(20 + i // 2, 11 + i % 2), "video")
+    ticket = w.contact("C2201", "Erepeat2", at(20, 10))
+    for i in range(6):
+        w.access("Erepeat2", "C2201", at(20, 11 + i / 4), "video", ticket_ref=ticket)
     return w
 
 
@@ -102,6 +110,7 @@ def _fired(scan: engine.ScanOutput) -> dict[str, set[str]]:
     (f"{S}7", "relationship"),
     (f"{S}8", "seller_reviewers"),
     ("Eorders0", "departing"),
+    ("Erepeat", "repeat_views"),
     ("Eorders2", "popular_customer"),
     (f"{S}11", "popular_customer"),
 ])
@@ -109,7 +118,7 @@ def test_detector_fires_on_its_scenario(scan: engine.ScanOutput, employee: str, 
     assert detector in _fired(scan)[employee]
 
 
-@pytest.mark.parametrize("twin", [f"{S}9", f"{S}10", "Eorders1"])
+@pytest.mark.parametrize("twin", [f"{S}9", f"{S}10", "Eorders1", "Erepeat2"])
 def test_innocent_twins_raise_nothing(scan: engine.ScanOutput, twin: str) -> None:
     assert _fired(scan)[twin] == set()
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
@@ -192,3 +194,20 @@ def test_cli_import_events(cli_ctx, bad_world, tmp_path):
     assert {(e["file"], e["line"], e["field"]) for e in entries} == EVENTS_BAD
     missing = CliRunner().invoke(app, ["insider", "import-events", str(tmp_path / "nowhere")])
     assert missing.exit_code == 2
+
+
+@settings(max_examples=200, deadline=None)
+@given(zip5=st.from_regex(r"[0-9]{5}", fullmatch=True), plus4=st.from_regex(r"[0-9]{4}", fullmatch=True),
+       sep=st.sampled_from(["-", " ", ""]), pad=st.sampled_from(["", " ", "  "]))
+def test_a_zip_and_its_zip_plus_4_hash_alike(zip5, plus4, sep, pad):
+    key = b"k" * 32
+    assert postcode_hash(key, f"{pad}{zip5}{sep}{plus4}{pad}", "us") == postcode_hash(key, zip5, "US")
+    assert normalise_postcode(normalise_postcode(zip5) or "") == zip5
+    assert postcode_hash(key, zip5, "US") != postcode_hash(key, zip5, "GB")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="ABCDEFGHJKLMNPRSTUVWXYZ0123456789 -", min_size=2, max_size=12))
+def test_other_countries_ignore_case_spaces_and_dashes(code):
+    key = b"k" * 32
+    assert postcode_hash(key, code.lower(), "GB") == postcode_hash(key, code.replace(" ", "").replace("-", ""), "GB")

@@ -101,7 +101,7 @@ def test_a_refused_upload_writes_nothing(session, ctx, frozen):
 @pytest.mark.parametrize(("change", "field"), [
     ({"email": "not-an-email"}, "email"),
     ({"date_of_birth": "31/31/1984"}, "date_of_birth"),
-    ({"ssn": "000-12-3456"}, "ssn"),
+    ({"ssn": "12-345-678"}, "ssn"),  # malformed (an unissuable one is kept as weak evidence)
     ({"card_numbers": ["4111 1111 1111 1112"]}, "card_numbers"),
     ({"statement_true": False}, "statement_true"),
     ({"email": None, "address": None}, ""),

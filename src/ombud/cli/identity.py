@@ -213,6 +213,17 @@ def discover_command(
         ctx.close()
 
 
+#: Keys of a --profiles line that identify it (beside the profile) and are copied to its result line.
+ID_KEYS = ("victim_id", "id", "profile_id", "request_id")
+
+
+def profile_ids(data: object) -> dict[str, Any]:
+    """The identifying keys of a --profiles line (a truth line's victim_id, a caller's own id)."""
+    if not isinstance(data, dict) or "profile" not in data:
+        return {}
+    return {k: data[k] for k in ID_KEYS if k in data and isinstance(data[k], str | int)}
+
+
 def _discover_many(ctx: Any, profiles: Path, out: Path, threshold: float) -> None:
     from ombud.identity.service import discover
 
@@ -225,20 +236,22 @@ def _discover_many(ctx: Any, profiles: Path, out: Path, threshold: float) -> Non
         for number, line in enumerate(lines, 1):
             if not line.strip():
                 continue
+            ids: dict[str, Any] = {}
             try:
                 data = json.loads(line)
-                # A truth file's lines carry the profile under "profile"; plain profiles are accepted too.
+                # A truth file's lines carry the profile under "profile" beside its id; plain profiles too.
+                ids = profile_ids(data)
                 body = data.get("profile", data) if isinstance(data, dict) else data
                 result = discover(session, ctx.keys, body, threshold=threshold)
                 found.update(m.account_id for m in result.matches if m.account_id)
-                record = {"line": number, **({"victim_id": data["victim_id"]} if "victim_id" in data else {}),
-                          "result": result.model_dump(mode="json")}
+                record = {"line": number, **ids, "result": result.model_dump(mode="json")}
             except json.JSONDecodeError as exc:
                 errors += 1
                 record = {"line": number, "error": f"not JSON: {exc.msg}"}
             except InvalidInput as exc:
                 errors += 1
-                record = {"line": number, "error": exc.message, "field": exc.field}
+                # A refused profile's line carries its own id, so the caller can tell which one it was.
+                record = {"line": number, **ids, "error": exc.message, "field": exc.field}
             handle.write(json.dumps(record) + "\n")
             progress.advance(task)
         session.rollback()  # the searches wrote nothing; the run's record goes in its own transaction

@@ -119,6 +119,19 @@ def _print_report(report: ImportReport, rejects: Path | None) -> None:
     if report.ignored_files:
         console.print("not import files, left alone: " + ", ".join(report.ignored_files))
     console.print(_summary(report))
+    if report.warning_count:
+        per_file_warned: dict[str, int] = {}
+        err_console.print(f"[yellow]{report.warning_count:,} field warning(s)[/]: the rows landed without these "
+                          "values (missing or invalid), or with an unissuable SSN marked weak:")
+        for warning in report.field_warnings:
+            per_file_warned[warning.file] = per_file_warned.get(warning.file, 0) + 1
+            if per_file_warned[warning.file] <= ERRORS_SHOWN_PER_FILE:
+                err_console.print(f"  {warning.file}:{warning.line}  [bold]{warning.field}[/]  {warning.reason}",
+                                  highlight=False)
+        shown_warnings = sum(min(n, ERRORS_SHOWN_PER_FILE) for n in per_file_warned.values())
+        if report.warning_count > shown_warnings:
+            where = f"all of them are in {rejects}" if rejects else "use --rejects FILE.jsonl to list them all"
+            err_console.print(f"  ... and {report.warning_count - shown_warnings:,} more; {where}")
     if report.error_count:
         per_file: dict[str, int] = {}
         shown = 0
@@ -141,7 +154,8 @@ def register(app: typer.Typer) -> None:
     def import_command(
         directory: Path = typer.Argument(..., help="Folder holding the retailer's files (docs/import-format.md)."),
         rejects: Path | None = typer.Option(
-            None, "--rejects", help="Write every rejected field as a JSON line (file, line, kind, field, reason, id)."
+            None, "--rejects", help="Write every rejected field, and every field warning, as a JSON line (file, line, "
+                                    "kind, field, reason, id, severity)."
         ),
         batch_size: int | None = typer.Option(
             None, "--batch-size", min=1, help="Rows per transaction (default: OMBUD_IMPORT_BATCH_SIZE, 5000)."

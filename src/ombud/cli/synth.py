@@ -28,10 +28,16 @@ def synth(
     insider_days: int = typer.Option(90, "--insider-days", help="With --insider: days of staff activity."),
     insider_load: float = typer.Option(12.0, "--insider-load", help="With --insider: customer contacts a support "
                                        "agent handles per working day (drives the number of access events)."),
-    insider_staff: int = typer.Option(0, "--insider-staff", help="With --insider: employees in the staff directory "
+    insider_staff: int = typer.Option(0, "--insider-staff", help="With --insider: about this many employees "
                                       "(0: as many as --accounts gives, 30 + accounts/1000)."),
     insider_scenarios: float = typer.Option(1.0, "--insider-scenarios", help="With --insider: injected scenarios "
                                             "of each kind per 100 agents (at least one; 0 for none)."),
+    households: bool = typer.Option(False, "--households", help="Add victims' household members: juniors and "
+                                    "seniors with their name, twins, spouses (docs/synth.md)."),
+    messy: float = typer.Option(0.0, "--messy", min=0.0, max=10.0, help="Damage the export as real ones are "
+                                "(regions, cities, names left out; impossible birth dates); 1.0 is the usual rate."),
+    no_logins: bool = typer.Option(False, "--no-logins", help="Leave out the sign-in history (a retailer that "
+                                   "does not send it)."),
 ) -> None:
     """Write a synthetic retailer in the import format, a staff directory, and identity-theft ground truth."""
     from ombud.errors import InvalidInput
@@ -55,7 +61,7 @@ def synth(
             summary = generate(out, accounts, seed, victim_rate=victim_rate, fmt=fmt, as_of=as_of_dt,
                                overwrite=force, workers=workers or default_workers(),
                                on_progress=lambda n: progress.advance(task, n),
-                               insider=options)
+                               insider=options, households=households, messy=messy, logins=not no_logins)
         except InvalidInput as exc:
             raise fail(f"--{exc.field or 'out'}: {exc.message}") from None
     table = Table("file", "rows", title=f"synthetic retailer in {out}")

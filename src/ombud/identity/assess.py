@@ -52,6 +52,8 @@ class AccountFacts:
     account_email: bool | None  # None: no email on the account or none in the profile
     account_phone: bool | None
     dob_matches: bool | None
+    #: Whether the profile lists any address: without one, an address on the account is unknown, not foreign.
+    knows_addresses: bool = True
 
 
 @dataclass
@@ -72,8 +74,11 @@ def _days(delta: timedelta) -> str:
 def assess(facts: AccountFacts) -> Assessment:
     """Own account or not, and whether it shows a takeover; with the reasons as signals.
 
-    A newer account whose details are all the person's is only judged theirs later, by the devices it is
-    signed in from (`second_account`): a thief can type every detail, but signs in from their own devices.
+    The judgement is made from the account's own records (its opening, its name, email, phone, the cards and
+    addresses it started with, its orders), so it comes out the same whether or not the retailer sends sign-in
+    history; sign-ins only add evidence of a takeover (a new device getting in after failed attempts) and of a
+    second account (signed in from the person's own device, see `second_account`). Each identifier is judged
+    on its own: someone else's card added later does not make the person's own account somebody else's.
     """
     signals: list[str] = []
     tenure = facts.last_activity - facts.created_at
@@ -81,12 +86,19 @@ def assess(facts: AccountFacts) -> Assessment:
     early_cutoff = facts.created_at + EARLY
     early_cards = [c for c in facts.cards if c.at <= early_cutoff and c.theirs]
     early_addresses = [a for a in facts.addresses if a.at <= early_cutoff and a.theirs]
-    long_standing = tenure >= TENURE and bool(established)
+    # Cards are left out: a profile need not list every card a person ever had, so a card not in it is unknown.
+    early_foreign = [a for a in facts.addresses if a.at <= early_cutoff and not a.theirs and a.kind == "shipping"
+                     and facts.knows_addresses]
+    long_standing = tenure >= TENURE
     # What ties the account to the person and not to a relative at the same address: their card from the
     # start, their own email or phone, or their date of birth with their address from the start.
     tied = bool(early_cards) or facts.account_email is True or facts.account_phone is True or (
         facts.dob_matches is True and bool(early_addresses))
     own_history = facts.account_name_matches and long_standing and tied
+    # A newer account is the person's when it is in their name under their own email (a retailer confirms an
+    # email address; a thief can type a phone number, not read the person's mail) and it started out with
+    # nothing shipped anywhere but the person's own addresses (a thief's account ships to a drop).
+    own_contact = facts.account_name_matches and facts.account_email is True and not early_foreign
     all_theirs = (
         facts.account_name_matches
         and facts.account_email is True
@@ -94,22 +106,28 @@ def assess(facts: AccountFacts) -> Assessment:
         and all(c.theirs for c in facts.cards)
         and all(a.theirs for a in facts.addresses if a.kind == "billing")
     )
-    if not own_history:
-        if all_theirs and tenure >= TENURE:  # years of use with nothing on it but the person's own details
-            signals.append(f"in use for {_days(tenure)}, opened {facts.created_at.date().isoformat()}, and its "
-                           "name, email, phone, cards and billing address are all yours")
-            return Assessment(True, False, long_standing, all_theirs, signals=signals)
+    if not (own_history or own_contact):
         return Assessment(False, False, long_standing, all_theirs, signals=signals)
-    signals.append(f"in use for {_days(tenure)}, opened {facts.created_at.date().isoformat()}")
-    signals.append(f"signed in from the same device for {_days(max(d.last - d.first for d in established))}")
+    if not own_history:
+        signals.append(f"opened {facts.created_at.date().isoformat()} under your name and your own email address, "
+                       "with only your details at the start")
+    else:
+        signals.append(f"in use for {_days(tenure)}, opened {facts.created_at.date().isoformat()}")
+    if established:
+        signals.append(f"signed in from the same device for {_days(max(d.last - d.first for d in established))}")
     if early_cards or early_addresses:
         signals.append("its first addresses or cards are yours")
 
-    # What changed late in the history, relative to the established devices.
-    settled = max(min(d.first for d in established) + DEVICE_SPAN, facts.created_at + TENURE)
-    # The person's devices: those used for months, or from before anything could have changed.
+    # What changed late in the history: after its first year (and after its devices were established).
+    settled = facts.created_at + TENURE
+    if established:
+        settled = max(min(d.first for d in established) + DEVICE_SPAN, settled)
+    # The person's devices: those used for months, or used from the account's first days (its first year when
+    # the account is long-standing) without ever failing to get in. A device that got in after failed
+    # attempts, or only later, may be an intruder's, and vouches for nothing.
+    early_limit = settled if long_standing else min(settled, facts.created_at + EARLY)
     trusted = frozenset(d.device for d in facts.devices if d.device and (
-        d in established or (d.first_success is not None and d.first_success <= settled)))
+        d in established or (d.first_success is not None and d.first_success <= early_limit and not d.failures)))
     changes: list[str] = []
     new_devices = [d for d in facts.devices if d.first_success and d.first_success > settled and d not in established]
     for d in sorted(new_devices, key=lambda d: d.first)[:3]:
@@ -136,14 +154,12 @@ def assess(facts: AccountFacts) -> Assessment:
 
 def second_account(facts: AccountFacts, verdict: Assessment, own_devices: dict[str, str]) -> str | None:
     """Why a newer account in the person's name is theirs too (None if it is not): it is signed in from a
-    device they used on their own account before anything changed, or all its details are theirs and it
-    has never been signed in to from any other device."""
+    device they used on their own account before anything changed. Only sign-in history can show this; without
+    it the account is judged by its own records alone (`assess`)."""
     if verdict.own or not facts.account_name_matches:
         return None
     used = [d.device for d in facts.devices if d.successes]
     shared = [d for d in used if d in own_devices]
     if shared:
         return f"signed in from a device you have used on your account {own_devices[shared[0]]}"
-    if verdict.all_theirs and facts.account_email is True and all(d in own_devices for d in used):
-        return "its name, email, phone, cards and billing address are all yours, and no other device signed in"
     return None

@@ -26,27 +26,42 @@ from ombud.identity.schemas import (
     MatchedOrder,
     RecordRef,
 )
-from ombud.identity.scoring import Score, address_level, given_level, surname_level
+from ombud.identity.scoring import Score, address_level, generations_differ, given_level, surname_level
 
 ORDERS_LISTED = 50
 _REF_KIND = {"a": "address", "p": "payment_method", "c": "credit_application"}
-#: Levels that tie a record to the person rather than to someone with the same name.
-_LINKING = {
-    "card": {"exact"}, "ssn": {"exact", "transposed"}, "email": {"exact"}, "phone": {"exact", "typo"},
-    "address": {"exact", "unit_missing", "fuzzy"},
-}
+#: Levels that tie a record to the person whatever name it is under: their card, SSN or email.
+_HARD = {"card": {"exact"}, "ssn": {"exact", "transposed"}, "email": {"exact"}}
+_PHONE = {"exact", "typo"}
+_ADDRESS = {"exact", "unit_missing", "fuzzy"}
+_DOB = {"exact", "swapped", "typo"}
+_GIVEN_AGREES = {"exact", "nickname", "fuzzy", "initial"}
+_SURNAME_AGREES = {"exact", "part", "fuzzy"}
 
 
-def links_to_person(s: Score, *, established: bool = False) -> bool:
-    """Evidence beyond the name: the person's card, SSN, email or phone; or their address, unless the record
-    gives another date of birth or is somebody's long-standing account of its own (a relative or a flatmate
-    shares an address and often a surname)."""
+def named(s: Score) -> bool:
+    """The record is under the person's name: first and last name both agree (a twin, a spouse or a
+    room-mate has another first name; a Jr. and a Sr. who both wrote their suffix disagree)."""
     levels = {e.comparison: e.level for e in s.evidence}
-    for comparison, linking in _LINKING.items():
-        if levels.get(comparison) in linking and not (
-                comparison == "address" and (levels.get("date_of_birth") == "mismatch" or established)):
+    return levels.get("given_name") in _GIVEN_AGREES and levels.get("surname") in _SURNAME_AGREES
+
+
+def links_to_person(s: Score) -> bool:
+    """Evidence beyond the name that the record used the person's identity, judged per identifier.
+
+    Their card, SSN or email link a record whatever name it is under. Under their name, their phone links
+    it, and so does their address together with their date of birth; their address alone does not (the
+    people they live with share it, and a son often shares his father's name), nor their date of birth
+    alone (namesakes share birthdays).
+    """
+    levels = {e.comparison: e.level for e in s.evidence}
+    for comparison, linking in _HARD.items():
+        if levels.get(comparison) in linking:
             return True
-    return False
+    if not named(s):
+        return False
+    return levels.get("phone") in _PHONE or (
+        levels.get("address") in _ADDRESS and levels.get("date_of_birth") in _DOB)
 
 
 @dataclass
@@ -99,6 +114,7 @@ def build_matches(session: Session, query: Query, items: list[Scored], *, detail
         return []
     card_hints = {ref: query.identity.card_last4[fp] for fp, refs in query.identity.cards.items() for ref in refs}
     facts = _facts(session, items) if detailed else None
+    decidable = enough_identifiers(query)
     out = []
     assessments: list[tuple[Match, AccountFacts, Assessment, int]] = []
     for item in items:
@@ -108,13 +124,17 @@ def build_matches(session: Session, query: Query, items: list[Scored], *, detail
             account_id=item.account_ext,
             application_id=item.application_ext,
             probability=round(s.probability, 6),
+            fs_probability=round(s.fs_probability, 6),
             log2_odds=round(s.log2_odds, 2),
             hard_link=s.hard_link,
             verdict="suspected_fraud" if detailed else "below_threshold",
             summary=explain.summary(s),
             explanation=_evidence(s, card_hints, item.account_ext, facts.ext if facts else {}),
         )
-        if facts is not None:
+        if facts is not None and not decidable:
+            match.verdict = "not_enough_identifiers"
+            match.signals = [THIN_PROFILE]
+        elif facts is not None:
             assessed = _enrich(match, item, facts, query)
             if assessed is not None and item.account_id is not None:
                 assessments.append((match, *assessed, item.account_id))
@@ -125,9 +145,28 @@ def build_matches(session: Session, query: Query, items: list[Scored], *, detail
     return out
 
 
+#: Said of a record that agrees with the person without using anything that is theirs alone.
+NOT_LINKED = ("your name matched, perhaps with your date of birth or your address, but not both, or under another "
+              "first name or generation (Jr./Sr.): none of your cards, SSN, email or phone is on it. Likely "
+              "another person, such as someone you live with or a namesake; review before calling it fraud")
+#: Said of every match of a profile too thin to tell the person's own accounts from anyone else's.
+THIN_PROFILE = ("not enough identifiers to decide: the search gave no name, or a name alone; with only an "
+                "email, phone, card or address an account cannot be told apart as yours or someone else's. "
+                "Add your name and at least one more identifier")
+
+
+def enough_identifiers(query: Query) -> bool:
+    """Whether a profile can support a verdict: a name and at least one identifier besides."""
+    ident = query.identity
+    return bool(ident.names) and any((ident.emails, ident.phones, ident.addresses, ident.dobs, ident.ssns,
+                                      ident.cards))
+
+
 def _evidence(s: Score, card_hints: dict[str, str], account_ext: str | None, ext: dict[str, str]) -> list[
         EvidenceItem]:
-    items = []
+    # The prior and any hard-link floor are parts of the total too: with them the weights sum to log2_odds.
+    items = [EvidenceItem(comparison="prior", level="prior", kind="baseline", weight=s.prior, profile_items=[],
+                          matched=[], text=explain.prior_text(s.prior))]
     for e in s.evidence:
         refs = []
         for ref in e.record_refs:
@@ -140,6 +179,9 @@ def _evidence(s: Score, card_hints: dict[str, str], account_ext: str | None, ext
             comparison=e.comparison, level=e.level, kind=e.kind, weight=e.weight,  # type: ignore[arg-type]
             profile_items=list(e.profile_refs), matched=refs, text=explain.evidence_text(e, card_hints),
         ))
+    if s.adjustment:
+        items.append(EvidenceItem(comparison="hard_link", level="floor", kind="baseline", weight=s.adjustment,
+                                  profile_items=[], matched=[], text=explain.floor_text(s.adjustment)))
     return items
 
 
@@ -147,7 +189,7 @@ def _evidence(s: Score, card_hints: dict[str, str], account_ext: str | None, ext
 class _Facts:
     accounts: dict[int, tuple[str, datetime]]  # id -> (status, created_at)
     devices: dict[int, list[DeviceUse]]
-    last: dict[int, datetime]
+    last: dict[int, datetime]  # latest record: order, address or card (sign-ins not counted)
     addresses: dict[int, list[tuple[int, str, str, datetime]]]  # account -> (id, external id, kind, created)
     cards: dict[int, list[tuple[int, str, str, str, datetime, datetime | None]]]
     apps: dict[int, tuple[str, int | None, str, datetime, str]]  # id -> (ext, account, product, at, decision)
@@ -168,7 +210,6 @@ def _facts(session: Session, items: list[Scored]) -> _Facts:
             session, f"SELECT account_id, device, success, min(at), max(at), count(*) FROM retail_login "
                      f"WHERE account_id IN ({q}) GROUP BY account_id, device, success", ids):
             first, last = as_time(first), as_time(last)
-            f.last[aid] = max(f.last[aid], last)
             uses = f.devices.setdefault(aid, [])
             use = next((d for d in uses if d.device == (device or "")), None)
             if use is None:
@@ -187,12 +228,14 @@ def _facts(session: Session, items: list[Scored]) -> _Facts:
                 session, f"SELECT id, external_id, account_id, kind, created_at FROM retail_address "
                          f"WHERE account_id IN ({q})", ids):
             f.addresses.setdefault(aid, []).append((rid, ext, kind, as_time(created)))
+            f.last[aid] = max(f.last[aid], as_time(created))
             f.ext[f"a{rid}"] = ext
         for rid, ext, aid, fp, last4, added, removed in rows(
                 session, f"SELECT id, external_id, account_id, card_fingerprint, last4, added_at, removed_at "
                          f"FROM retail_payment_method WHERE account_id IN ({q})", ids):
             f.cards.setdefault(aid, []).append((rid, ext, fp, last4, as_time(added),
                                                 as_time(removed) if removed else None))
+            f.last[aid] = max(f.last[aid], as_time(added))
             f.ext[f"p{rid}"] = ext
     conditions, params = [], []
     if ids:
@@ -224,6 +267,9 @@ def _enrich(match: Match, item: Scored, f: _Facts, query: Query) -> tuple[Accoun
             match.applications.append(MatchedApplication(application_id=ext, product=product, applied_at=applied,
                                                          decision=decision, matched=matched or sorted(agreeing)))
     if item.account_id is None or item.account_id not in f.accounts:
+        if not links_to_person(s):
+            match.verdict = "possible_namesake"
+            match.signals.append(NOT_LINKED)
         return None
     aid = item.account_id
     status, created = f.accounts[aid]
@@ -248,20 +294,19 @@ def _enrich(match: Match, item: Scored, f: _Facts, query: Query) -> tuple[Accoun
         devices=f.devices.get(aid, []),
         addresses=[Added(f"a{rid}", at, f"a{rid}" in theirs, kind) for rid, _e, kind, at in f.addresses.get(aid, [])],
         cards=[Added(f"p{rid}", added, fp in mine_cards) for rid, _e, fp, _l, added, _r in f.cards.get(aid, [])],
-        account_name_matches=account_name_matches(item.identity, query.identity),
+        account_name_matches=account_name_matches(item.identity, query.identity, named(s)),
         account_email=_account_value_matches(item.identity.emails, set(query.identity.emails)),
         account_phone=_account_value_matches(item.identity.phones, set(query.identity.phones)),
         dob_matches=agreeing["date_of_birth"].level == "exact" if "date_of_birth" in agreeing else None,
+        knows_addresses=bool(query.identity.addresses),
     )
     verdict = assess(facts)
     match.signals = list(verdict.signals)
     if verdict.own:
         match.verdict = "own_account_takeover_suspected" if verdict.takeover else "own_account"
-    elif not links_to_person(s, established=verdict.established):
+    elif not links_to_person(s):
         match.verdict = "possible_namesake"
-        match.signals.append("only your name matched (perhaps with your date of birth, or your address under "
-                             "another date of birth): none of your cards, SSN or contact details is on this "
-                             "account; likely another person, such as a relative; review before calling it fraud")
+        match.signals.append(NOT_LINKED)
     return facts, verdict
 
 
@@ -274,8 +319,14 @@ def _same_devices(assessments: list[tuple[Match, AccountFacts, Assessment, int]]
             continue
         reason = second_account(facts, verdict, own_devices)
         if reason:
-            match.verdict = "own_account"
-            match.signals = [reason]
+            # The person's device says whose account it is, not that nobody else got in since: replaced
+            # contact details still mean a takeover.
+            replaced = [text for text, changed in (("the account's email address is not one of yours",
+                                                    facts.account_email is False),
+                                                   ("the account's phone number is not one of yours",
+                                                    facts.account_phone is False)) if changed]
+            match.verdict = "own_account_takeover_suspected" if replaced else "own_account"
+            match.signals = [reason, *replaced]
 
 
 def _orders(session: Session, assessments: list[tuple[Match, AccountFacts, Assessment, int]], f: _Facts) -> None:
@@ -330,12 +381,19 @@ def their_addresses(ident: Identity, mine: Identity) -> set[str]:
     return out
 
 
-def account_name_matches(ident: Identity, mine: Identity) -> bool:
-    """True when the account's own name (not a cardholder's or applicant's) is one of the person's."""
+def account_name_matches(ident: Identity, mine: Identity, named_elsewhere: bool = False) -> bool:
+    """True when the account's own name (not a cardholder's or applicant's) is one of the person's (a Jr.
+    is not his father: two different generational suffixes do not match; a missing one says nothing). An
+    account whose export left its name out is judged by the names on its cards and addresses
+    (`named_elsewhere`)."""
+    if not any("A" in refs for refs in ident.names.values()):
+        return named_elsewhere
     for name, refs in ident.names.items():
         if "A" not in refs:
             continue
         for own in mine.names:
+            if generations_differ(own, name):
+                continue
             g, _ = given_level(own.given, name.given)
             s, _ = surname_level(own, name)
             if g in ("exact", "nickname", "fuzzy", "initial") and s in ("exact", "part", "fuzzy"):

@@ -92,3 +92,15 @@ def summary(score: Score) -> str:
         parts.append(what if e.kind == "exact" else f"{what} ({e.kind})")
     head = "your card or SSN is on it; " if score.hard_link else ""
     return head + "matched: " + ", ".join(parts)
+
+
+def prior_text(weight: float) -> str:
+    """The prior's line of an explanation."""
+    return (f"Before comparing anything: only a few of the records searched can be yours, so every search "
+            f"starts against a match ({weight:+.1f}).")
+
+
+def floor_text(weight: float) -> str:
+    """The hard-link floor's line of an explanation."""
+    return (f"Your card or Social Security number is on this record, which links it to you on its own: the total "
+            f"is raised to the floor for such links ({weight:+.1f}).")

@@ -17,7 +17,8 @@ import jellyfish
 import phonenumbers
 from nicknames import NickNamer
 
-from ombud.crypto import CardNumberError, card_digits, card_fingerprint, keyed_hash
+from ombud.crypto import CardNumberError, card_digits, card_fingerprint
+from ombud.retail.validate import WEAK_SSN_MARK, ssn_issuable, ssn_match_hash
 
 # ---------------------------------------------------------------------------------------------- text
 
@@ -45,6 +46,8 @@ def fold(text: str) -> str:
 
 _TITLES = frozenset("mr mrs ms miss mx dr prof rev sir madam dame fr sra srta".split())  # noqa: SIM905
 _SUFFIXES = frozenset("jr sr ii iii iv v md phd esq dds jnr snr".split())  # noqa: SIM905
+#: Suffixes that name a generation, folded to one form each (Jnr = Jr).
+_GENERATIONS = {"jr": "jr", "jnr": "jr", "sr": "sr", "snr": "sr", "ii": "ii", "iii": "iii", "iv": "iv", "v": "v"}
 #: Words that belong to the surname that follows them ("van der Berg", "de la Cruz", "O Brien").
 _PARTICLES = frozenset(
     "de del della der den di da das dos du la le van von vander st ste mac mc bin ibn al el".split()  # noqa: SIM905
@@ -59,6 +62,10 @@ class PersonName:
     middles: tuple[str, ...]
     surname: str
     surname_parts: tuple[str, ...]
+    #: Generational suffix ("jr", "sr", "ii", "iii", "iv", "v"), "" when none was written. A father and a son
+    #: with the same name differ only by it, and it is often left off: two different suffixes tell two
+    #: people apart, a missing one says nothing.
+    generation: str = ""
 
     @property
     def given_initial(self) -> bool:
@@ -93,7 +100,10 @@ def parse_name(text: str | None) -> PersonName | None:
     if raw.count(",") == 1:
         last, first = (part.strip() for part in raw.split(","))
         if first and last and fold(first) not in _SUFFIXES:
-            raw = f"{first} {last}"
+            # "Doe, John Jr." puts the suffix after the given name: it belongs after the surname.
+            given_words = first.split()
+            suffix = given_words.pop() if len(given_words) > 1 and fold(given_words[-1]) in _SUFFIXES else ""
+            raw = " ".join(p for p in (" ".join(given_words), last, suffix) if p)
     # Hyphens join parts of one surname; remember which words were hyphenated together.
     words = [w for w in re.split(r"\s+", raw) if w]
     tokens: list[str] = []
@@ -108,16 +118,19 @@ def parse_name(text: str | None) -> PersonName | None:
         tokens.append("".join(parts))
     while tokens and tokens[0] in _TITLES and len(tokens) > 1:
         tokens.pop(0)
+    generation = ""
     while tokens and tokens[-1] in _SUFFIXES and len(tokens) > 1:
-        tokens.pop()
+        suffix = tokens.pop()
+        generation = generation or _GENERATIONS.get(suffix, "")
     if not tokens:
         return None
     tokens = _join_particles(tokens)
     if len(tokens) == 1:
-        return PersonName(given="", middles=(), surname=tokens[0], surname_parts=(tokens[0],))
+        return PersonName(given="", middles=(), surname=tokens[0], surname_parts=(tokens[0],), generation=generation)
     given, *middles, surname = tokens
     parts = next((group for group in hyphen_groups if "".join(group) == surname), (surname,))
-    return PersonName(given=given, middles=tuple(middles), surname=surname, surname_parts=tuple(parts))
+    return PersonName(given=given, middles=tuple(middles), surname=surname, surname_parts=tuple(parts),
+                      generation=generation)
 
 
 #: Short forms the `nicknames` dataset lacks, folded: short form -> the given names it stands for.
@@ -321,7 +334,11 @@ def dob_digit_typo(a: date, b: date) -> bool:
     sa, sb = a.strftime("%Y%m%d"), b.strftime("%Y%m%d")
     diffs = [i for i in range(8) if sa[i] != sb[i]]
     if len(diffs) == 1:
-        return True
+        # One digit of the year's decade or century changed: a generation apart (a father and a son born in
+        # 1960 and 1980), not a slip. Transpositions (1984 and 1948) stay slips.
+        return diffs[0] > 2
+    if len(diffs) != 2 or diffs[1] != diffs[0] + 1:
+        return False
     if len(diffs) != 2 or diffs[1] != diffs[0] + 1:
         return False
     i, j = diffs
@@ -337,26 +354,33 @@ class SSNError(ValueError):
 
 
 def normalize_ssn(text: str | None) -> str | None:
-    """The nine digits of an SSN ("123-45-6789", "123 45 6789"); None if empty, SSNError if malformed."""
+    """The nine digits of an SSN ("123-45-6789", "123 45 6789"); None if empty, SSNError if malformed.
+
+    An unissuable number (area 000 or 666, group 00, serial 0000) is returned too, as the import keeps it:
+    it is compared as weak evidence (`ssn_hash` marks it), never refused.
+    """
     if text is None or not text.strip():
         return None
     if not _SSN_TEXT.match(text.strip()):
         raise SSNError("an SSN has nine digits (dashes and spaces allowed)")
-    digits = _NON_DIGITS.sub("", text)
-    if digits[:3] in ("000", "666") or digits[3:5] == "00" or digits[5:] == "0000":
-        raise SSNError("that is not an issuable SSN (area 000/666, group 00 or serial 0000)")
-    return digits
+    return _NON_DIGITS.sub("", text)
 
 
 def ssn_hash(key: bytes, digits: str) -> str:
-    """The keyed hash an SSN is compared by: the same one the import stores (`keyed_hash(key, 'ssn', ...)`)."""
-    return keyed_hash(key, "ssn", digits)
+    """The keyed hash an SSN is compared by: the same one the import stores (`retail.validate.ssn_match_hash`);
+    an unissuable number's hash carries the weak mark."""
+    return ssn_match_hash(key, digits)
+
+
+def ssn_is_weak(hashed: str) -> bool:
+    """True for the hash of an unissuable SSN (a placeholder or a made-up number: weak evidence)."""
+    return hashed.startswith(WEAK_SSN_MARK)
 
 
 def ssn_transpositions(digits: str) -> list[str]:
     """The SSNs one adjacent-digit swap away (a common typing slip), without the original."""
     out = []
-    for i in range(8):
+    for i in range(len(digits) - 1):
         if digits[i] != digits[i + 1]:
             swapped = digits[:i] + digits[i + 1] + digits[i] + digits[i + 2 :]
             out.append(swapped)
@@ -392,6 +416,8 @@ __all__ = [
     "parse_name",
     "phonetic",
     "ssn_hash",
+    "ssn_is_weak",
+    "ssn_issuable",
     "ssn_transpositions",
     "swapped_day_month",
 ]

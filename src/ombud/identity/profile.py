@@ -19,6 +19,7 @@ from ombud.identity.normalize import (
     parse_date_of_birth,
     parse_name,
     ssn_hash,
+    ssn_issuable,
     ssn_transpositions,
 )
 from ombud.identity.record import Identity
@@ -31,6 +32,7 @@ class Query:
 
     identity: Identity
     ssn_variants: dict[str, str] = field(default_factory=dict)  # hash of a one-swap variant -> hash of the SSN
+    weak_ssn: bool = False  # the SSN given is unissuable: compared as weak evidence
 
 
 def _field_path(loc: tuple[object, ...]) -> str:
@@ -87,7 +89,9 @@ def prepare(profile: Profile, *, card_key: bytes, identifier_key: bytes) -> Quer
     if digits:
         own = ssn_hash(identifier_key, digits)
         ident.add("ssns", own, "ssn")
-        query.ssn_variants = {ssn_hash(identifier_key, v): own for v in ssn_transpositions(digits)}
+        query.weak_ssn = not ssn_issuable(digits)
+        if not query.weak_ssn:  # a slip in a placeholder number is no evidence of anything
+            query.ssn_variants = {ssn_hash(identifier_key, v): own for v in ssn_transpositions(digits)}
     for i, number in enumerate(profile.card_numbers):
         try:
             fingerprint, last4 = card_fingerprint_of(card_key, number)

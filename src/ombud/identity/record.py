@@ -72,7 +72,9 @@ class Identity:
         """A compact JSON-able form for the index table."""
         out: dict[str, list[Any]] = {}
         if self.names:
-            out["n"] = [[n.given, list(n.middles), n.surname, list(n.surname_parts), r] for n, r in self.names.items()]
+            # A generational suffix (Jr., Sr., III) follows the references, only when there is one.
+            out["n"] = [[n.given, list(n.middles), n.surname, list(n.surname_parts), r, *((n.generation,)
+                         if n.generation else ())] for n, r in self.names.items()]
         if self.emails:
             out["e"] = [[v, r] for v, r in self.emails.items()]
         if self.phones:
@@ -94,8 +96,8 @@ class Identity:
     def from_payload(cls, payload: dict[str, list[Any]]) -> Identity:
         """The inverse of `to_payload`."""
         ident = cls()
-        for given, middles, surname, parts, refs in payload.get("n", ()):
-            ident.names[PersonName(given, tuple(middles), surname, tuple(parts))] = refs
+        for given, middles, surname, parts, refs, *generation in payload.get("n", ()):
+            ident.names[PersonName(given, tuple(middles), surname, tuple(parts), *generation)] = refs
         for value, refs in payload.get("e", ()):
             ident.emails[value] = refs
         for value, refs in payload.get("p", ()):

@@ -73,10 +73,12 @@ class RecordRef(BaseModel):
 class EvidenceItem(BaseModel):
     """One comparison of the explanation."""
 
-    comparison: str = Field(description="given_name, surname, date_of_birth, ssn, email, phone, address, card")
+    comparison: str = Field(description="given_name, surname, date_of_birth, ssn, email, phone, address, card; "
+                                        "prior (the starting odds) and hard_link (the floor for a card or SSN)")
     level: str = Field(description="The comparison level, e.g. exact, nickname, typo, unit_missing, mismatch.")
-    kind: Literal["exact", "variant", "fuzzy", "partial", "mismatch", "missing"]
-    weight: float = Field(description="Match weight in bits (log2 of the Bayes factor); negative counts against.")
+    kind: Literal["exact", "variant", "fuzzy", "partial", "mismatch", "missing", "baseline"]
+    weight: float = Field(description="Match weight in bits (log2 of the Bayes factor); negative counts against. "
+                                      "The weights of all items sum to the match's log2_odds.")
     profile_items: list[str] = Field(description="Which items of the profile matched, e.g. addresses[1].")
     matched: list[RecordRef] = Field(description="Which records of the account carry the matching value.")
     text: str = Field(description="The comparison in words, naming only the searcher's own identifiers.")
@@ -114,7 +116,8 @@ class MatchedOrder(BaseModel):
 
 
 Verdict = Literal[
-    "suspected_fraud", "own_account", "own_account_takeover_suspected", "possible_namesake", "below_threshold"
+    "suspected_fraud", "own_account", "own_account_takeover_suspected", "possible_namesake", "below_threshold",
+    "not_enough_identifiers",
 ]
 
 
@@ -124,8 +127,11 @@ class Match(BaseModel):
     record_kind: Literal["account", "application"]
     account_id: str | None
     application_id: str | None
-    probability: float
-    log2_odds: float
+    probability: float = Field(description="Calibrated probability that the record used the identity (measured "
+                                           "against ground truth: see benchmarks/README.md).")
+    fs_probability: float = Field(0.0, description="The Fellegi-Sunter probability from log2_odds, which the "
+                                                   "threshold selects matches by.")
+    log2_odds: float = Field(description="Fellegi-Sunter log2 odds: the sum of the explanation's weights.")
     hard_link: bool = Field(description="The person's own card or SSN is on this record.")
     verdict: Verdict
     summary: str
@@ -152,6 +158,9 @@ class DiscoveryResult(BaseModel):
     common_keys_skipped: int = Field(description="Keys shared by too many records to be evidence of anything.")
     model_trained: bool
     elapsed_ms: float
+    enough_identifiers: bool = Field(True, description="False when the profile is too thin for verdicts (no name, "
+                                                        "or a name alone): matches say not_enough_identifiers.")
+    notes: list[str] = Field(default_factory=list, description="About the search itself, e.g. a weak SSN.")
 
 
 class DiscoverRequest(BaseModel):
@@ -160,7 +169,8 @@ class DiscoverRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     profile: Profile
-    threshold: float = Field(0.5, gt=0, lt=1)
+    threshold: float = Field(0.5, gt=0, lt=1, description="Fellegi-Sunter probability from which a record is a "
+                                                          "match (fs_probability).")
     include_below_threshold: bool = True
     purpose: str | None = Field(
         None, max_length=200,

@@ -21,7 +21,8 @@ from typing import Any
 from rapidfuzz.distance import OSA, JaroWinkler
 
 from ombud.identity.address import PostalAddress
-from ombud.identity.normalize import PersonName, dob_digit_typo, email_local, given_forms, phonetic
+from ombud.identity.calibration import platt
+from ombud.identity.normalize import PersonName, dob_digit_typo, email_local, given_forms, phonetic, ssn_is_weak
 from ombud.identity.record import Identity
 
 # ------------------------------------------------------------------------------------------- levels
@@ -58,7 +59,9 @@ LEVELS: dict[str, tuple[tuple[str, str, float, float], ...]] = {
     "ssn": (
         ("exact", "exact", 0.92, 1e-10),
         ("transposed", "fuzzy", 0.05, 1e-9),
-        ("mismatch", "mismatch", 0.03, 1.0),
+        # An unissuable number (000-, 666-, group 00) on both sides: placeholders and made-up numbers repeat.
+        ("unissuable", "partial", 0.01, 1e-4),
+        ("mismatch", "mismatch", 0.02, 1.0),
     ),
     "email": (
         ("exact", "exact", 0.55, 1e-8),
@@ -102,6 +105,11 @@ TF_LEVELS = {
 HARD_LINKS = frozenset({("card", "exact"), ("ssn", "exact")})
 HARD_LINK_LOG2_ODDS = 12.0  # P = 0.99976: only a data-entry error or a family member's card stands against it
 
+#: Calibration of probabilities: Platt scaling of the log2 odds, fitted on labelled candidate pairs of the
+#: synthetic retailer with households (`benchmarks/fit_identity_calibration.py`), never on evaluation data.
+#: (slope, intercept) for records without a hard link, then for records with one (the person's card or SSN).
+CALIBRATION = (0.4818, -9.7908, 0.0, 8.0130)
+
 _GIVEN_FUZZY = 0.88
 _SURNAME_FUZZY = 0.90
 _STREET_FUZZY = 0.85
@@ -117,6 +125,14 @@ class Model:
     tf_floor: float = 2e-6
     trained: bool = False
     info: dict[str, Any] = field(default_factory=dict)
+    #: Calibration of probabilities on log2 odds (see `calibration.py`): (slope, intercept) without a hard
+    #: link, then with one.
+    calibration: tuple[float, float, float, float] = CALIBRATION
+
+    def probability(self, log2_odds: float, hard_link: bool = False) -> float:
+        """The calibrated probability that a record with these log2 odds used the identity."""
+        a, b, ha, hb = self.calibration
+        return platt(log2_odds, ha, hb) if hard_link else platt(log2_odds, a, b)
 
     @classmethod
     def default(cls, n_records: int = 100_000) -> Model:
@@ -145,6 +161,7 @@ class Model:
             "tf_floor": self.tf_floor,
             "trained": self.trained,
             "info": self.info,
+            "calibration": list(self.calibration),
         }
 
     @classmethod
@@ -162,6 +179,7 @@ class Model:
             tf_floor=float(data.get("tf_floor", base.tf_floor)),
             trained=bool(data.get("trained", False)),
             info=dict(data.get("info", {})),
+            calibration=tuple(data.get("calibration", CALIBRATION)),  # type: ignore[arg-type]
         )
 
 
@@ -229,9 +247,20 @@ def middle_level(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, str]:
     return "mismatch", ""
 
 
+def generations_differ(a: PersonName, b: PersonName) -> bool:
+    """Both names carry a generational suffix and they differ (Jr. and Sr., II and III): two people."""
+    return bool(a.generation and b.generation) and _GEN.get(a.generation, a.generation) != _GEN.get(
+        b.generation, b.generation)
+
+
+_GEN = {"ii": "jr"}
+
+
 def _name_pair(a: PersonName, b: PersonName) -> list[tuple[str, str, str, str, str, str]]:
     """Candidate (given, note, surname, note, middle, note) readings of one pair of names."""
     g, g_note = given_level(a.given, b.given)
+    if g and generations_differ(a, b):
+        g, g_note = "mismatch", "another generation (Jr./Sr.)"
     s, s_note = surname_level(a, b)
     # A surname without the first name (a relative, a namesake) or a first name without the surname
     # says little: these "alone" levels keep the two from being counted as independent evidence.
@@ -370,7 +399,9 @@ def _address_tf_key(a: PostalAddress, level: str) -> str | None:
 def _ssn_level(extra: Mapping[str, str]) -> Any:
     def level(a: str, b: str) -> tuple[str, str]:
         if a == b:
-            return "exact", ""
+            return ("unissuable", "a number never issued as an SSN") if ssn_is_weak(a) else ("exact", "")
+        if ssn_is_weak(a) or ssn_is_weak(b):
+            return "mismatch", ""
         if extra.get(b) == a:
             return "transposed", "two adjacent digits swapped"
         return "mismatch", ""
@@ -419,9 +450,15 @@ class Score:
     """A record's score against a profile."""
 
     log2_odds: float
-    probability: float
+    probability: float  # calibrated: what it says happens that often
     hard_link: bool
     evidence: tuple[Evidence, ...]
+    #: The prior log2 odds, and what the hard-link floor added; with the evidence's weights they sum to
+    #: `log2_odds` exactly (each rounded to 0.01 bit).
+    prior: float = 0.0
+    adjustment: float = 0.0
+    #: 1 / (1 + 2^-log2_odds): the Fellegi-Sunter probability a match is selected by (the threshold).
+    fs_probability: float = 0.0
 
     @property
     def agreeing(self) -> tuple[Evidence, ...]:
@@ -439,7 +476,8 @@ def probability_of(log2_odds: float) -> float:
 
 def score_outcomes(outcomes: list[Outcome], model: Model, tf: Mapping[tuple[str, str], float]) -> Score:
     """Weights, total, probability and explanation for a list of outcomes."""
-    total = model.prior_log2_odds
+    prior = round(model.prior_log2_odds, 2)
+    total = prior
     evidence = []
     hard = False
     for o in outcomes:
@@ -448,13 +486,16 @@ def score_outcomes(outcomes: list[Outcome], model: Model, tf: Mapping[tuple[str,
             continue
         table = TF_LEVELS.get((o.comparison, o.level))
         freq = tf.get((table, o.tf_key)) if table and o.tf_key else None
-        weight = model.weight(o.comparison, o.level, freq)
+        weight = round(model.weight(o.comparison, o.level, freq), 2)
         total += weight
         hard = hard or (o.comparison, o.level) in HARD_LINKS
-        evidence.append(Evidence(o.comparison, o.level, LEVEL_KIND[(o.comparison, o.level)], round(weight, 2),
+        evidence.append(Evidence(o.comparison, o.level, LEVEL_KIND[(o.comparison, o.level)], weight,
                                  o.left_refs, o.right_refs, o.note, freq))
-    log2_odds = max(total, HARD_LINK_LOG2_ODDS) if hard else total
-    return Score(log2_odds, probability_of(log2_odds), hard, tuple(evidence))
+    total = round(total, 2)
+    adjustment = round(HARD_LINK_LOG2_ODDS - total, 2) if hard and total < HARD_LINK_LOG2_ODDS else 0.0
+    log2_odds = round(total + adjustment, 2)
+    return Score(log2_odds, model.probability(log2_odds, hard), hard, tuple(evidence), prior, adjustment,
+                 probability_of(log2_odds))
 
 
 def score(left: Identity, right: Identity, model: Model, tf: Mapping[tuple[str, str], float] | None = None,

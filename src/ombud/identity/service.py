@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ombud.identity.blocking import STRONG_KINDS, KeyHasher, KeyKind, query_keys
-from ombud.identity.enrich import Scored, build_matches, marks, rows
+from ombud.identity.enrich import THIN_PROFILE, Scored, build_matches, enough_identifiers, marks, rows
 from ombud.identity.models import IdentityModel, IdentityRecord
 from ombud.identity.profile import Query, parse_profile, prepare
 from ombud.identity.record import Identity
@@ -186,11 +186,18 @@ def discover(
         if any(e.kind in ("exact", "variant", "fuzzy") for e in s.evidence):
             scored.append(Scored(s, rid, account_id, application_id, account_ext, app_ext, ident))
     scored.sort(key=lambda item: (-item.score.log2_odds, item.record_id))
-    above = [item for item in scored if item.score.probability >= threshold]
-    below = [item for item in scored if item.score.probability < threshold][:below_threshold_limit] \
+    # Matches are selected on the Fellegi-Sunter probability (the model's own odds); each then reports its
+    # calibrated probability, and the verdict rules decide what it is.
+    above = [item for item in scored if item.score.fs_probability >= threshold]
+    below = [item for item in scored if item.score.fs_probability < threshold][:below_threshold_limit] \
         if include_below_threshold else []
     matches = build_matches(session, query, above, detailed=True)
     low = build_matches(session, query, below, detailed=False)
+    enough = enough_identifiers(query)
+    notes = [] if enough else [THIN_PROFILE]
+    if query.weak_ssn:
+        notes.append("the SSN given is not one the SSA issues (area 000 or 666, group 00 or serial 0000): it was "
+                     "compared as weak evidence, never as a link on its own")
     return DiscoveryResult(
         threshold=threshold,
         matches=matches,
@@ -200,4 +207,6 @@ def discover(
         common_keys_skipped=candidates.skipped,
         model_trained=model.trained,
         elapsed_ms=round((time.perf_counter() - started) * 1000, 2),
+        enough_identifiers=enough,
+        notes=notes,
     )

@@ -22,6 +22,7 @@ PARAMS: Final[dict[str, float]] = {
     # explanation windows
     "before_contact_s": 86400.0,  # an access up to a day before the contact (the call comes in after a look)
     "ticket_s": 14 * 86400.0,  # a customer's ticket explains accesses for two weeks
+    "video_ticket_s": 2 * 86400.0,  # ...but home-camera video only around the contact (the case, not beyond)
     "order_s": 30 * 86400.0,  # an order problem explains order-related reads for 30 days
     # shared
     "var0": 0.25,  # prior variance (log scale) so a steady history does not make every wobble extreme
@@ -68,8 +69,12 @@ PARAMS: Final[dict[str, float]] = {
     # popular_customer (VIP): many employees looking at one customer unexplained in a week (Poisson LLR)
     "popular_min_employees": 3.0,
     "popular_min_llr": 8.0,
+    # repeat_views: the same customer's sensitive data looked at again and again without a reason
+    "repeat_min_views": 4.0,
+    "repeat_min_days": 2.0,
     # alerts
     "alert_min_score": 0.5,
+    "episode_days": 7.0,  # a detector firing again on the same thing within this many days continues its alert
 }
 
 #: Sensitive classes watched one by one (a day's video viewing, a day's email lookups).
@@ -231,8 +236,9 @@ rel AS (
   SELECT row_id, employee_id, day, 'own account' AS kind, 12.0 AS idf, 0.0 AS floor_idf
   FROM uc WHERE uc.email_key = uc.m_email
   UNION ALL
-  SELECT uc.row_id, uc.employee_id, uc.day, 'co-worker' AS kind, 9.0 AS idf, 0.0 AS floor_idf
-  FROM uc JOIN employees o ON o.email_key = uc.email_key AND o.employee_id <> uc.employee_id
+  SELECT DISTINCT uc.row_id, uc.employee_id, uc.day, 'co-worker' AS kind, 9.0 AS idf, 0.0 AS floor_idf
+  FROM uc JOIN employees o ON o.employee_id <> uc.employee_id
+   AND (o.email_key = uc.email_key OR (o.surname_key = uc.surname_key AND o.postcode_key = uc.postcode_key))
 )
 SELECT 'relationship' AS detector, employee_id, day, kind AS ref, idf AS stat, 1 AS n,
        """ + _strength("idf - floor_idf + 1.0", "{relation_scale}") + """ AS strength, row_id
@@ -366,6 +372,20 @@ FROM hot JOIN u ON u.customer_id = hot.customer_id AND CAST(FLOOR(u.day / 7.0) A
 WHERE hot.stat >= {popular_min_llr}
 """
 
+_REPEAT = f"""
+WITH r AS (
+  SELECT employee_id, customer_id, data_class, COUNT(DISTINCT event_id) AS views, COUNT(DISTINCT day) AS days
+  FROM u WHERE data_class IN ({_WATCHED}) GROUP BY employee_id, customer_id, data_class
+)
+SELECT 'repeat_views' AS detector, u.employee_id,
+       MAX(u.day) OVER (PARTITION BY u.employee_id, u.customer_id, u.data_class) AS day, u.data_class AS ref,
+       CAST(r.views AS DOUBLE) AS stat, r.views AS n,
+       """ + _strength("r.views - {{repeat_min_views}} + 1.0", "4.0").replace("{{", "{").replace("}}", "}") + """
+       AS strength, u.row_id
+FROM r JOIN u ON u.employee_id = r.employee_id AND u.customer_id = r.customer_id AND u.data_class = r.data_class
+WHERE r.views >= {repeat_min_views} AND r.days >= {repeat_min_days}
+"""
+
 _REGISTRY: list[Detector] = [
     Detector("volume", "Many unexplained lookups in a day",
              "looked up {n} customers in a day with no ticket, case or order to explain them, far beyond their own "
@@ -402,6 +422,9 @@ _REGISTRY: list[Detector] = [
     Detector("departing", "A departing employee's last weeks",
              "looked up {n} customers without a reason in their last weeks before leaving, {stat:.1f} times what "
              "their earlier work and their peers' made likely", _DEPARTING),
+    Detector("repeat_views", "The same customer's sensitive data, again and again",
+             "looked at one customer's {ref} {n} times on several days without a reason (beyond any case)",
+             _REPEAT),
     Detector("popular_customer", "One customer looked at by many",
              "was one of {n} employees who looked at the same customer in one week without a reason", _POPULAR),
 ]

@@ -195,11 +195,16 @@ def run(
         runner.materialise("finding_rows", "\nUNION ALL\n".join(
             f"SELECT {_ROW_COLUMNS} FROM rows_{name}" for name in registry.DETECTORS
         ))
-        runner.materialise("findings", f"""
-SELECT detector, employee_id, day, ref, MAX(stat) AS stat, CAST(MAX(n) AS BIGINT) AS n, MAX(strength) AS strength,
-       COUNT(DISTINCT row_id) AS n_rows
-FROM finding_rows WHERE day >= {int(from_day)} GROUP BY detector, employee_id, day, ref
+        # A finding is *fresh* unless the same detector fired on the same thing for the employee within
+        # episode_days before: a continuation extends the open alert instead of raising a new one.
+        runner.materialise("findings_all", f"""
+SELECT g.*, CASE WHEN LAG(day) OVER (PARTITION BY employee_id, detector, ref ORDER BY day)
+                      >= day - {values['episode_days']} THEN 0 ELSE 1 END AS fresh
+FROM (SELECT detector, employee_id, day, ref, MAX(stat) AS stat, CAST(MAX(n) AS BIGINT) AS n,
+             MAX(strength) AS strength, COUNT(DISTINCT row_id) AS n_rows
+      FROM finding_rows GROUP BY detector, employee_id, day, ref) g
 """)
+        runner.materialise("findings", f"SELECT * FROM findings_all WHERE day >= {int(from_day)}")
         timings["detect"] = time.perf_counter() - started - timings["explain"]
         say("scores")
         findings = _sorted(runner.fetch("SELECT * FROM findings"), ["employee_id", "day", "detector", "ref"])
@@ -210,20 +215,29 @@ FROM finding_rows f JOIN access a ON a.row_id = f.row_id WHERE f.day >= {int(fro
 """), ["employee_id", "day", "detector", "ref", "event_id", "data_class"])
         day_scores = _sorted(runner.fetch(f"""
 WITH w AS (
-  SELECT f.employee_id, f.day, f.detector,
+  SELECT f.employee_id, f.day, f.detector, f.fresh,
          LEAST(f.strength * COALESCE(t.weight, s.weight, 1.0), 0.999) AS s
   FROM findings f LEFT JOIN employees m ON m.employee_id = f.employee_id
   LEFT JOIN feedback t ON t.detector = f.detector AND t.team = m.team
   LEFT JOIN feedback s ON s.detector = f.detector AND s.team = '*'
 ),
-alert AS (SELECT employee_id, day, 1.0 - EXP(SUM(LN(1.0 - s))) AS score, COUNT(*) AS n_findings
+alert AS (SELECT employee_id, day,
+                 1.0 - EXP(SUM(CASE WHEN fresh = 1 THEN LN(1.0 - s) ELSE 0.0 END)) AS score,
+                 1.0 - EXP(SUM(LN(1.0 - s))) AS score_all,
+                 SUM(fresh) AS n_findings
           FROM w GROUP BY employee_id, day),
 ed AS (SELECT employee_id, day, COUNT(DISTINCT CASE WHEN unexplained = 1 THEN customer_id END) AS n_unx
-       FROM access WHERE day >= {int(from_day)} GROUP BY employee_id, day)
+       FROM access WHERE day >= {int(from_day)} GROUP BY employee_id, day),
+-- the ranking score of a day also counts findings whose evidence falls on it (a four-week finding's days)
+evd AS (SELECT r.employee_id, a.day, r.detector, MAX(LEAST(r.strength, 0.999)) AS s
+        FROM finding_rows r JOIN access a ON a.row_id = r.row_id GROUP BY r.employee_id, a.day, r.detector),
+ev AS (SELECT employee_id, day, 1.0 - EXP(SUM(LN(1.0 - s))) AS s FROM evd GROUP BY employee_id, day)
 SELECT ed.employee_id, ed.day, ed.n_unx, COALESCE(alert.score, 0.0) AS score,
-       COALESCE(alert.n_findings, 0) AS n_findings,
-       1.0 - (1.0 - COALESCE(alert.score, 0.0)) * (1.0 - 0.2 * (1.0 - EXP(-ed.n_unx / {_WEAK_SCALE}))) AS rank_score
+       CAST(COALESCE(alert.n_findings, 0) AS BIGINT) AS n_findings,
+       1.0 - (1.0 - GREATEST(COALESCE(alert.score_all, 0.0), COALESCE(ev.s, 0.0)))
+           * (1.0 - 0.2 * (1.0 - EXP(-ed.n_unx / {_WEAK_SCALE}))) AS rank_score
 FROM ed LEFT JOIN alert ON alert.employee_id = ed.employee_id AND alert.day = ed.day
+LEFT JOIN ev ON ev.employee_id = ed.employee_id AND ev.day = ed.day
 """), ["employee_id", "day"])
         summary = _sorted(runner.fetch(f"SELECT * FROM ({SUMMARY_SQL}) AS s WHERE reason IS NOT NULL"), ["reason"])
         employee_days = day_scores.num_rows

@@ -19,6 +19,10 @@ PROCESS_CASES: Final = ("victim_request", "incident", "insider_investigation")
 DAY: Final = 86400
 
 
+#: How long after a customer's contact it explains a look: home-camera video only around the contact itself.
+_WINDOW = "CASE WHEN a.data_class = 'video' THEN {video_ticket_s} ELSE {ticket_s} END"
+
+
 def _in(values: tuple[str, ...]) -> str:
     return ", ".join(f"'{v}'" for v in values)
 
@@ -46,17 +50,17 @@ LEFT JOIN ticket t ON t.ticket_ref = e.ticket_ref
     ("explanation", f"""
 SELECT a.row_id, 'customer_ticket' AS reason
 FROM access_base a JOIN contacts c ON c.ticket_ref = a.ticket_ref AND c.customer_id = a.customer_id
-WHERE c.initiated_by = 'customer' AND a.at_s BETWEEN c.opened_s - {{before_contact_s}} AND c.opened_s + {{ticket_s}}
+WHERE c.initiated_by = 'customer' AND a.at_s BETWEEN c.opened_s - {{before_contact_s}} AND c.opened_s + {_WINDOW}
 UNION ALL
 SELECT a.row_id, 'customer_contact' AS reason
 FROM access_base a JOIN contacts c ON c.customer_id = a.customer_id
 WHERE c.initiated_by = 'customer' AND (c.employee_id = a.employee_id OR c.team = a.team)
-  AND a.at_s BETWEEN c.opened_s - {{before_contact_s}} AND c.opened_s + {{ticket_s}}
+  AND a.at_s BETWEEN c.opened_s - {{before_contact_s}} AND c.opened_s + {_WINDOW}
 UNION ALL
 SELECT a.row_id, 'ticket_case' AS reason
 FROM access_base a JOIN cases k ON a.purpose_kind = 'case' AND k.case_id = a.case_id
 JOIN contacts c ON c.ticket_ref = k.source AND c.customer_id = a.customer_id
-WHERE c.initiated_by = 'customer' AND a.at_s BETWEEN c.opened_s - {{before_contact_s}} AND c.opened_s + {{ticket_s}}
+WHERE c.initiated_by = 'customer' AND a.at_s BETWEEN c.opened_s - {{before_contact_s}} AND c.opened_s + {_WINDOW}
 UNION ALL
 SELECT a.row_id, 'process_case' AS reason
 FROM access_base a JOIN cases k ON a.purpose_kind = 'case' AND k.case_id = a.case_id

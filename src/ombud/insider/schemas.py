@@ -17,6 +17,8 @@ class FindingRead(BaseModel):
     strength: float = Field(description="How far past its threshold the detector's statistic is, 0-1.")
     weight: float = Field(description="The detector's weight from analysts' earlier outcomes, 0-1.")
     text: str
+    continued: bool = Field(False, description="Continues a finding of the same kind within the episode.")
+    day: str | None = Field(None, description="For a continuation added to the alert: the day it was found.")
 
 
 class AlertRead(BaseModel):

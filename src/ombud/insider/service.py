@@ -110,7 +110,7 @@ def _case_for(session: Session, employee_id: int, now: datetime, cache: dict[int
 
 
 def record_alerts(session: Session, scan: InsiderScan, output: engines.ScanOutput, min_score: float,
-                  weights: pa.Table) -> tuple[int, int]:
+                  weights: pa.Table, episode_days: int = 7) -> tuple[int, int]:
     """Turn the scan's employee-day scores into alerts with their findings and evidence; (new, updated)."""
     now = clock.now()
     weight_of = {(r["detector"], r["team"]): r["weight"] for r in weights.to_pylist()}
@@ -123,6 +123,7 @@ def record_alerts(session: Session, scan: InsiderScan, output: engines.ScanOutpu
             "detector": f["detector"], "ref": f["ref"], "stat": round(float(f["stat"]), 3), "n": int(f["n"]),
             "strength": round(float(f["strength"]), 3), "weight": round(weight, 3),
             "text": registry.describe(f["detector"], int(f["n"]), f["ref"], float(f["stat"])),
+            "continued": not f["fresh"],
         })
     evidence: dict[tuple[str, int], dict[tuple[str, str], dict[str, Any]]] = defaultdict(dict)
     for e in output.evidence.to_pylist():
@@ -134,10 +135,14 @@ def record_alerts(session: Session, scan: InsiderScan, output: engines.ScanOutpu
             rows[key] = {**e, "detectors": [e["detector"]]}
     cases: dict[int, InsiderCase] = {}
     created = updated = 0
+    continuations: list[tuple[tuple[str, int], list[dict[str, Any]]]] = []
     for score_row in output.day_scores.to_pylist():
         score = float(score_row["score"])
         key = (score_row["employee_id"], score_row["day"])
-        if score < min_score or key not in findings:
+        if key not in findings:
+            continue
+        if score < min_score:
+            continuations.append((key, sorted(evidence[key].values(), key=lambda r: (r["at_s"], r["event_id"]))))
             continue
         employee_id, day = int(key[0]), _day(key[1])
         rows = sorted(evidence[key].values(), key=lambda r: (r["at_s"], r["event_id"], r["data_class"]))
@@ -170,7 +175,39 @@ def record_alerts(session: Session, scan: InsiderScan, output: engines.ScanOutpu
             detectors=sorted(set(r["detectors"])),
         ) for r in rows])
     session.flush()
+    for key, rows in continuations:
+        _continue(session, int(key[0]), _day(key[1]), findings[key], rows, episode_days, now)
+    session.flush()
     return created, updated
+
+
+def _continue(session: Session, employee_id: int, day: date, found: list[dict[str, Any]],
+              rows: list[dict[str, Any]], episode_days: int, now: datetime) -> None:
+    """A day whose findings continue an earlier alert's (same detector, within the episode): extend that alert
+    (if nobody has taken it up yet) with the day's findings and evidence, instead of raising a new one."""
+    alert = session.scalar(
+        select(InsiderAlert).where(InsiderAlert.employee_id == employee_id, InsiderAlert.day <= day,
+                                   InsiderAlert.day >= day - timedelta(days=episode_days),
+                                   InsiderAlert.status == AlertStatus.new)
+        .order_by(InsiderAlert.day.desc()).limit(1)
+    )
+    if alert is None or not rows:
+        return
+    known = set(session.execute(select(InsiderAlertEvent.event_ref, InsiderAlertEvent.data_class)
+                                .where(InsiderAlertEvent.alert_id == alert.id)).all())
+    fresh = [r for r in rows if (r["event_id"], r["data_class"]) not in known][: max(0, MAX_EVIDENCE - len(known))]
+    session.add_all([InsiderAlertEvent(
+        alert_id=alert.id, event_ref=r["event_id"], source=r["source"], audit_index=r["audit_idx"],
+        imported_id=int(r["event_id"][2:]) if r["event_id"].startswith("i:") else None,
+        customer_id=r["customer_id"], data_class=r["data_class"], at=_at(r["at_s"]), decision=r["decision"],
+        detectors=sorted(set(r["detectors"])),
+    ) for r in fresh])
+    seen = {(f["detector"], f["ref"], f.get("day")) for f in alert.findings}
+    extra = [{**f, "day": day.isoformat()} for f in found if (f["detector"], f["ref"], day.isoformat()) not in seen]
+    if extra:
+        alert.findings = [*alert.findings, *extra]
+    alert.window_end = max(alert.window_end, max(_at(r["at_s"]) for r in rows))
+    alert.updated_at = now
 
 
 def run_scan(
@@ -208,7 +245,8 @@ def run_scan(
         finally:
             runner.close()
     say("alerts")
-    created, updated = record_alerts(session, scan, output, values["alert_min_score"], weights)
+    created, updated = record_alerts(session, scan, output, values["alert_min_score"], weights,
+                                     int(values["episode_days"]))
     scan.status, scan.finished_at = ScanStatus.finished, clock.now()
     scan.events, scan.findings, scan.alerts_new = counts["events"], output.findings.num_rows, created
     scan.explained_share = round(output.explained_share, 5)

@@ -67,6 +67,10 @@ class Field:
     same_account: bool = False
     #: Values are secret (card numbers, SSNs): never shown, never kept as given.
     secret: bool = False
+    #: A problem with this field (missing, or a value that does not pass its check) is a warning, not a
+    #: reject: the row lands without the value and the warning names the field (real exports are messy; an
+    #: account with no region on its address is still the account identity discovery must find).
+    soft: bool = False
     #: The referenced row's reference of this name must equal this row's (a review's product is the seller's).
     same_as: str | None = None
 
@@ -110,8 +114,8 @@ def _id(name: str, *, required: bool = True, refers_to: str | None = None, same_
     return Field(name, FieldType.id, required=required, refers_to=refers_to, same_account=same_account)
 
 
-def _text(name: str, max_length: int | None, *, required: bool = False) -> Field:
-    return Field(name, FieldType.text, required=required, max_length=max_length)
+def _text(name: str, max_length: int | None, *, required: bool = False, soft: bool = False) -> Field:
+    return Field(name, FieldType.text, required=required, max_length=max_length, soft=soft)
 
 
 def _ts(name: str, *, required: bool = True) -> Field:
@@ -119,12 +123,13 @@ def _ts(name: str, *, required: bool = True) -> Field:
 
 
 def _address_fields(*, required: bool = True) -> tuple[Field, ...]:
+    # Each part of a postal address is soft: an address missing its region or city still names a place.
     return (
-        _text("line1", 200, required=required),
-        _text("line2", 200),
-        _text("city", 100, required=required),
-        _text("region", 50, required=required),
-        _text("postal_code", 20, required=required),
+        _text("line1", 200, required=required, soft=True),
+        _text("line2", 200, soft=True),
+        _text("city", 100, required=required, soft=True),
+        _text("region", 50, required=required, soft=True),
+        _text("postal_code", 20, required=required, soft=True),
         Field("country", FieldType.country, default="US"),
     )
 
@@ -157,12 +162,12 @@ ACCOUNTS = Kind(
         _id("account_id"),
         Field("status", FieldType.choice, default="active", choices=_values(AccountStatus)),
         _ts("created_at"),
-        _text("name", 200, required=True),
-        Field("email", FieldType.email, max_length=320),
-        _text("phone", 40),
-        Field("date_of_birth", FieldType.date),
-        Field("signup_ip", FieldType.ip),
-        _text("signup_device", 200),
+        _text("name", 200, required=True, soft=True),
+        Field("email", FieldType.email, max_length=320, soft=True),
+        _text("phone", 40, soft=True),
+        Field("date_of_birth", FieldType.date, soft=True),
+        Field("signup_ip", FieldType.ip, soft=True),
+        _text("signup_device", 200, soft=True),
     ),
     key=("account_id",),
 )
@@ -174,7 +179,7 @@ ADDRESSES = Kind(
         _id("address_id"),
         _id("account_id", refers_to="accounts"),
         Field("kind", FieldType.choice, required=True, choices=_values(AddressKind)),
-        _text("name", 200),
+        _text("name", 200, soft=True),
         *_address_fields(),
         _ts("created_at"),
     ),
@@ -192,7 +197,7 @@ PAYMENT_METHODS = Kind(
         Field("brand", FieldType.brand, max_length=20),
         Field("exp_month", FieldType.integer, required=True, minimum=1, maximum=12),
         Field("exp_year", FieldType.integer, required=True, minimum=1900, maximum=9999),
-        _text("cardholder_name", 200),
+        _text("cardholder_name", 200, soft=True),
         _id("billing_address_id", required=False, refers_to="addresses", same_account=True),
         _ts("added_at"),
         _ts("removed_at", required=False),
@@ -242,11 +247,11 @@ CREDIT_APPLICATIONS = Kind(
         _id("account_id", required=False, refers_to="accounts"),
         Field("product", FieldType.choice, required=True, choices=_values(CreditProduct)),
         _ts("applied_at"),
-        _text("applicant_name", 200, required=True),
-        Field("date_of_birth", FieldType.date),
-        Field("ssn", FieldType.ssn, secret=True),
-        Field("email", FieldType.email, max_length=320),
-        _text("phone", 40),
+        _text("applicant_name", 200, required=True, soft=True),
+        Field("date_of_birth", FieldType.date, soft=True),
+        Field("ssn", FieldType.ssn, secret=True, soft=True),
+        Field("email", FieldType.email, max_length=320, soft=True),
+        _text("phone", 40, soft=True),
         *_address_fields(),
         Field("annual_income", FieldType.money),
         Field("decision", FieldType.choice, required=True, choices=_values(CreditDecision)),

@@ -58,10 +58,12 @@ class RowError:
     field: str
     reason: str
     key: str | None = None
+    #: "error": the row was rejected; "warning": the row landed without this field's value (a soft field).
+    severity: str = "error"
 
     def as_dict(self) -> dict[str, Any]:
         return {"file": self.file, "line": self.line, "kind": self.kind, "field": self.field,
-                "reason": self.reason, "id": self.key}
+                "reason": self.reason, "id": self.key, "severity": self.severity}
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.field}: {self.reason}"
@@ -97,6 +99,9 @@ class ImportReport:
     errors: list[RowError] = field(default_factory=list)
     error_count: int = 0
     warnings: list[str] = field(default_factory=list)
+    #: Problems with soft fields of rows that landed (the first ERRORS_KEPT; all go to `on_reject`).
+    field_warnings: list[RowError] = field(default_factory=list)
+    warning_count: int = 0
     ignored_files: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -203,6 +208,7 @@ class _Run:
         self.progress = progress
         self.rejected = Rejected()
         self.references = References()
+        self._pending_warnings = empty_errors()
         self.now: datetime = clock.now()
         self.lander = Lander()
         with sessions() as session:  # which store, without connecting
@@ -229,6 +235,7 @@ class _Run:
         kind = source.kind
         raw = normalise(kind, chunk.frame)
         checked = check(kind, raw, today=self.now.date())
+        self._pending_warnings = checked.warnings
         errors = [checked.errors, _frame_errors(chunk.errors)]
         rows = checked.rows
         rows, dup_errors = tracker.claim(rows)
@@ -278,6 +285,22 @@ class _Run:
             if self.on_reject is not None:
                 self.on_reject(error)
 
+    def _warn(self, source: reader.Source, rows: pl.DataFrame, raw: pl.DataFrame) -> None:
+        """Report the soft-field problems of the rows that are landing (reported like rejects, as warnings)."""
+        warnings, self._pending_warnings = self._pending_warnings, empty_errors()
+        if warnings.is_empty():
+            return
+        warnings = warnings.filter(pl.col("line").is_in(rows.get_column(LINE).implode()))
+        keys = raw.select(pl.col(LINE).alias("line"), _key_text(source.kind).alias("key")).unique("line")
+        for line, field_name, reason, key in warnings.join(keys, on="line", how="left",
+                                                           maintain_order="left").iter_rows():
+            warning = RowError(source.name, line, source.kind.name, field_name, reason, key, "warning")
+            self.report.warning_count += 1
+            if len(self.report.field_warnings) < ERRORS_KEPT:
+                self.report.field_warnings.append(warning)
+            if self.on_reject is not None:
+                self.on_reject(warning)
+
     def import_source(self, source: reader.Source, header: reader.Header) -> None:
         kind = source.kind
         kind_report = KindReport(kind.name, source.name)
@@ -294,6 +317,7 @@ class _Run:
             expected_rows = int(size * kind_report.read / chunk.position) if chunk.position else kind_report.read
             rows, errors, raw = self._checked(source, chunk, tracker, expected_rows)
             self._reject(source, errors, raw, kind_report)
+            self._warn(source, rows, raw)
             if kind.name == "employees":
                 pending.append(rows)  # managers may be listed after their reports: land the file at once
                 if self.progress:

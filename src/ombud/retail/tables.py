@@ -10,10 +10,11 @@ from datetime import datetime
 
 import polars as pl
 
-from ombud.crypto import card_fingerprints, keyed_hash
+from ombud.crypto import card_fingerprints
 from ombud.keys import KeyRing
 from ombud.retail.format import Field, FieldType, Kind, card_brand
 from ombud.retail.store import TableWrite
+from ombud.retail.validate import ssn_match_hash
 from ombud.staff.hr import postcode_hashes
 
 SSN_CONTEXT = "retail_credit_application.ssn"
@@ -142,7 +143,7 @@ def _ssns(rows: pl.DataFrame, keys: KeyRing) -> list[pl.Series]:
     cipher, hash_key = keys.field_cipher, keys.identifier_hash_key
     return [
         pl.Series("ssn_encrypted", [cipher.encrypt(s, SSN_CONTEXT) if s else None for s in ssns], dtype=pl.Binary),
-        pl.Series("ssn_hash", [keyed_hash(hash_key, "ssn", s) if s else None for s in ssns], dtype=pl.String),
+        pl.Series("ssn_hash", [ssn_match_hash(hash_key, s) if s else None for s in ssns], dtype=pl.String),
         pl.Series("ssn_last4", [s[-4:] if s else None for s in ssns], dtype=pl.String),
     ]
 

@@ -7,11 +7,12 @@ contain the value itself, so no personal data, card number or SSN reaches an err
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import polars as pl
 
+from ombud.crypto import keyed_hash
 from ombud.retail.format import MAX_CENTS, MAX_ID_LENGTH, Field, FieldType, Kind
 
 LINE = "__line"
@@ -32,6 +33,8 @@ _IPV6 = r"^[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*$"
 _SSN = r"^\d{3}[- ]?\d{2}[- ]?\d{4}$"
 _CARD = r"^[0-9][0-9 \-]*$"
 _BRAND = r"^[a-z][a-z0-9 _\-]*$"
+_NOT_UTF8 = "is not valid UTF-8"
+_BROKEN = "__broken"
 _POSTCODE = r"^[A-Za-z0-9][A-Za-z0-9 \-]{1,11}$"
 _TRUE = ("true", "1")
 _FALSE = ("false", "0")
@@ -52,6 +55,22 @@ _REASONS = {
 }
 
 
+#: Prefix of the match hash of an unissuable SSN: weak evidence, never a hard link.
+WEAK_SSN_MARK = "w:"
+
+
+def ssn_issuable(digits: str) -> bool:
+    """False for numbers the SSA never issues: area 000 or 666, group 00, serial 0000 (placeholders, made up)."""
+    return not (digits[:3] in ("000", "666") or digits[3:5] == "00" or digits[5:] == "0000")
+
+
+def ssn_match_hash(key: bytes, digits: str) -> str:
+    """The keyed hash an SSN is matched by (stored by the import, computed by discovery); an unissuable
+    number's hash is marked weak so both sides treat it alike."""
+    hashed = keyed_hash(key, "ssn", digits)
+    return hashed if ssn_issuable(digits) else WEAK_SSN_MARK + hashed
+
+
 @dataclass
 class Checked:
     """The outcome of checking one chunk."""
@@ -60,6 +79,9 @@ class Checked:
     rows: pl.DataFrame
     #: One row per failure: line, field, reason.
     errors: pl.DataFrame
+    #: One row per problem with a soft field of a row that passed (line, field, reason): the row landed
+    #: without that value (or, for an unissuable SSN, with it marked weak).
+    warnings: pl.DataFrame = field(default_factory=lambda: empty_errors())
 
 
 def empty_errors() -> pl.DataFrame:
@@ -174,9 +196,9 @@ def _checks(f: Field, raw: pl.Expr, today: date) -> tuple[list[tuple[pl.Expr, st
 def _reason(f: Field, today: date) -> tuple[pl.Expr, pl.Expr]:
     raw = pl.col(f.name)
     checks, value = _checks(f, raw, today)
-    missing = pl.lit("is required" if f.required else None, dtype=pl.String)
+    missing = pl.lit(("is missing" if f.soft else "is required") if f.required else None, dtype=pl.String)
     chain = pl.when(raw.is_null()).then(missing)
-    chain = chain.when(raw.str.contains("\ufffd", literal=True)).then(pl.lit("is not valid UTF-8"))
+    chain = chain.when(raw.str.contains("\ufffd", literal=True)).then(pl.lit(_NOT_UTF8))
     for failing, reason in checks:
         chain = chain.when(failing).then(pl.lit(reason))
     return chain.otherwise(pl.lit(None, dtype=pl.String)).alias(f.name), value.alias(f.name)
@@ -238,12 +260,46 @@ def check(kind: Kind, frame: pl.DataFrame, *, today: date) -> Checked:
     if cross:
         reason_frame = reason_frame.with_columns(cross)
 
-    field_names = list(kind.field_names)
-    errors = (
-        reason_frame.unpivot(index=LINE, on=field_names, variable_name="field", value_name="reason")
+    hard = [f.name for f in kind.fields if not f.soft]
+    soft = [f.name for f in kind.fields if f.soft]
+    if soft:
+        # Bytes that are not UTF-8 say the file itself is damaged, not that a value is messy: still a reject.
+        reason_frame = reason_frame.with_columns(
+            pl.when(pl.col(n) == _NOT_UTF8).then(pl.col(n)).alias(f"{n}{_BROKEN}") for n in soft)
+        reason_frame = reason_frame.with_columns(
+            pl.when(pl.col(n) != _NOT_UTF8).then(pl.col(n)).alias(n) for n in soft)
+        hard += [f"{n}{_BROKEN}" for n in soft]
+    ok = reason_frame.select(pl.all_horizontal([pl.col(n).is_null() for n in hard])).to_series()
+    if soft:  # a soft field's problem leaves the value out; the row lands if nothing else is wrong
+        typed = typed.with_columns(
+            pl.when(reason_frame.get_column(n).is_null()).then(pl.col(n)).alias(n) for n in soft)
+    warnings = _frame_of(reason_frame.filter(ok), soft)
+    weak = [f.name for f in kind.fields if f.type is FieldType.ssn]
+    if weak:
+        marked = typed.filter(ok).select(
+            pl.col(LINE), *(pl.when(pl.col(n).is_not_null() & ~_issuable(pl.col(n))).then(pl.lit(
+                "is not an issuable SSN (area 000 or 666, group 00 or serial 0000); kept as weak evidence"))
+                .alias(n) for n in weak))
+        warnings = pl.concat([warnings, _frame_of(marked, weak)]).sort("line", maintain_order=True)
+    errors = _frame_of(reason_frame, hard).with_columns(pl.col("field").str.replace(_BROKEN, "", literal=True))
+    return Checked(rows=typed.filter(ok), errors=errors, warnings=warnings)
+
+
+def _issuable(digits: pl.Expr) -> pl.Expr:
+    """`ssn_issuable`, vectorised over nine-digit strings."""
+    return ~(digits.str.slice(0, 3).is_in(["000", "666"]) | (digits.str.slice(3, 2) == "00")
+             | (digits.str.slice(5, 4) == "0000"))
+
+
+def _frame_of(reasons: pl.DataFrame, names: list[str]) -> pl.DataFrame:
+    """(line, field, reason) for every non-null reason in these columns."""
+    if not names:
+        return empty_errors()
+    return (
+        reasons.select(pl.col(LINE), *names)
+        .unpivot(index=LINE, on=names, variable_name="field", value_name="reason")
         .drop_nulls("reason")
         .rename({LINE: "line"})
         .sort("line", maintain_order=True)
+        .select(list(ERROR_SCHEMA)).cast(ERROR_SCHEMA)
     )
-    ok = reason_frame.select(pl.all_horizontal([pl.col(n).is_null() for n in field_names])).to_series()
-    return Checked(rows=typed.filter(ok), errors=errors.select(list(ERROR_SCHEMA)).cast(ERROR_SCHEMA))

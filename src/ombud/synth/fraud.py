@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from ombud.synth.households import household_account_ids
 from ombud.synth.people import DAY, YEAR, AccountRefs, PeopleMaker, Person
 from ombud.synth.pools import Rng
 from ombud.synth.variants import Addr, canonical, email_variant, mailbox, phone_text
@@ -101,6 +102,7 @@ class Victim:
             "fraudulent_account_ids": fraudulent,
             "cases": [case.truth() for case in self.cases],
             "lookalike_account_ids": [aid for _, la in self.lookalikes for aid in la.account_ids],
+            "household_account_ids": household_account_ids(self.lookalikes),
             "lookalikes": [{"kind": kind, "account_ids": list(la.account_ids)} for kind, la in self.lookalikes],
         }
 

@@ -116,12 +116,14 @@ def _in_pool(plans: Iterator[ChunkPlan], pool: ProcessPoolExecutor, window: int)
 def generate(out_dir: Path | str, accounts: int, seed: int = 0, *, victim_rate: float = DEFAULT_VICTIM_RATE,
              fmt: str = "csv", as_of: datetime = DEFAULT_AS_OF, overwrite: bool = False, workers: int = 1,
              chunk_accounts: int = CHUNK_ACCOUNTS, on_progress: Callable[[int], None] | None = None,
-             insider: InsiderOptions | None = None) -> Summary:
+             insider: InsiderOptions | None = None, households: bool = False, messy: float = 0.0,
+             logins: bool = True) -> Summary:
     """Write a synthetic retailer of `accounts` accounts to `out_dir` (import files + truth/); all or nothing.
 
     With `workers` > 1, chunks are written in that many spawned processes (same bytes as with one); a script
     doing so needs the usual `if __name__ == "__main__":` guard. `chunk_accounts` is the unit of streaming and
-    of parallel work; the output depends on it (keep the default to compare runs).
+    of parallel work; the output depends on it (keep the default to compare runs). `households`, `messy` and
+    `logins` add household members, damage the export and leave out sign-ins (see `synth/households.py`).
     """
     if not 1 <= accounts <= MAX_ACCOUNTS:
         raise InvalidInput(f"accounts must be between 1 and {MAX_ACCOUNTS:,}", field="accounts")
@@ -135,6 +137,8 @@ def generate(out_dir: Path | str, accounts: int, seed: int = 0, *, victim_rate: 
         insider.check()
     out = Path(out_dir).resolve()
     started = time.perf_counter()
+    if messy > 0 and fmt != "csv":
+        raise InvalidInput("messy exports are written as CSV only", field="messy")
     if not 100 <= chunk_accounts <= 100_000:
         raise InvalidInput("chunk_accounts must be between 100 and 100,000", field="chunk_accounts")
     chunks = -(-accounts // chunk_accounts)
@@ -145,7 +149,7 @@ def generate(out_dir: Path | str, accounts: int, seed: int = 0, *, victim_rate: 
     pool: ProcessPoolExecutor | None = None
     try:
         with (partial / TRUTH_DIR / "victims.jsonl").open("w", encoding="utf-8", newline="\n") as truth:
-            planner = RunPlanner(seed, victim_rate, as_of, chunk_accounts)
+            planner = RunPlanner(seed, victim_rate, as_of, chunk_accounts, households=households)
             staff_rows, agents = planner.staff(accounts, insider.staff if insider is not None else None)
             files.write("employees", render("employees", staff_rows, fmt), len(staff_rows))
             plans = planner.chunks(accounts)
@@ -192,6 +196,16 @@ def generate(out_dir: Path | str, accounts: int, seed: int = 0, *, victim_rate: 
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
+    if messy > 0 or not logins:  # household extension: damage the export, leave out sign-ins (households.py)
+        try:
+            from ombud.synth.households import damage
+
+            damage(partial, seed, messy, logins)
+        except BaseException:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise
+        if not logins:
+            summary.rows.pop("logins", None)
     (partial / TRUTH_DIR / "summary.json").write_text(json.dumps(summary.to_json(), indent=2) + "\n",
                                                       encoding="utf-8")
     if out.exists():

@@ -66,7 +66,8 @@ class InsiderOptions:
     load: float = 12.0
     #: Injected insider scenarios per kind for every 100 agents (at least one of each).
     scenario_rate: float = 1.0
-    #: Employees in the staff directory (default: as many as the retailer's size gives, 30 + accounts/1000).
+    #: About this many employees in the staff directory (team shares are rounded); default: as many as the
+    #: retailer's size gives (30 + accounts/1000).
     staff: int | None = None
 
     def check(self) -> None:

@@ -10,6 +10,7 @@ import math
 from collections.abc import Iterator
 from datetime import datetime
 
+from ombud.synth import households as hh
 from ombud.synth.chunk import ChunkPlan
 from ombud.synth.fraud import LOOKALIKE_KINDS, Planner, Thief, Victim, new_accounts_of, plan_kinds
 from ombud.synth.ids import epoch_seconds
@@ -32,8 +33,10 @@ def _stochastic_round(value: float, rng: Rng) -> int:
 class RunPlanner:
     """Plans every chunk of one run from the run's seed."""
 
-    def __init__(self, seed: int, victim_rate: float, as_of: datetime, chunk_accounts: int = CHUNK_ACCOUNTS) -> None:
+    def __init__(self, seed: int, victim_rate: float, as_of: datetime, chunk_accounts: int = CHUNK_ACCOUNTS,
+                 households: bool = False) -> None:
         self.rng = Rng(seed)
+        self.households = households
         self.chunk_accounts = chunk_accounts
         self.victim_rate = victim_rate
         self.pools = Pools.for_seed(seed)
@@ -63,6 +66,9 @@ class RunPlanner:
         kinds = [plan_kinds(rng) for _ in range(n_victims)]
         opens = [new_accounts_of(k, rng) for k in kinds]
         looks = [[kind for kind in LOOKALIKE_KINDS if rng.random() < LOOKALIKE_RATES[kind]] for _ in kinds]
+        if self.households:  # drawn after, so the stream without households is unchanged
+            for look in looks:
+                look += [kind for kind, rate in hh.HOUSEHOLD_RATES.items() if rng.random() < rate]
         n_thieves = math.ceil(n_victims / 3)
         left = budget - sum(sum(o) for o in opens)
         people: list[Person] = []
@@ -86,7 +92,10 @@ class RunPlanner:
             victim.victim_id = f"V{self.victims:07d}"
             for look in look_list:
                 other = people[next(cursor)]
-                self.planner.make_lookalike(look, victim.person, other, rng)
+                if look in hh.HOUSEHOLD_RATES:
+                    hh.make_member(maker, look, victim.person, other, rng)
+                else:
+                    self.planner.make_lookalike(look, victim.person, other, rng)
                 victim.lookalikes.append((look, other))
             victims[at] = victim
         return ChunkPlan(index, people, dict(sorted(victims.items())), thieves)

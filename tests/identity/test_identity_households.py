@@ -1,0 +1,179 @@
+"""Households and messy records: a father and a son with one name, a spouse and a twin at one address, a
+thief using the father's identity, another victim's card on the father's own account, a messy export, an
+unissuable SSN, a thin profile; the verdicts are the same with and without sign-in history."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ombud.cli.main import app
+from ombud.identity.index import import_callback
+from ombud.identity.service import discover
+from ombud.retail.importer import import_directory
+
+HOME = "12 Oak Street,,Springfield,IL,62704"
+ACCOUNTS = """account_id,status,created_at,name,email,phone,date_of_birth
+SR,active,2014-03-01T10:00:00Z,John Smith Sr.,john.sr@example.com,(217) 555-0101,1960-05-12
+JR,active,2026-06-01T10:00:00Z,John Smith,jsmith.jr@example.com,(217) 555-0177,
+MARY,active,2016-02-01T10:00:00Z,Mary Smith,mary.smith@example.com,(217) 555-0102,1962-08-30
+TWIN,active,2019-04-01T10:00:00Z,James Smith,james.smith@example.com,(217) 555-0111,1960-05-12
+FRAUD,active,2026-08-01T10:00:00Z,John Smith,johnsmith1960@example.net,(302) 555-0199,1960-05-12
+MESSY,active,2026-08-20T10:00:00Z,,smith.j.60@example.net,,1960-02-30
+OTHER,active,2015-01-01T10:00:00Z,Ann Lee,ann.lee@example.com,(302) 555-0150,1970-01-01
+"""
+ADDRESSES = f"""address_id,account_id,kind,name,line1,line2,city,region,postal_code,country,created_at
+SR-S,SR,shipping,John Smith,{HOME},US,2014-03-01T10:00:00Z
+SR-B,SR,billing,John Smith,{HOME},US,2014-03-01T10:00:00Z
+JR-S,JR,shipping,John Smith,{HOME},US,2026-06-01T10:00:00Z
+JR-B,JR,billing,John Smith,{HOME},US,2026-06-01T10:00:00Z
+MARY-S,MARY,shipping,Mary Smith,{HOME},US,2016-02-01T10:00:00Z
+TWIN-S,TWIN,shipping,James Smith,{HOME},US,2019-04-01T10:00:00Z
+FRAUD-B,FRAUD,billing,John Smith,{HOME},US,2026-08-01T10:00:00Z
+FRAUD-S,FRAUD,shipping,John Smith,9 Elm Road,,Dover,DE,19901,US,2026-08-01T10:00:00Z
+MESSY-B,MESSY,billing,John Smith,12 Oak St,,Springfield,,62704,US,2026-08-20T10:00:00Z
+MESSY-S,MESSY,shipping,J Smith,9 Elm Road,,,,19901,US,2026-08-20T10:00:00Z
+OTHER-S,OTHER,shipping,Ann Lee,40 Pine Ave,,Dover,DE,19901,US,2015-01-01T10:00:00Z
+"""
+CARDS = """payment_method_id,account_id,card_number,exp_month,exp_year,cardholder_name,billing_address_id,added_at
+SR-C1,SR,4111111111111111,12,2029,John Smith,SR-B,2014-03-02T10:00:00Z
+SR-C9,SR,6011111111111117,12,2029,Ann Lee,SR-B,2026-09-01T10:00:00Z
+JR-C1,JR,5555555555554444,12,2030,John Smith,JR-B,2026-06-01T10:00:00Z
+MARY-C1,MARY,4012888888881881,12,2030,Mary Smith,,2016-02-01T10:00:00Z
+OTHER-C1,OTHER,6011111111111117,12,2029,Ann Lee,,2015-01-01T10:00:00Z
+FRAUD-C1,FRAUD,378282246310005,12,2029,John Smith,FRAUD-B,2026-08-01T10:05:00Z
+"""
+ORDERS = """order_id,account_id,placed_at,status,total,payment_method_id,ship_to_address_id
+O-SR1,SR,2024-05-01T10:00:00Z,delivered,10.00,SR-C1,SR-S
+O-SR2,SR,2026-09-01T10:10:00Z,delivered,99.00,SR-C9,SR-S
+O-JR1,JR,2026-07-01T10:00:00Z,delivered,10.00,JR-C1,JR-S
+O-MARY,MARY,2025-01-01T10:00:00Z,delivered,10.00,MARY-C1,MARY-S
+O-F1,FRAUD,2026-08-02T10:00:00Z,shipped,500.00,FRAUD-C1,FRAUD-S
+"""
+APPLICATIONS = """application_id,account_id,product,applied_at,applicant_name,date_of_birth,ssn,line1,city,region,\
+postal_code,decision
+CA-WEAK,,store_card,2026-09-10T10:00:00Z,Peter Placeholder,1990-01-01,666-12-3456,5 Main St,Salem,OR,97301,declined
+"""
+LOGINS = """login_id,account_id,at,ip,device,success
+L1,SR,2014-03-01T10:00:00Z,203.0.113.1,laptop #1,true
+L2,SR,2026-09-20T10:00:00Z,203.0.113.1,laptop #1,true
+L3,JR,2026-06-01T10:00:00Z,203.0.113.7,phone #7,true
+L4,JR,2026-09-20T10:00:00Z,203.0.113.7,phone #7,true
+L5,FRAUD,2026-08-01T10:00:00Z,198.51.100.9,thief #9,true
+L6,MARY,2016-02-01T10:00:00Z,203.0.113.2,tablet #2,true
+L7,MARY,2026-09-01T10:00:00Z,203.0.113.2,tablet #2,true
+"""
+SR_PROFILE = {
+    "names": ["John Smith Sr."], "emails": ["john.sr@example.com"], "phones": ["217-555-0101"],
+    "addresses": [{"line1": "12 Oak Street", "city": "Springfield", "region": "IL", "postal_code": "62704"}],
+    "date_of_birth": "1960-05-12", "card_numbers": ["4111 1111 1111 1111"], "ssn": "912-34-5678",
+}
+
+
+def _write(directory: Path, logins: bool) -> Path:
+    directory.mkdir()
+    files = {"accounts": ACCOUNTS, "addresses": ADDRESSES, "payment_methods": CARDS, "orders": ORDERS,
+             "credit_applications": APPLICATIONS}
+    if logins:
+        files["logins"] = LOGINS
+    for kind, text in files.items():
+        (directory / f"{kind}.csv").write_text(text, encoding="utf-8")
+    return directory
+
+
+@pytest.fixture
+def household(ctx, tmp_path):
+    report = import_directory(ctx, _write(tmp_path / "retailer", logins=False), on_batch=[import_callback(ctx.keys)])
+    assert report.error_count == 0
+    # The messy rows landed, each problem named as a warning.
+    assert {(w.file, w.field) for w in report.field_warnings} >= {
+        ("accounts.csv", "name"), ("accounts.csv", "date_of_birth"), ("addresses.csv", "region"),
+        ("addresses.csv", "city"), ("credit_applications.csv", "ssn")}
+    return ctx
+
+
+def _verdicts(ctx, profile):
+    with ctx.sessions() as session:
+        result = discover(session, ctx.keys, profile)
+    return result, {m.account_id or m.application_id: m.verdict for m in result.matches}
+
+
+def test_household_members_are_not_called_fraud_and_the_thief_is(household):
+    result, verdicts = _verdicts(household, SR_PROFILE)
+    assert verdicts["SR"] == "own_account"  # another victim's card on it later does not make it fraud
+    assert verdicts["FRAUD"] == "suspected_fraud"  # name, date of birth and address: the thief's new account
+    assert verdicts.get("JR") in (None, "possible_namesake")  # his son: same name and address, his own details
+    assert verdicts.get("MARY") in (None, "possible_namesake")  # his wife
+    assert verdicts.get("TWIN") in (None, "possible_namesake")  # his twin: same birth date, another first name
+    assert "OTHER" not in verdicts
+    own = next(m for m in result.matches if m.account_id == "SR")
+    assert any("card added" in s and "not one of yours" in s for s in own.signals)
+
+
+def test_a_messy_record_is_still_found(household):
+    result, _ = _verdicts(household, SR_PROFILE)
+    # No name, an impossible birth date, an address without its region: the row landed (it used to be rejected
+    # whole) and its address still matches the person's.
+    messy = next(m for m in result.matches + result.below_threshold if m.account_id == "MESSY")
+    assert next(e for e in messy.explanation if e.comparison == "address").level in ("exact", "fuzzy")
+
+
+def test_the_victim_of_the_stolen_card_sees_the_other_account_as_fraud(household):
+    _result, verdicts = _verdicts(household, {"names": ["Ann Lee"], "emails": ["ann.lee@example.com"],
+                                              "card_numbers": ["6011111111111117"]})
+    assert verdicts["OTHER"] == "own_account"
+    assert verdicts["SR"] == "suspected_fraud"  # her card, on his account: per identifier, the card is hers
+
+
+def test_verdicts_are_the_same_with_and_without_sign_ins(household, tmp_path):
+    _before, without = _verdicts(household, SR_PROFILE)
+    (tmp_path / "logins").mkdir()
+    (tmp_path / "logins" / "logins.csv").write_text(LOGINS, encoding="utf-8")
+    import_directory(household, tmp_path / "logins", on_batch=[import_callback(household.keys)])
+    _after, with_logins = _verdicts(household, SR_PROFILE)
+    assert with_logins == without
+
+
+def test_a_thin_profile_gets_no_accusation(household):
+    result, verdicts = _verdicts(household, {"emails": ["john.sr@example.com"]})
+    assert verdicts == {"SR": "not_enough_identifiers"}
+    assert not result.enough_identifiers and "not enough identifiers" in result.notes[0]
+
+
+def test_an_unissuable_ssn_is_weak_on_both_sides_and_never_refused(household):
+    result, _ = _verdicts(household, {"names": ["Peter Placeholder"], "ssn": "666-12-3456",
+                                             "date_of_birth": "1990-01-01"})
+    assert any("not one the SSA issues" in n for n in result.notes)
+    match = next(m for m in result.matches + result.below_threshold if m.application_id == "CA-WEAK")
+    assert not match.hard_link
+    assert next(e for e in match.explanation if e.comparison == "ssn").level == "unissuable"
+
+
+def test_the_explanation_sums_to_the_total_and_probabilities_are_calibrated(household):
+    result, _ = _verdicts(household, SR_PROFILE)
+    for m in result.matches + result.below_threshold:
+        assert abs(sum(e.weight for e in m.explanation) - m.log2_odds) < 0.011
+        assert m.explanation[0].comparison == "prior"
+        assert 0 < m.probability < 1  # never a certainty
+    assert len({round(m.probability, 4) for m in result.matches}) > 1
+
+
+def test_batch_lines_of_refused_profiles_carry_their_own_id(household, tmp_path, monkeypatch):
+    from ombud.cli import identity as identity_cli
+
+    monkeypatch.setattr(household, "close", lambda: None)
+    monkeypatch.setattr(identity_cli, "context", lambda: household)
+    lines = [{"victim_id": "V1", "profile": SR_PROFILE},
+             {"victim_id": "V2", "profile": {"names": ["Jo"], "emails": ["not an email"]}},
+             {"victim_id": "V3", "profile": {"names": ["Jo Doe"], "ssn": "000-00-0000"}}]
+    profiles = tmp_path / "profiles.jsonl"
+    profiles.write_text("\n".join(json.dumps(line) for line in lines) + "\n", encoding="utf-8")
+    out = tmp_path / "results.jsonl"
+    result = CliRunner().invoke(app, ["discover", "--profiles", str(profiles), "--out", str(out)])
+    assert result.exit_code == 1, result.output
+    written = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [w["victim_id"] for w in written] == ["V1", "V2", "V3"]
+    assert written[1]["field"] == "emails[0]" and "result" in written[2]  # an unissuable SSN is searched
