@@ -18,6 +18,7 @@ from ombud.api import identity as identity_api
 from ombud.api import incidents as incidents_api
 from ombud.api import insider as insider_api
 from ombud.api import notify as notify_api
+from ombud.api import records as records_api
 from ombud.api import staff as staff_api
 from ombud.api import victim_requests as victim_requests_api
 from ombud.api.deps import csrf_protect
@@ -51,6 +52,7 @@ ROUTERS = [
     access_api.router,
     notify_api.router,
     notify_api.public_router,
+    records_api.router,
     auth_pages.router,
     console_pages.router,
     identity_pages.router,

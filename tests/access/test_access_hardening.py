@@ -4,7 +4,7 @@ no Read button that can only fail, and command-line reads that need the employee
 from __future__ import annotations
 
 import pytest
-from accessutil import customer, employee, events
+from accessutil import T0, customer, employee, events
 from sqlalchemy import text
 from test_access_cli import cli  # noqa: F401  (the CLI fixture)
 from test_access_events import scratch_store  # noqa: F401  (an empty store of the run's kind)
@@ -13,6 +13,7 @@ from ombud import migrate
 from ombud.access import breakglass, broker, cases, transparency
 from ombud.access.models import BreakGlassReview, CaseOrigin, CaseType, Decision
 from ombud.errors import InvalidInput, PolicyDenied
+from ombud.retail.models import ContactInitiator, SupportContact
 from ombud.staff import service as staff_service
 from ombud.staff.models import Role
 
@@ -47,6 +48,25 @@ def test_staff_cannot_declare_a_customer_contact_but_the_ticket_feed_can(session
     assert fed.origin is CaseOrigin.customer_contact and fed.origin_ref == "ZD-88812"
     view = _read_contact(session, agent, acct, fed)
     assert view.decision is Decision.allowed and view.fields["email"] == acct.email
+
+
+def test_an_agent_may_cite_a_contact_the_customer_started_in_the_ticket_feed(session, frozen):
+    agent, acct = employee(session), customer(session)
+    for ref, who in (("T-CUST-1", ContactInitiator.customer), ("T-STAFF-1", ContactInitiator.staff)):
+        session.add(SupportContact(external_id=f"SC-{ref}", ticket_ref=ref, account_id=acct.id, employee_id=agent.id,
+                                   team=agent.team, opened_at=T0,
+                                   initiated_by=who, channel="phone", topic="parcel"))
+    session.flush()
+    cited = cases.open_case(session, case_type=CaseType.support_ticket, customer_id=acct.external_id, title="Call",
+                            actor=agent, origin=CaseOrigin.customer_contact, origin_ref="T-CUST-1")
+    assert cited.origin is CaseOrigin.customer_contact and cited.origin_ref == "T-CUST-1"
+    assert _read_contact(session, agent, acct, cited).fields["email"] == acct.email
+    with pytest.raises(PolicyDenied, match="no contact"):  # a contact staff started is not the customer's
+        cases.open_case(session, case_type=CaseType.support_ticket, customer_id=acct.external_id, title="Call",
+                        actor=agent, origin=CaseOrigin.customer_contact, origin_ref="T-STAFF-1")
+    with pytest.raises(PolicyDenied, match="no contact"):  # nor another customer's ticket
+        cases.open_case(session, case_type=CaseType.support_ticket, customer_id=customer(session).external_id,
+                        title="Call", actor=agent, origin=CaseOrigin.customer_contact, origin_ref="T-CUST-1")
 
 
 def test_a_managers_assignment_is_what_stands_behind_a_self_opened_case(session, frozen):

@@ -16,7 +16,7 @@ from sqlalchemy import delete
 from ombud.db import transaction
 from ombud.notify.models import OutboxMessage
 from ombud.records.models import RecordsDelivery, RecordsDownload, RecordsPackage
-from ombud.retail.models import Account
+from ombud.retail.models import Account, CreditApplication
 from ombud.victim_requests import delivery
 from ombud.victim_requests.models import VictimRequest
 from ombud.victim_requests.package import package_request
@@ -49,6 +49,8 @@ def delivered(server_ctx):
         session.execute(delete(RecordsPackage).where(RecordsPackage.id.in_(packages)))
         session.execute(delete(OutboxMessage).where(OutboxMessage.purpose == f"request:{ids[0]}"))
         session.execute(delete(VictimRequest).where(VictimRequest.id == ids[0]))
+        # Credit applications outlive their account (SET NULL): delete them first, or other tests count them.
+        session.execute(delete(CreditApplication).where(CreditApplication.account_id.in_(ids[1:])))
         session.execute(delete(Account).where(Account.id.in_(ids[1:])))
 
 

@@ -52,10 +52,10 @@ def test_dry_run_counts_and_a_masked_sample_with_their_own_items(ctx, session, s
     for heading in ("Notice of Data Breach", "What Happened", "What Information Was Involved", "What We Are Doing",
                     "What You Can Do", "For More Information"):
         assert heading in ca
-    assert "email address" in ca and "phone number" in ca and "orders with items" not in ca  # theirs only
+    assert "your email address" in ca and "your phone number" in ca and "your orders (" not in ca  # theirs only
     assert "Jane Quinn Doe" not in ca and "J. Q. D." in ca  # staff preview masks the name
     tx = run.samples["TX"].text
-    assert "orders with items and totals" in tx and "cards on file" not in tx  # masked cards are not listed
+    assert "your orders (items, totals and dates)" in tx and "cards on your account" not in tx  # masked: not listed
     assert _outbox(session, incident) == []  # a dry run queues nothing
 
 

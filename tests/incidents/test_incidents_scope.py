@@ -149,3 +149,30 @@ def test_an_escalated_alert_opens_its_incident_once_and_scopes_to_the_truth(ctx,
     result = _scope(ctx, session, incident, s.bystander)
     got = {(r["customer_id"], r["item"]) for r in scoping.exposure_frame(session, result).to_dicts()}
     assert got == s.truth
+
+
+def test_an_incident_not_caused_by_staff_is_scoped_from_its_declared_list(ctx, session, frozen, tmp_path):
+    from ombud.errors import InvalidInput
+    from ombud.incidents import service
+    from ombud.incidents.models import IncidentKind
+
+    s = build(session, frozen)
+    incident = service.open_incident(
+        session, title="Vendor breach", description="The mailing vendor's store was breached.", actors=[],
+        window_start=s.window[0], window_end=s.window[1], discovered_at=frozen.current, by=s.bystander,
+        kind=IncidentKind.vendor)
+    session.commit()
+    with pytest.raises(InvalidInput, match="declared list"):
+        scoping.scope_incident(ctx, incident.id, s.bystander.id)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("customer_id,data_class\nC1,contact\nnot an id!,contact\n")
+    with pytest.raises(InvalidInput, match="line 3, customer_id"):
+        scoping.read_declared(str(bad), s.window)
+    good = tmp_path / "vendor.csv"
+    ca, tx = s.customers["ca"].external_id, s.customers["tx"].external_id
+    good.write_text(f"customer_id,data_class\n{ca},contact\n{ca},address\n{tx},Contact\n{ca},contact\n")
+    result = scoping.scope_incident(ctx, incident.id, s.bystander.id, scoping.read_declared(str(good), s.window))
+    rows = {(r["customer_id"], r["item"], r["source"]): r for r in scoping.exposure_frame(session, result).to_dicts()}
+    assert set(rows) == {(ca, "contact", "declared"), (ca, "address", "declared"), (tx, "contact", "declared")}
+    assert rows[(ca, "contact", "declared")]["events"] == 2 and result.by_jurisdiction == {"CA": 1, "TX": 1}
+    assert scoping.proofs(session, result, ca) == []  # nothing in the log to prove

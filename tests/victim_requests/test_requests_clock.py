@@ -113,3 +113,23 @@ def test_only_the_four_statutory_grounds_parse():
         with pytest.raises(ValueError, match="statutory"):
             states.parse_ground(text)
     assert set(states.GROUND_TEXT) == set(DeclineGround)
+
+
+@settings(max_examples=300, deadline=None)
+@given(received=instants, sent=st.sampled_from([0, 10, 20, 25]), escalated=st.booleans(), overdue=st.booleans(),
+       zone=st.sampled_from(ZONES))
+def test_the_next_check_is_the_first_thing_left_to_do(received, sent, escalated, overdue, zone):
+    due = deadline.due_at(received, zone)
+    at = deadline.next_check(received, due, zone, reminder_days=(10, 20, 25), reminders_sent=sent,
+                             escalate_after=25, escalated=escalated, overdue=overdue)
+    if sent == 25 and escalated and overdue:
+        assert at is None
+        return
+    owed_before = at - timedelta(microseconds=1)
+    # nothing is owed just before it, and something is owed at it
+    def owed(now):
+        day = deadline.day_number(received, now, zone)
+        return ([n for n in (10, 20, 25) if n > sent and day >= n] or (not escalated and day > 25)
+                or (not overdue and now > due))
+    assert not owed(owed_before)
+    assert owed(at)

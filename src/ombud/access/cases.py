@@ -5,10 +5,12 @@ Who may do what (enforced here, so the API, pages and CLI agree):
   assigned to themselves or their own team. The system (workflows, the ticket feed, CLI without ``--as``) opens
   any type.
 - origin: every case says what stands behind it (``CaseOrigin``). Only the system (the retailer's ticket feed,
-  the victim-request workflow) declares a customer contact or a victim request; a case an employee opens for
-  someone else (their report, a teammate, a team) is manager-assigned when they are the assignee's manager or an
-  overseer, and a case anyone opens for themselves is self-opened, whatever they claim. The policies may refuse
-  sensitive classes for self-opened cases (``policies/origins.cedar``), and the reader's manager sees them.
+  the victim-request workflow) declares a customer contact or a victim request, or an employee who cites a
+  contact the customer started on that ticket in the feed (``retail_support_contact``, ``origin_ref``); a case an
+  employee opens for someone else (their report, a teammate, a team) is manager-assigned when they are the
+  assignee's manager or an overseer, and a case anyone opens for themselves is self-opened, whatever they claim.
+  The policies may refuse sensitive classes for self-opened cases (``policies/origins.cedar``), and the reader's
+  manager sees them.
 - assign: privacy officers, security analysts and admins; an agent may hand a support ticket they hold to
   their own team or a teammate.
 - close / reopen: the assignee, a member of the assigned team, whoever opened it, or a privacy officer,
@@ -28,7 +30,7 @@ from ombud.access import trail
 from ombud.access.fastpath import CaseFacts
 from ombud.access.models import Case, CaseOrigin, CaseStatus, CaseType
 from ombud.errors import InvalidInput, InvalidTransition, NotFound, PolicyDenied
-from ombud.retail.models import Account
+from ombud.retail.models import Account, ContactInitiator, SupportContact
 from ombud.staff.models import Employee, Role
 
 #: The allowed moves of a case's status; transition() refuses the rest.
@@ -52,6 +54,15 @@ CUSTOMER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}")
 def check_customer_id(customer_id: str) -> str:
     """A customer id (the account's external id) in its plain form, or InvalidInput (see ombud.customer_ids)."""
     return customer_ids.check(customer_id)
+
+
+def customer_contacted(session: Session, customer_id: str, ticket_ref: str) -> bool:
+    """True when the retailer's ticket feed holds a contact on this ticket that the customer started."""
+    found = session.scalar(
+        select(SupportContact.id).join(Account, Account.id == SupportContact.account_id).where(
+            SupportContact.ticket_ref == ticket_ref, Account.external_id == customer_id,
+            SupportContact.initiated_by == ContactInitiator.customer).limit(1))
+    return found is not None
 
 
 def customer_exists(session: Session, customer_id: str) -> bool:
@@ -99,11 +110,17 @@ def open_case(
             team and team != actor.team
         ):
             raise PolicyDenied("agents assign their own tickets to themselves, a teammate or their team")
-    origin = origin_of(actor, assignee, team, case_type, origin)
     origin_ref = (origin_ref or "").strip() or None
     if origin_ref is not None and (len(origin_ref) > 100 or not CUSTOMER_ID.fullmatch(origin_ref)):
         raise InvalidInput("an origin reference is the retailer's ticket or request id (letters, digits, _ . : -)",
                            field="origin_ref")
+    if actor is not None and origin is CaseOrigin.customer_contact and origin_ref is not None:
+        # An employee may cite the retailer's ticket feed: a contact the customer started, on this customer's account.
+        if not customer_contacted(session, customer_id, origin_ref):
+            raise PolicyDenied(f"the ticket feed holds no contact {origin_ref} started by customer {customer_id}")
+        origin = origin_of(None, assignee, team, case_type, origin)
+    else:
+        origin = origin_of(actor, assignee, team, case_type, origin)
     now = clock.now()
     case = Case(
         case_type=case_type,

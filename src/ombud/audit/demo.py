@@ -1,4 +1,4 @@
-"""A short tour of the audit log for `ombud demo`: append, checkpoint, verify, prove."""
+"""A short tour of the audit log for `ombud demo`: checkpoint, verify, prove (over the events the demo made)."""
 
 from __future__ import annotations
 
@@ -7,38 +7,29 @@ from rich.table import Table
 
 from ombud.audit import checkpoint as checkpoints
 from ombud.audit import merkle, service, tree
-from ombud.audit.events import AuditEvent, pinned
 from ombud.audit.schemas import b64
 from ombud.audit.verify import verify_log
 from ombud.context import Context
 from ombud.db import transaction
 
 
-def demo_events(identifier_key: bytes) -> list[AuditEvent]:
-    """A few events of the kinds the log records (fictional references only)."""
-    return [
-        AuditEvent("staff.sign_in", "employee", "E-DEMO-1", detail={"channel": "console"}),
-        AuditEvent(
-            "access.read", "employee", "E-DEMO-1", customer_id="C-DEMO-1001", subject_type="case", subject_id="1",
-            fields=("email", "shipping_address"), purpose="case:1", decision="allow",
-        ),
-        AuditEvent(
-            "access.read", "employee", "E-DEMO-2", customer_id="C-DEMO-1001", fields=("card_fingerprint",),
-            purpose=None, decision="deny", detail={"reason": "no open case for this customer"},
-        ),
-        AuditEvent(
-            "victim_request.received", "victim", None, subject_type="victim_request", subject_id="VR-DEMO-1",
-            detail={"claimant": pinned(identifier_key, "email", "claimant@example.com")},
-        ),
-    ]
+def run_demo(ctx: Context, console: Console, prove: int | None = None) -> None:
+    """Sign a checkpoint over the log as the earlier steps left it, verify the whole log and prove one event.
 
-
-def run_demo(ctx: Context, console: Console) -> None:
-    """Append a few events, sign a checkpoint, verify the whole log and show one inclusion proof."""
+    Nothing is appended here: every event in the demo's log was written by the step that did the thing (a sign-in,
+    a broker read, a request), so it names only employees and customers that exist. ``prove``: the leaf to prove
+    (default: the newest broker read, else the newest event).
+    """
     console.rule("Audit log")
     with transaction(ctx.sessions) as session:
-        indexes = service.append_events(session, demo_events(ctx.keys.identifier_hash_key))
-    console.print(f"appended events {indexes[0]}..{indexes[-1]} (one transaction, gapless sequence)")
+        size_now = service.log_size(session)
+        if size_now == 0:
+            console.print("the log is empty: nothing to sign yet")
+            return
+        if prove is None:
+            reads = service.list_events(session, action_prefix="access.read", limit=1, newest_first=True)
+            prove = reads[0].index if reads else size_now - 1
+    console.print(f"the log holds {size_now} events, each written by the step that did what it records")
     with transaction(ctx.sessions) as session:
         result = checkpoints.create_checkpoint(session, ctx.keys, ctx.settings)
         note = result.checkpoint.note
@@ -49,7 +40,7 @@ def run_demo(ctx: Context, console: Console) -> None:
     verifier = checkpoints.verifier(ctx.keys, ctx.settings)
     with transaction(ctx.sessions) as session:
         report = verify_log(session, [verifier], ctx.settings.audit_origin)
-        index = indexes[1]
+        index = prove
         record = service.get_event(session, index)
         proof = tree.inclusion_proof(session, index, size)
     status = "[green]OK[/]" if report.ok else f"[red]FAILED[/] {report.first_problem}"

@@ -16,7 +16,6 @@ from contextlib import contextmanager
 from typing import Any
 
 import typer
-from rich.table import Table
 from sqlalchemy.orm import Session
 
 from ombud.access import breakglass, broker, cases, grants, reviews, service, transparency
@@ -31,6 +30,7 @@ from ombud.access.models import (
 )
 from ombud.access.policy import default_engine
 from ombud.cli import common
+from ombud.cli import tables as cli_tables
 from ombud.cli.common import console, err_console
 from ombud.db import transaction
 from ombud.errors import InvalidInput, OmbudError
@@ -151,9 +151,11 @@ def read(
     elif view.refused:
         err_console.print(f"[bold red]refused:[/] {view.reason} (audit leaf {view.audit_index})")
     else:
-        table = Table("field", "value", "", title=f"{view.customer_id} for {view.purpose}: {view.decision.value}")
+        table = cli_tables.table("field", "value", title=f"{view.customer_id} for {view.purpose}: "
+                                 f"{view.decision.value}")
         for name, value in view.fields.items():
-            table.add_row(name, _show(value), "[yellow]masked[/]" if name in view.masked else "")
+            masked = " [yellow](masked)[/]" if name in view.masked else ""
+            table.add_row(cli_tables.words(name) + masked, _show(value))
         console.print(table)
         console.print(f"audit leaf {view.audit_index}; policies: {', '.join(view.policy_ids)}")
     if view.refused:
@@ -168,11 +170,14 @@ def decisions(
     """The broker's latest decisions."""
     with _unit_of_work() as (session, _ctx):
         rows = broker.recent_decisions(session, limit=limit, customer_id=customer_id)
-        table = Table("at", "employee", "team", "customer", "purpose", "decision", "shown", "masked", "reason")
+        who = cli_tables.names(session, (r.employee_id for r in rows))
+        table = cli_tables.table("when (UTC)", "employee", "customer", "purpose", "decision", "data")
         for r in rows:
-            table.add_row(_time(r.at), r.employee or "", r.team, r.customer_id, r.purpose, r.decision.value,
-                          ", ".join(c.value for c in r.classes_allowed),
-                          ", ".join(c.value for c in r.classes_masked), r.reason or "")
+            shown = ", ".join(cli_tables.words(c) for c in r.classes_allowed)
+            masked = ", ".join(cli_tables.words(c) for c in r.classes_masked)
+            data = (shown or "—") + (f"; masked: {masked}" if masked else "")
+            table.add_row(cli_tables.when(r.at), who.get(r.employee_id or 0, r.employee or "—"), r.customer_id,
+                          r.purpose, r.decision.value + (f": {r.reason}" if r.reason else ""), data)
     console.print(table)
 
 
@@ -181,9 +186,10 @@ def show_transparency(customer_id: str = typer.Argument(..., help="The customer'
     """Who accessed a customer's data and why (team and region, never names)."""
     with _unit_of_work() as (session, _ctx):
         entries = transparency.accesses(session, customer_id)
-    table = Table("when", "data", "purpose", "team", "region", title=f"Accesses to {customer_id}'s data")
+    table = cli_tables.table("when (UTC)", "data", "purpose", "who", title=f"Accesses to {customer_id}'s data")
     for e in entries:
-        table.add_row(_time(e.at), ", ".join(c.value for c in e.data_classes), e.purpose_label, e.team, e.region)
+        table.add_row(cli_tables.when(e.at), ", ".join(cli_tables.words(c) for c in e.data_classes), e.purpose_label,
+                      f"{e.team} ({e.region})")
     console.print(table)
 
 
@@ -193,9 +199,9 @@ def policies(
 ) -> None:
     """List the Cedar policies (validated against the schema) and their hash."""
     engine = default_engine()
-    table = Table("id", "effect", "file", "reason")
+    table = cli_tables.table("policy", "effect", "reason")
     for p in engine.policies.values():
-        table.add_row(p.id, p.effect, p.file, p.reason)
+        table.add_row(f"{p.id}\n({p.file})", p.effect, p.reason)
     console.print(table)
     console.print(f"policy set {engine.digest}")
     if record:
@@ -300,10 +306,12 @@ def grant_list(status: str = typer.Option(None, help="requested, approved, denie
     """Grants, newest first."""
     with _unit_of_work() as (session, _ctx):
         rows = grants.list_grants(session, status=_enum(GrantStatus, status, "status"), limit=limit)
-        table = Table("id", "kind", "holder", "customer", "class", "status", "requested", "expires")
+        who = cli_tables.names(session, (g.employee_id for g in rows))
+        table = cli_tables.table("id", "grant", "holder", "customer", "status", "requested / expires (UTC)")
         for g in rows:
-            table.add_row(str(g.id), g.kind.value, str(g.employee_id), g.customer_id or "—", g.data_class,
-                          g.status.value, _time(g.requested_at), _time(g.expires_at))
+            table.add_row(str(g.id), f"{cli_tables.words(g.kind)}: {cli_tables.words(g.data_class)}",
+                          who.get(g.employee_id, str(g.employee_id)), g.customer_id or "any case",
+                          g.status.value, f"{_time(g.requested_at)}\n{_time(g.expires_at)}")
     console.print(table)
 
 
@@ -333,10 +341,12 @@ def glass_list(pending: bool = typer.Option(False, "--pending", help="Only uses 
     """Break-glass uses (security's review queue with --pending)."""
     with _unit_of_work() as (session, _ctx):
         rows = breakglass.list_break_glass(session, review=BreakGlassReview.pending if pending else None)
-        table = Table("id", "employee", "customer", "classes", "opened", "expires", "review")
+        who = cli_tables.names(session, (r.employee_id for r in rows))
+        table = cli_tables.table("id", "employee", "customer", "data", "opened / until (UTC)", "review")
         for r in rows:
-            table.add_row(str(r.id), str(r.employee_id), r.customer_id, ", ".join(r.classes), _time(r.opened_at),
-                          _time(r.expires_at), r.review.value)
+            table.add_row(str(r.id), who.get(r.employee_id, str(r.employee_id)), r.customer_id,
+                          ", ".join(cli_tables.words(c) for c in r.classes),
+                          f"{_time(r.opened_at)}\n{_time(r.ended_at or r.expires_at)}", r.review.value)
     console.print(table)
 
 
@@ -359,17 +369,20 @@ def reach_report(days: int = typer.Option(30, min=1, max=366, help="Usage window
     """Who can reach which data class and through what, how much each used it, and unused standing grants."""
     with _unit_of_work() as (session, _ctx):
         report = reviews.reach_report(session, days=days)
-    table = Table("employee", "role", "team", "class", "via", "reads", "last used", title=f"Reach (last {days} days)")
+        holders = cli_tables.names(session, (g.employee_id for g in report.unused_standing))
+    table = cli_tables.table("employee", "data", "through", "reads", "last used", title=f"Reach (last {days} days)")
     for r in report.rows:
-        table.add_row(r.employee, r.role, r.team, r.data_class.value, r.via, str(r.reads), _time(r.last_used_at))
+        table.add_row(f"{r.employee}\n{cli_tables.words(r.role)}, {r.team}", cli_tables.words(r.data_class), r.via,
+                      str(r.reads), _time(r.last_used_at))
     console.print(table)
-    counts = Table("data class", "people who can reach it", title="Reach per class")
+    counts = cli_tables.table("data class", "people who can reach it", title="Reach per class")
     for cls, n in report.people_per_class.items():
         counts.add_row(cls.value + (" (sensitive)" if cls in report.sensitive_counts else ""), str(n))
     console.print(counts)
     if report.unused_standing:
         console.print("[yellow]Unused standing grants (recommend revoking):[/] "
-                      + ", ".join(f"{g.id} ({g.data_class}, employee {g.employee_id})" for g in report.unused_standing))
+                      + ", ".join(f"{g.id} ({g.data_class}, {holders.get(g.employee_id, g.employee_id)})"
+                                  for g in report.unused_standing))
 
 
 @reviews_app.command("open")
@@ -389,12 +402,15 @@ def round_show(round_id: int) -> None:
     """The items of a round."""
     with _unit_of_work() as (session, _ctx):
         round_ = reviews.get_round(session, round_id)
-        table = Table("item", "grant", "holder", "reviewer", "class", "reads", "unused?", "decision",
-                      title=f"{round_.name} ({round_.status.value})")
-        for i in reviews.items(session, round_id):
-            table.add_row(str(i.id), str(i.grant_id), str(i.employee_id), str(i.reviewer_id or "privacy officer"),
-                          i.data_class, str(i.reads_in_window), "flagged" if i.flagged_unused else "",
-                          i.decision.value)
+        items = reviews.items(session, round_id)
+        who = cli_tables.names(session, [i.employee_id for i in items] + [i.reviewer_id for i in items])
+        table = cli_tables.table("item", "holder / reviewer", "grant", "reads", "decision",
+                                 title=f"{round_.name} ({round_.status.value})")
+        for i in items:
+            table.add_row(str(i.id), f"{who.get(i.employee_id, i.employee_id)}\n"
+                          f"{who.get(i.reviewer_id or 0, 'a privacy officer')}",
+                          f"{i.grant_id}: {cli_tables.words(i.data_class)}",
+                          str(i.reads_in_window) + (" (unused)" if i.flagged_unused else ""), i.decision.value)
     console.print(table)
 
 
@@ -459,10 +475,13 @@ def case_list(
     with _unit_of_work() as (session, _ctx):
         rows = cases.list_cases(session, status=_enum(CaseStatus, status, "status"), customer_id=customer_id,
                                 limit=limit)
-        table = Table("id", "type", "customer", "title", "status", "assignee", "team", "opened")
+        who = cli_tables.names(session, (c.assignee_id for c in rows))
+        table = cli_tables.table("case", "customer", "title", "status", "assigned to", "opened (UTC)")
         for c in rows:
-            table.add_row(str(c.id), c.case_type.value, c.customer_id, c.title, c.status.value,
-                          str(c.assignee_id or "—"), c.team or "—", _time(c.opened_at))
+            table.add_row(f"{c.id}\n{cli_tables.words(c.case_type)}", c.customer_id, c.title,
+                          f"{c.status.value}\n{cli_tables.words(c.origin)}",
+                          " / ".join(x for x in (who.get(c.assignee_id or 0), c.team) if x) or "—",
+                          _time(c.opened_at))
     console.print(table)
 
 

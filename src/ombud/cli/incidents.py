@@ -127,6 +127,8 @@ def scope(
     window_start: str = typer.Option(None, "--start", help="Change the window's start before scoping."),
     window_end: str = typer.Option(None, "--end", help="Change the window's end before scoping."),
     actor: list[str] = typer.Option([], "--actor", help="Replace the actors before scoping (repeat)."),
+    declared: Path = typer.Option(None, "--declared", help="CSV of exposure the log cannot show (a leaked export, "
+                                  "a vendor's breach): customer_id,data_class[,first_at,last_at]."),
 ) -> None:
     """Verify the audit log, then compute the incident's exposure exactly; a changed scope shows the difference."""
     from ombud.incidents import scope as scoping
@@ -144,8 +146,14 @@ def scope(
                          window_end=_when(window_end, "end") if window_end else None)
     ctx = common.context()
     try:
+        frame = None
+        if declared is not None:
+            with _unit_of_work() as (session, _ctx):
+                incident = get_incident(session, incident_id)
+                window = (incident.window_start, incident.window_end)
+            frame = scoping.read_declared(str(declared), window)
         err_console.print("verifying the audit log first…")
-        result = scoping.scope_incident(ctx, incident_id, who_id)
+        result = scoping.scope_incident(ctx, incident_id, who_id, frame)
     except OmbudError as exc:
         _fail(exc)
     finally:

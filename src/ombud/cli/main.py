@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 
 import typer
-from rich.table import Table
 
 from ombud import __version__
 from ombud.cli import access as access_cli
@@ -21,7 +20,6 @@ from ombud.cli import retail as retail_cli
 from ombud.cli import staff as staff_cli
 from ombud.cli import synth as synth_cli
 from ombud.cli.common import console, context, err_console
-from ombud.config import describe_settings
 from ombud.errors import OmbudError
 
 app = typer.Typer(
@@ -79,12 +77,13 @@ def db_current() -> None:
 
 
 @app.command("config")
-def show_config() -> None:
-    """List every setting with its environment variable, default and meaning."""
-    table = Table("variable", "default", "meaning", show_lines=False)
-    for name, default, meaning in describe_settings():
-        table.add_row(name, default, meaning)
-    console.print(table)
+def show_config(
+    explain: bool = typer.Option(False, "--explain", help="Also say what each setting means."),
+) -> None:
+    """The settings in effect and where each comes from (secrets: only whether set, never the value)."""
+    from ombud.cli import settings as settings_cli
+
+    settings_cli.show(explain)
 
 
 def _serve_log_config() -> dict:

@@ -15,7 +15,8 @@ from pydantic import ValidationError
 from rich.table import Table
 from sqlalchemy.orm import Session
 
-from ombud.cli.common import console, context, fail
+from ombud.cli import common
+from ombud.cli.common import console, fail
 from ombud.context import Context
 from ombud.staff.models import Employee
 
@@ -26,7 +27,10 @@ AS_HELP = "The employee acting (directory id or email)."
 
 @contextmanager
 def _work() -> Iterator[tuple[Session, Context]]:
-    ctx = context()
+    from ombud.notify import outbox
+
+    ctx = common.context()  # looked up at call time, so tests can hand in their own
+    outbox.configure(ctx.settings)  # mail is queued with this process's settings (templates, sender)
     try:
         with ctx.sessions() as session, session.begin():
             yield session, ctx

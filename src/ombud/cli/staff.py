@@ -6,17 +6,19 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
+from typing import Any
 
 import typer
-from rich.table import Table
 from sqlalchemy.orm import Session
 
 from ombud import clock
+from ombud.cli import tables as cli_tables
 from ombud.cli.common import console, context, err_console
 from ombud.db import transaction
-from ombud.errors import OmbudError
+from ombud.errors import InvalidInput, OmbudError
 from ombud.staff import service
 from ombud.staff.models import Role
+from ombud.staff.service import UNCHANGED
 
 staff_app = typer.Typer(help="Staff accounts: add, list, passwords, API tokens, deactivation.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens for internal tools.", no_args_is_help=True)
@@ -118,17 +120,16 @@ def list_(
     parsed_role = _parse_role(role) if role else None
     with _unit_of_work() as session:
         employees = service.list_employees(session, role=parsed_role, include_departed=all_)
-        table = Table("id", "name", "email", "role", "team", "region", "password", "left", title="Staff")
+        bosses = cli_tables.names(session, (e.manager_id for e in employees))
+        table = cli_tables.table("employee", "email", "role / team", "manager", "sign-in", title="Staff")
         for e in employees:
             table.add_row(
-                e.external_id,
-                e.name,
+                f"{e.name}\n{e.external_id}",
                 e.email,
-                e.role.value,
-                e.team,
-                e.region,
-                "set" if e.password_hash else "-",
-                e.left_on.isoformat() if e.left_on else "",
+                f"{cli_tables.words(e.role)}\n{e.team} ({e.region})",
+                bosses.get(e.manager_id or 0, "—"),
+                f"left {e.left_on.isoformat()}" if e.left_on else (
+                    "password set" if e.password_hash else "no password"),
             )
         console.print(table)
         console.print(f"{len(employees)} employee(s)")
@@ -145,6 +146,46 @@ def set_password(
         secret = _read_password(None, password_stdin, prompt="New password")
         service.set_password(session, employee, secret)
         console.print(f"[green]password set[/] for {employee.email}; their sessions were ended")
+
+
+@staff_app.command("update")
+def update(
+    employee: str = typer.Argument(..., help="The employee (email or directory id)."),
+    role: str = typer.Option(None, help="New role: agent, privacy_officer, security_analyst or admin."),
+    team: str = typer.Option(None, help="New team."),
+    manager: str = typer.Option(None, help="New manager (email or directory id)."),
+    no_manager: bool = typer.Option(False, "--no-manager", help="Remove the manager."),
+) -> None:
+    """Change an employee's role, team or manager (audited)."""
+    with _unit_of_work() as session:
+        target = _find(session, employee)
+        boss: Any = UNCHANGED
+        if no_manager:
+            boss = None
+        elif manager:
+            boss = _find(session, manager)
+        changes = service.update_employee(session, target, role=_parse_role(role) if role else None, team=team,
+                                          manager=boss)
+        said = "; ".join(f"{k}: {v[0] or '—'} -> {v[1] or '—'}" for k, v in changes.items()) or "nothing changed"
+        console.print(f"{target.name}: {said}")
+
+
+@staff_app.command("reset-password")
+def reset_password(employee: str = typer.Argument(..., help="The employee (email or directory id).")) -> None:
+    """Give an employee a new random password, printed once; their sessions end."""
+    with _unit_of_work() as session:
+        target = _find(session, employee)
+        password = service.reset_password(session, target)
+    console.print(f"new password for {target.email}: [bold]{password}[/] (shown once; they should change it)")
+
+
+def _find(session: Session, ref: str) -> Any:
+    ref = ref.strip()
+    found = service.get_employee_by_email(session, ref) if "@" in ref else service.get_employee_by_external_id(
+        session, ref)
+    if found is None:
+        raise InvalidInput(f"no employee {ref}", field="employee")
+    return found
 
 
 @staff_app.command("deactivate")
@@ -192,7 +233,8 @@ def token_list(email: str = typer.Argument(..., help="The employee whose tokens 
     """List an employee's API tokens (never the secrets)."""
     with _unit_of_work() as session:
         employee = service.require_employee_by_email(session, email)
-        table = Table("prefix", "name", "created", "expires", "last used", "state", title=f"Tokens of {email}")
+        table = cli_tables.table("prefix", "name", "created", "expires", "last used", "state",
+                                 title=f"Tokens of {email}")
         now = clock.now()
         for t in service.list_api_tokens(session, employee):
             expired = t.expires_at is not None and t.expires_at <= now

@@ -47,14 +47,36 @@ CREDIT_BUREAUS = (
 )
 
 
+#: Broker fields as a customer reads them in a notice (the access domain's descriptions are for staff).
+ITEM_WORDS: dict[str, str] = {
+    "name": "your name",
+    "email": "your email address",
+    "phone": "your phone number",
+    "addresses": "your shipping and billing addresses",
+    "payment_methods": "the cards on your account (brand, last four digits, expiry)",
+    "ssn_last4": "the last four digits of your Social Security number",
+    "date_of_birth": "your date of birth",
+    "orders": "your orders (items, totals and dates)",
+    "logins": "your recent sign-ins (dates, IP addresses and devices)",
+    "signup": "the IP address and device you signed up with",
+    "support_notes": "the notes of your contacts with customer service",
+    "credit_applications": "your store-card and financing applications",
+}
+PART_WORDS: dict[str, str] = {
+    "ip": "IP address", "device": "device", "applicant_name": "name", "email": "email address",
+    "phone": "phone number", "address": "address", "ssn_last4": "last four digits of your Social Security number",
+    "date_of_birth": "date of birth", "annual_income_cents": "stated income",
+}
+
+
 def describe_item(item: str, data_class: str) -> str:
     """An exposed item in plain words: a broker field, a part of a record, or an imported data class."""
     field, _, part = item.partition(".")
     spec = FIELDS.get(field)
     if spec is not None and not part:
-        return spec.description
+        return ITEM_WORDS.get(field, spec.description)
     if spec is not None:
-        return f"the {part.replace('_', ' ')} of your {spec.description}"
+        return f"the {PART_WORDS.get(part, part.replace('_', ' '))} on your {field.replace('_', ' ')}"
     try:
         return DESCRIPTIONS[DataClass(data_class)]
     except ValueError:

@@ -27,7 +27,7 @@ from ombud.audit.service import raw_connection, sqlite_time
 from ombud.audit.verify import recompute_leaf, verify_log
 from ombud.context import Context
 from ombud.db import transaction
-from ombud.errors import Conflict, NotFound
+from ombud.errors import Conflict, InvalidInput, NotFound
 from ombud.incidents import exposure as exp
 from ombud.incidents import rules as rules_mod
 from ombud.incidents.models import DeadlineKind, Exposure, Incident, IncidentDeadline, IncidentScope, IncidentStatus
@@ -269,26 +269,88 @@ def compute(session: Session, incident: Incident, tree_size: int) -> tuple[pl.Da
     return exp.exposure(reads, imported), reads.height, imported.height
 
 
-def scope_incident(ctx: Context, incident_id: int, by_id: int | None) -> IncidentScope:
-    """Verify the log, compute the exposure, store it as the incident's new scope (or record the refusal)."""
+def scope_incident(ctx: Context, incident_id: int, by_id: int | None,
+                   declared: pl.DataFrame | None = None) -> IncidentScope:
+    """Verify the log, compute the exposure, store it as the incident's new scope (or record the refusal).
+
+    `declared` (from `read_declared`) adds exposure the log cannot show: a leaked export, a vendor's breach.
+    An incident with no actors consults no log and is scoped from its declared list alone.
+    """
     with transaction(ctx.sessions) as session:
         incident = get_incident(session, incident_id)
         if IncidentStatus.scoped not in TRANSITIONS[incident.status]:
             raise Conflict(f"a {incident.status.value} incident cannot be scoped", field="status")
-    try:
-        verified = verify_and_sign(ctx)
-    except LogTampered as exc:
-        with transaction(ctx.sessions) as session:
-            incident = get_incident(session, incident_id)
-            by = session.get(Employee, by_id) if by_id else None
-            index = audit(session, "incident.scope.refused", by, incident.id, detail={"reason": exc.message[:300]})
-            note_entry(session, incident, "scope_refused", by, exc.message, index)
-        raise
+        has_actors = bool(incident.actors)
+    if not has_actors and declared is None:
+        raise InvalidInput("an incident without actors is scoped from a declared list (--declared FILE.csv)",
+                           field="declared")
+    verified = VerifiedLog(0, b"", "no actors: the exposure is the declared list")
+    if has_actors:
+        try:
+            verified = verify_and_sign(ctx)
+        except LogTampered as exc:
+            with transaction(ctx.sessions) as session:
+                incident = get_incident(session, incident_id)
+                by = session.get(Employee, by_id) if by_id else None
+                index = audit(session, "incident.scope.refused", by, incident.id,
+                              detail={"reason": exc.message[:300]})
+                note_entry(session, incident, "scope_refused", by, exc.message, index)
+            raise
     with transaction(ctx.sessions) as session:
         incident = get_incident(session, incident_id, lock=True)
         by = session.get(Employee, by_id) if by_id else None
         frame, reads, imported = compute(session, incident, verified.tree_size)
+        if declared is not None:
+            frame = pl.concat([frame, declared]).sort(list(exp.KEY))
         return store_scope(session, incident, frame, verified, by, reads_scanned=reads, imported_scanned=imported)
+
+
+DECLARED_SOURCE = "declared"
+
+
+def read_declared(path: str, window: tuple[datetime, datetime]) -> pl.DataFrame:
+    """A declared exposure list (CSV: customer_id, data_class[, first_at, last_at]) as exposure rows.
+
+    InvalidInput names the line and column of the first bad value; nothing is stored from a bad file.
+    """
+    import csv
+
+    from ombud.access.cases import check_customer_id
+    from ombud.errors import OmbudError
+
+    rows: dict[tuple[str, str], list[Any]] = {}
+    with open(path, newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        missing = {"customer_id", "data_class"} - set(reader.fieldnames or ())
+        if missing:
+            raise InvalidInput(f"{path}: the header lacks {sorted(missing)}", field="declared")
+        for line, raw in enumerate(reader, start=2):
+            try:
+                customer = check_customer_id(raw.get("customer_id") or "")
+                cls = (raw.get("data_class") or "").strip().lower()
+                if not cls.replace("_", "").isalnum() or len(cls) > 32:
+                    raise InvalidInput("a data class is a word like contact, address, video", field="data_class")
+                first = _declared_time(raw.get("first_at"), window[0], "first_at")
+                last = _declared_time(raw.get("last_at"), window[1], "last_at")
+            except OmbudError as exc:
+                raise InvalidInput(f"{path}, line {line}, {exc.field}: {exc.message}", field="declared") from None
+            row = rows.setdefault((customer, cls), [first, last, 0])
+            row[0], row[1], row[2] = min(row[0], first), max(row[1], last), row[2] + 1
+    return pl.DataFrame(
+        [{"customer_id": c, "item": cls, "data_class": cls, "source": DECLARED_SOURCE, "first_at": v[0],
+          "last_at": v[1], "events": v[2], "leaves": [], "imported": []} for (c, cls), v in rows.items()],
+        schema=exp.OUT_SCHEMA,
+    )
+
+
+def _declared_time(value: str | None, default: datetime, field: str) -> datetime:
+    if not value or not value.strip():
+        return default
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInput(f"{value!r} is not an ISO 8601 time", field=field) from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 # --- reading a scope back -------------------------------------------------------------------------------------
@@ -363,11 +425,15 @@ class LeafProof:
 def proofs(session: Session, scope: IncidentScope, customer_id: str, *, limit: int = 200) -> list[LeafProof]:
     """Inclusion proofs of the leaves behind a customer's exposure, against the scope's signed checkpoint."""
     leaves: set[int] = set()
+    found = False
     for (values,) in session.execute(select(Exposure.leaves).where(Exposure.scope_id == scope.id,
                                                                    Exposure.customer_id == customer_id)):
+        found = True
         leaves.update(values)
-    if not leaves:
+    if not found:
         raise NotFound(f"customer {customer_id} is not in this scope", field="customer_id")
+    if not leaves:  # declared or imported exposure only: no audit leaf to prove
+        return []
     root = bytes.fromhex(scope.root_hash)
     get_nodes = tree.node_source(session)
     out = []

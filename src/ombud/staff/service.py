@@ -9,6 +9,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
@@ -176,6 +177,74 @@ def set_password(
         detail={"sessions_ended": ended},
     )
     return ended
+
+
+#: ``update_employee(manager=UNCHANGED)``: leave the manager as it is (``None`` removes it).
+UNCHANGED: Any = object()
+
+
+def update_employee(
+    session: Session,
+    employee: Employee,
+    *,
+    role: Role | str | None = None,
+    team: str | None = None,
+    manager: Employee | None = UNCHANGED,
+    actor: Employee | None = None,
+) -> dict[str, tuple[Any, Any]]:
+    """Change an employee's role, team or manager (``manager=None`` removes it); returns what changed, audited.
+
+    Refuses an unknown role, an empty team, a manager who has left, and a manager chain that comes back to the
+    employee (nobody manages themselves, even through others).
+    """
+    changes: dict[str, tuple[Any, Any]] = {}
+    if role is not None:
+        try:
+            new_role = Role(role)
+        except ValueError as exc:
+            known = ", ".join(r.value for r in Role)
+            raise InvalidInput(f"unknown role {role!r}; one of: {known}", field="role") from exc
+        if new_role is not employee.role:
+            changes["role"] = (employee.role.value, new_role.value)
+            employee.role = new_role
+    if team is not None:
+        team = team.strip()
+        if not team or len(team) > 100:
+            raise InvalidInput("a team is 1 to 100 characters", field="team")
+        if team != employee.team:
+            changes["team"] = (employee.team, team)
+            employee.team = team
+    if manager is not UNCHANGED:
+        new_id = None if manager is None else manager.id
+        if manager is not None:
+            if not manager.active:
+                raise InvalidInput(f"{manager.name} has left; choose a current manager", field="manager")
+            seen, cursor = {employee.id}, manager
+            while cursor is not None:
+                if cursor.id in seen:
+                    raise InvalidInput("that manager is (through others) managed by this employee", field="manager")
+                seen.add(cursor.id)
+                cursor = session.get(Employee, cursor.manager_id) if cursor.manager_id else None
+        if new_id != employee.manager_id:
+            old = session.get(Employee, employee.manager_id) if employee.manager_id else None
+            changes["manager"] = (old.external_id if old else None, manager.external_id if manager else None)
+            employee.manager_id = new_id
+    if changes:
+        session.flush()
+        events.account_changed(
+            session, "staff.employee.update", actor=actor, subject_type="employee", subject_id=employee.external_id,
+            detail={f"{k}_{side}": v[i] for k, v in changes.items() for i, side in enumerate(("from", "to"))},
+        )
+    return changes
+
+
+def reset_password(session: Session, employee: Employee, *, actor: Employee | None = None) -> str:
+    """Give an employee a new random password (shown once to whoever reset it) and end their sessions."""
+    if not employee.active:
+        raise InvalidInput(f"{employee.name} has left; their account cannot sign in", field="employee")
+    password = secrets.token_urlsafe(12)
+    set_password(session, employee, password, actor=actor)
+    return password
 
 
 def deactivate_employee(

@@ -76,3 +76,19 @@ def check_reminder_days(days: Iterable[int]) -> tuple[int, ...]:
     if not out or any(not 1 <= d < DEADLINE_DAYS for d in out):
         raise ValueError(f"reminder days are whole days from 1 to {DEADLINE_DAYS - 1}")
     return out
+
+
+def next_check(received_at: datetime, due: datetime, zone: ZoneInfo, *, reminder_days: Iterable[int],
+               reminders_sent: int, escalate_after: int, escalated: bool, overdue: bool) -> datetime | None:
+    """The first instant at which the sweep has something left to do for a request (None: nothing left).
+
+    Reminder day n falls due at the start of local day n; the escalation at the start of the day after
+    ``escalate_after``; the overdue mark just after the due instant.
+    """
+    day0 = local_date(received_at, zone)
+    times = [start_of_day(day0 + timedelta(days=n), zone) for n in reminder_days if n > reminders_sent]
+    if not escalated:
+        times.append(start_of_day(day0 + timedelta(days=escalate_after + 1), zone))
+    if not overdue:
+        times.append(due + timedelta(microseconds=1))
+    return min(times) if times else None

@@ -89,6 +89,11 @@ class VictimRequest(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The highest reminder day already sent (0: none).
+    reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
+    #: When the sweep next has something to do for this request (a reminder, the escalation, the due date);
+    #: None once the clock has stopped. The sweep reads only rows whose time has come (indexed).
+    next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey(_EMPLOYEE_FK, ondelete="SET NULL"))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey(_EMPLOYEE_FK, ondelete="SET NULL"), index=True)
     team: Mapped[str | None] = mapped_column(String(100))

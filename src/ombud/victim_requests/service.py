@@ -215,8 +215,11 @@ def submit(
         cards=[{"fingerprint": card_fingerprint(keys.card_fingerprint_key, n), "last4": n[-4:]}
                for n in data.card_numbers],
         previous_request_id=earlier.id if earlier else None, status_token_hash=token_hash(token),
-        idempotency_key=idempotency_key, **hashes,
+        idempotency_key=idempotency_key, reminders_sent=0, **hashes,
     )
+    from ombud.victim_requests.sweep import schedule
+
+    schedule(request, settings)
     session.add(request)
     session.flush()
     actor: trail.Actor = entered_by if entered_by is not None else "victim"

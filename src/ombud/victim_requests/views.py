@@ -69,7 +69,7 @@ def summaries(session: Session, settings: Settings, rows: list[VictimRequest]) -
     names = _names(session, {r.assignee_id for r in rows})
     prev_ids = {r.previous_request_id for r in rows if r.previous_request_id}
     previous = dict(session.execute(select(VictimRequest.id, VictimRequest.reference)
-                                    .where(VictimRequest.id.in_(prev_ids)))) if prev_ids else {}
+                                    .where(VictimRequest.id.in_(prev_ids))).tuples().all()) if prev_ids else {}
     return [summary(session, settings, r, now=now, names=names, previous=previous) for r in rows]
 
 

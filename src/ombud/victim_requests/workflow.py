@@ -64,6 +64,8 @@ def transition(session: Session, request: VictimRequest, to_status: Status | str
     stamp = _STAMPS.get(to)
     if stamp is not None:
         setattr(request, stamp, now)
+    if to not in states.CLOCK_RUNNING:
+        request.next_check_at = None  # the records went out, or the request was declined: the clock stops
     session.flush()
     index = trail.record(session, "victim_request.transition", actor, request.id, detail={
         "reference": request.reference, "from": current.value, "to": to.value, "reason_given": reason is not None,

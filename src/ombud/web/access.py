@@ -12,24 +12,30 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ombud import clock
-from ombud.access import breakglass, broker, cases, grants, reviews, service, transparency
+from ombud.access import breakglass, broker, cases, events, grants, reviews, service, transparency
 from ombud.access.classes import DESCRIPTIONS, FIELDS, SENSITIVE, DataClass
 from ombud.access.models import (
     BreakGlassReview,
+    Case,
     CaseOrigin,
     CaseStatus,
     CaseType,
+    Decision,
     GrantKind,
     GrantStatus,
+    PurposeKind,
     ReviewDecision,
     ReviewItem,
 )
 from ombud.api.deps import CurrentStaff, DbSession, Staff, get_context
 from ombud.errors import NotFound, OmbudError, PolicyDenied
 from ombud.staff.models import Employee, Role
+from ombud.web.present import label
+from ombud.web.tables import Column, Filter, TableSpec
 from ombud.web.templating import NavItem, flash, register_nav, render
 
 router = APIRouter(prefix="/access", tags=["pages"], include_in_schema=False)
@@ -69,20 +75,45 @@ def _find(session: Session, ref: str | None) -> Employee | None:
 # --- cases ----------------------------------------------------------------------------------------------------
 
 
+CASES_TABLE = TableSpec(
+    name="cases",
+    columns=(
+        Column("id", "Case", sort=Case.id, numeric=True), Column("case_type", "Type", sort=Case.case_type),
+        Column("customer", "Customer", sort=Case.customer_id), Column("title", "Title"),
+        Column("status", "Status", sort=Case.status), Column("origin", "Origin", sort=Case.origin),
+        Column("assignee", "Assignee"), Column("team", "Team", sort=Case.team),
+        Column("opened", "Opened", sort=Case.opened_at),
+    ),
+    filters=(
+        Filter("status", "Status", Case.status, choices=tuple((x.value, label(x.value)) for x in CaseStatus)),
+        Filter("case_type", "Type", Case.case_type, choices=tuple((x.value, label(x.value)) for x in CaseType)),
+        Filter("origin", "Origin", Case.origin, choices=tuple((x.value, label(x.value)) for x in CaseOrigin)),
+        Filter("customer_id", "Customer id", Case.customer_id),
+    ),
+    default_sort="-id",
+)
+
+
 @router.get("/cases")
-def case_list(request: Request, session: DbSession, staff: CurrentStaff, status: str | None = "open") -> Response:
-    """Cases: yours and your team's (overseers see all)."""
-    wanted = CaseStatus(status) if status in {s.value for s in CaseStatus} else None
-    mine = None if staff.has_role(*_OVERSEERS) else staff.employee
-    rows = cases.list_cases(session, status=wanted, mine=mine, limit=200)
+def case_list(request: Request, session: DbSession, staff: CurrentStaff) -> Response:
+    """Cases: yours and your team's (overseers see all), paged, sorted and filtered; open ones unless asked."""
+    query = dict(request.query_params)
+    if "status" not in query:
+        query["status"] = CaseStatus.open.value
+    stmt = select(Case)
+    if not staff.has_role(*_OVERSEERS):
+        me = staff.employee
+        stmt = stmt.where((Case.assignee_id == me.id) | (Case.team == me.team) | (Case.opened_by_id == me.id))
+    page = CASES_TABLE.run(session, stmt, query)
+    page.rows = [row[0] for row in page.rows]
     # What the viewer's direct reports opened for themselves: a manager sees manufactured purposes.
-    reports_self_opened = cases.list_cases(session, status=wanted, origin=CaseOrigin.self_opened,
+    reports_self_opened = cases.list_cases(session, status=CaseStatus.open, origin=CaseOrigin.self_opened,
                                            opened_by_reports_of=staff.employee, limit=200)
-    names = _names(session, {c.assignee_id for c in [*rows, *reports_self_opened]}
+    names = _names(session, {c.assignee_id for c in [*page.rows, *reports_self_opened]}
                    | {c.opened_by_id for c in reports_self_opened})
-    return render(request, "access/cases.html", staff, cases=rows, names=names, status=status,
+    return render(request, "access/cases.html", staff, page=page, cases=page.rows, names=names,
                   case_types=list(CaseType), can_open_any=staff.has_role(*_OVERSEERS),
-                  reports_self_opened=reports_self_opened)
+                  reports_self_opened=reports_self_opened, origin_labels=cases.ORIGIN_LABELS)
 
 
 @router.post("/cases")
@@ -268,6 +299,28 @@ def glass_end(record_id: int, request: Request, session: DbSession, staff: Curre
 # --- reviews --------------------------------------------------------------------------------------------------
 
 
+REACH_TABLE = TableSpec(
+    name="reach",
+    columns=(
+        Column("employee", "Employee", sort=lambda r: r.employee.lower()),
+        Column("role", "Role", sort=lambda r: r.role),
+        Column("team", "Team", sort=lambda r: r.team), Column("data_class", "Data", sort=lambda r: r.data_class.value),
+        Column("via", "Through"), Column("reads", "Reads", sort=lambda r: r.reads, numeric=True),
+        Column("last_used_at", "Last used", sort=lambda r: r.last_used_at),
+    ),
+    filters=(
+        Filter("data_class", "Data", choices=tuple((c.value, label(c.value)) for c in DataClass),
+               apply=lambda r, v: r.data_class.value == v),
+        Filter("role", "Role", choices=tuple((x.value, label(x.value)) for x in Role), apply=lambda r, v: r.role == v),
+        Filter("team", "Team", apply=lambda r, v: r.team.lower() == v.lower()),
+        Filter("employee", "Name contains", apply=lambda r, v: v.lower() in r.employee.lower()),
+        Filter("use", "Use", choices=(("unused", "Never used in the window"), ("used", "Used")),
+               apply=lambda r, v: (r.reads == 0) == (v == "unused")),
+    ),
+    default_sort="employee",
+)
+
+
 @router.get("/reviews")
 def review_page(request: Request, session: DbSession, staff: CurrentStaff, days: int = 30) -> Response:
     """The minimisation report (overseers), open rounds and the items you recertify."""
@@ -276,8 +329,10 @@ def review_page(request: Request, session: DbSession, staff: CurrentStaff, days:
     current = next((r for r in rounds if r.status.value == "open"), None)
     items = reviews.items(session, current.id, reviewer=staff.employee) if current else []
     names = _names(session, {i.employee_id for i in items} | {i.reviewer_id for i in items})
-    return render(request, "access/reviews.html", staff, report=report, rounds=rounds, current=current,
-                  items=items, names=names, days=days, sensitive=SENSITIVE,
+    reach = REACH_TABLE.run_list(report.rows, request.query_params) if report else None
+    holders = _names(session, {g.employee_id for g in report.unused_standing}) if report else {}
+    return render(request, "access/reviews.html", staff, report=report, reach=reach, rounds=rounds, current=current,
+                  items=items, names={**names, **holders}, days=days, sensitive=SENSITIVE,
                   can_run=staff.has_role(Role.privacy_officer))
 
 
@@ -317,16 +372,37 @@ def review_close(round_id: int, request: Request, session: DbSession, staff: Cur
 # --- decisions and transparency -------------------------------------------------------------------------------
 
 
+DECISIONS_TABLE = TableSpec(
+    name="decisions",
+    columns=(
+        Column("at", "When", sort=events.VIEW.c.audit_index),
+        Column("employee", "Employee", sort=events.VIEW.c.employee),
+        Column("customer", "Customer", sort=events.VIEW.c.customer_id), Column("purpose", "Purpose"),
+        Column("decision", "Decision", sort=events.VIEW.c.decision), Column("shown", "Shown"),
+        Column("masked", "Masked"), Column("reason", "Reason / policies"),
+        Column("leaf", "Leaf", sort=events.VIEW.c.audit_index, numeric=True),
+    ),
+    filters=(
+        Filter("decision", "Decision", events.VIEW.c.decision,
+               choices=tuple((d.value, label(d.value)) for d in Decision)),
+        Filter("purpose_kind", "Purpose", events.VIEW.c.purpose_kind,
+               choices=tuple((k.value, label(k.value)) for k in PurposeKind)),
+        Filter("customer_id", "Customer id", events.VIEW.c.customer_id),
+        Filter("employee", "Employee (directory id)", events.VIEW.c.employee),
+    ),
+    default_sort="-at",
+)
+
+
 @router.get("/decisions")
-def decision_list(
-    request: Request, session: DbSession, staff: CurrentStaff, customer_id: str | None = None
-) -> Response:
-    """The broker's recent decisions (overseers see everyone's, others their own)."""
-    mine = None if staff.has_role(*_OVERSEERS) else staff.employee.id
-    rows = broker.recent_decisions(session, limit=200, employee_id=mine, customer_id=customer_id or None)
-    names = _names(session, {r.employee_id for r in rows})
-    return render(request, "access/decisions.html", staff, rows=rows, names=names,
-                  customer_id=customer_id or "")
+def decision_list(request: Request, session: DbSession, staff: CurrentStaff) -> Response:
+    """The broker's decisions, read from their audit leaves: paged, sorted, filtered (overseers see everyone's,
+    others their own)."""
+    stmt = events.query(employee=None if staff.has_role(*_OVERSEERS) else staff.employee.external_id)
+    page = DECISIONS_TABLE.run(session, stmt, request.query_params)
+    page.rows = events.rows_to_events(page.rows)
+    names = _names(session, {r.employee_id for r in page.rows})
+    return render(request, "access/decisions.html", staff, page=page, rows=page.rows, names=names)
 
 
 @router.get("/transparency")

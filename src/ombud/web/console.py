@@ -17,7 +17,7 @@ from ombud.api.deps import CurrentStaff, DbSession, Staff, require_roles
 from ombud.errors import Conflict, InvalidInput, NotFound
 from ombud.models import metadata
 from ombud.staff import service as staff_service
-from ombud.staff.models import Role, StaffSession
+from ombud.staff.models import Employee, Role, StaffSession
 from ombud.web.templating import flash, nav_links, render
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -300,6 +300,53 @@ def add_employee(
                                flash_now=[("error", f"Not added: {exc.message}.")])
     response = RedirectResponse("/staff", status_code=303)
     return flash(request, response, f"Added {employee.name} as {employee.role.value}.", "success")
+
+
+def _employee(session: Session, external_id: str) -> Employee:
+    employee = staff_service.get_employee_by_external_id(session, external_id)
+    if employee is None:
+        raise NotFound(f"no employee {external_id}")
+    return employee
+
+
+@router.post("/staff/{external_id}/edit")
+def edit_employee(
+    request: Request,
+    session: DbSession,
+    staff: Admin,
+    external_id: str,
+    role: Annotated[Role, Form()],
+    team: Annotated[str, Form(max_length=100)],
+    manager: Annotated[str, Form(max_length=320)] = "",
+) -> Response:
+    """Change an employee's role, team and manager (audited; nobody manages themselves, even through others)."""
+    employee = _employee(session, external_id)
+    try:
+        with session.begin_nested():
+            boss = staff_service.get_employee_by_external_id(session, manager.strip()) if manager.strip() else None
+            if manager.strip() and boss is None:
+                raise InvalidInput(f"no employee {manager.strip()}", field="manager")
+            if employee.id == staff.employee.id and role is not Role.admin:
+                raise InvalidInput("you cannot take away your own admin role; ask another admin", field="role")
+            changes = staff_service.update_employee(session, employee, role=role, team=team, manager=boss,
+                                                    actor=staff.employee)
+    except (InvalidInput, Conflict) as exc:
+        return _directory_page(request, session, staff, status_code=exc.status_code,
+                               flash_now=[("error", f"{employee.name} not changed: {exc.message}.")])
+    response = RedirectResponse("/staff", status_code=303)
+    said = ", ".join(f"{k} {v[0] or '—'} → {v[1] or '—'}" for k, v in changes.items()) or "nothing changed"
+    return flash(request, response, f"{employee.name}: {said}.", "success")
+
+
+@router.post("/staff/{external_id}/password")
+def reset_employee_password(request: Request, session: DbSession, staff: Admin, external_id: str) -> Response:
+    """Give an employee a new random password, shown once on this page (never sent or stored in clear)."""
+    employee = _employee(session, external_id)
+    if employee.id == staff.employee.id:
+        raise InvalidInput("change your own password on your account page")
+    password = staff_service.reset_password(session, employee, actor=staff.employee)
+    return _directory_page(request, session, staff, reset={"name": employee.name, "password": password},
+                           flash_now=[("success", f"New password for {employee.name}; their sessions were ended.")])
 
 
 @router.post("/staff/{external_id}/deactivate")

@@ -6,6 +6,9 @@ Other web modules use three things from here:
 - `{{ csrf_field() }}` inside every `<form method="post">` adds the session's anti-forgery token
   (the check itself runs centrally on every POST/PUT/PATCH/DELETE; see ombud.api.deps.csrf_protect).
 - `flash(request, response, "Saved")` shows a message on the next page rendered (post/redirect/get).
+- filters for values as people read them (``ombud.web.present``): ``time`` (the viewer's zone, UTC on hover),
+  ``money``, ``label``, ``address``, ``shown`` (masked values marked), the test ``masked``; and tables that page,
+  sort and filter (``ombud.web.tables`` with the macros of ``_table.html``). See docs/console.md.
 
 Navigation: `NAV` lists the console's sections; an entry is shown only when one of its paths is a GET route
 of the running app and the employee has one of its roles. A web module that serves a section at another
@@ -30,11 +33,15 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from jinja2.runtime import Context as JinjaContext
 from markupsafe import Markup, escape
+from sqlalchemy import select
+from sqlalchemy.orm import object_session
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
+from ombud.access.models import AccessProfile
 from ombud.api.deps import CSRF_FIELD, Staff, Viewer, get_context
 from ombud.staff.models import Role
+from ombud.web import present
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -221,13 +228,10 @@ def csrf_field(context: JinjaContext) -> Markup:
     return Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, escape(token))
 
 
-def format_time(value: datetime | date | None, empty: str = "—") -> str:
-    """A time as `2026-11-23 14:05 UTC` (a date as `2026-11-23`)."""
-    if value is None:
-        return empty
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M UTC")
-    return value.isoformat()
+@pass_context
+def format_time(context: JinjaContext, value: datetime | date | str | None, empty: str = "—") -> Markup | str:
+    """A time in the viewer's zone with UTC on hover (``ombud.web.present.time_html``); a date as a date."""
+    return present.time_html(value, context.get("viewer_zone"), empty)
 
 
 def role_label(role: Role | str) -> str:
@@ -238,6 +242,24 @@ def role_label(role: Role | str) -> str:
 templates.env.globals["csrf_field"] = csrf_field
 templates.env.filters["time"] = format_time
 templates.env.filters["role_label"] = role_label
+templates.env.filters["money"] = present.money
+templates.env.filters["label"] = present.label
+templates.env.filters["address"] = present.address
+templates.env.filters["shown"] = present.shown
+templates.env.filters["record_value"] = pass_context(
+    lambda context, value, key="": present.value_html(key, value, context.get("viewer_zone")))
+templates.env.tests["masked"] = present.is_masked
+
+
+def viewer_zone(staff: Staff | None) -> str:
+    """The time zone the signed-in employee reads times in: their access profile's (UTC when none)."""
+    if staff is None:
+        return "UTC"
+    session = object_session(staff.employee)
+    if session is None:
+        return "UTC"
+    name = session.scalar(select(AccessProfile.timezone).where(AccessProfile.employee_id == staff.employee.id))
+    return name or "UTC"
 
 
 def viewer_of(request: Request, staff: Staff | None = None) -> Viewer | None:
@@ -263,6 +285,7 @@ def render(
         nav=nav_links(request, viewer),
         flashes=flashes,
     )
+    context.setdefault("viewer_zone", viewer_zone(staff))
     response = templates.TemplateResponse(request, name, context, status_code=status_code)
     for header, value in PAGE_HEADERS.items():
         response.headers.setdefault(header, value)

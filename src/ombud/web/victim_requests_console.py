@@ -114,7 +114,7 @@ def request_page(ref: str, request: Request, session: DbSession, staff: Worker) 
                                key=list(Status).index),
                   grounds=GROUND_TEXT, bases=workflow.BASES, verdicts=list(MatchVerdict),
                   is_officer=staff.has_role(Role.privacy_officer), me=staff.employee.external_id,
-                  running=found.status in states.CLOCK_RUNNING)
+                  running=found.status in states.CLOCK_RUNNING, readable={s.value for s in states.WORKING})
 
 
 @router.get("/{ref}/evidence/{evidence_id}")

@@ -49,6 +49,8 @@ def upgrade() -> None:
     sa.Column('closed_at', ombud.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('escalated_at', ombud.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('overdue_at', ombud.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('reminders_sent', sa.Integer(), nullable=False),
+    sa.Column('next_check_at', ombud.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('entered_by_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('assignee_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('team', sa.String(length=100), nullable=True),
@@ -75,6 +77,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_victim_request_assignee_id'), ['assignee_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_victim_request_email_hash'), ['email_hash'], unique=False)
         batch_op.create_index(batch_op.f('ix_victim_request_name_dob_hash'), ['name_dob_hash'], unique=False)
+        batch_op.create_index(batch_op.f('ix_victim_request_next_check_at'), ['next_check_at'], unique=False)
         batch_op.create_index('ix_victim_request_received_at', ['received_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_victim_request_ssn_hash'), ['ssn_hash'], unique=False)
         batch_op.create_index('ix_victim_request_status_due_at', ['status', 'due_at'], unique=False)
@@ -202,6 +205,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_victim_request_ssn_hash'))
         batch_op.drop_index('ix_victim_request_received_at')
         batch_op.drop_index(batch_op.f('ix_victim_request_name_dob_hash'))
+        batch_op.drop_index(batch_op.f('ix_victim_request_next_check_at'))
         batch_op.drop_index(batch_op.f('ix_victim_request_email_hash'))
         batch_op.drop_index(batch_op.f('ix_victim_request_assignee_id'))
 
