@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
+from schemathesis.core.errors import SerializationNotPossible
 from schemathesis.specs.openapi.checks import status_code_conformance
 
 from ombud.staff import service as staff_service
@@ -36,6 +37,7 @@ def test_every_operation_holds_under_fuzzing(app, session, frozen, mode):
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) > 30
     checks = CHECKS
+    skipped: list[str] = []
     for operation in operations:
 
         @given(operation.as_strategy(generation_mode=mode))
@@ -47,3 +49,6 @@ def test_every_operation_holds_under_fuzzing(app, session, frozen, mode):
             fuzz()
         except Unsatisfiable:  # nothing of this operation can be made invalid (it takes no input)
             assert mode is GenerationMode.NEGATIVE
+        except SerializationNotPossible:  # a body Schemathesis cannot write (e.g. application/zip): not fuzzed
+            skipped.append(operation.label)
+    assert len(skipped) <= 3, skipped

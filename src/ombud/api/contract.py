@@ -33,6 +33,7 @@ BEARER = "bearer"
 COOKIE = "cookie"
 SIGNED_IN = [{BEARER: []}, {COOKIE: []}]
 ERROR_STATUSES = {
+    "400": "The body could not be parsed as its content type (e.g. a broken multipart form).",
     "401": "Not signed in (no, an unknown, a revoked or an expired token or session).",
     "403": "Signed in, but not allowed (the reason is given); or a form without its anti-forgery token.",
     "404": "No such thing, or not one you may see.",

@@ -327,7 +327,7 @@ def get_request(session: Session, request_id: int) -> VictimRequest:
 def find_request(session: Session, ref: str) -> VictimRequest:
     """A request by reference (VR-XXXX-XXXX) or id."""
     text = (ref or "").strip().upper()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # "³8" is isdigit() but no int
         return get_request(session, int(text))
     request = session.scalar(select(VictimRequest).where(VictimRequest.reference == text))
     if request is None:
