@@ -16,6 +16,9 @@ from ombud.crypto import keyed_hash
 from ombud.retail.format import MAX_CENTS, MAX_ID_LENGTH, Field, FieldType, Kind
 
 LINE = "__line"
+#: Suffix of the reader's column marking the values of a field that held bytes that were not UTF-8 (the
+#: reader replaced them); a U+FFFD written in the file is a character like any other.
+NOT_UTF8_MARK = "__not_utf8"
 #: Columns of an error frame.
 ERROR_SCHEMA = {"line": pl.Int64, "field": pl.String, "reason": pl.String}
 
@@ -90,9 +93,15 @@ def empty_errors() -> pl.DataFrame:
 
 
 def normalise(kind: Kind, frame: pl.DataFrame) -> pl.DataFrame:
-    """Every field as stripped text or null (empty means not given); absent optional columns become null."""
+    """Every field as stripped text or null (empty means not given); absent optional columns become null.
+
+    The reader's marks of values that were not UTF-8 (`NOT_UTF8_MARK`) go along; a field without one is all
+    false.
+    """
     exprs = []
     for f in kind.fields:
+        mark = f.name + NOT_UTF8_MARK
+        exprs.append(pl.col(mark).fill_null(False) if mark in frame.columns else pl.lit(False).alias(mark))
         if f.name in frame.columns:
             value = pl.col(f.name).cast(pl.String).str.strip_chars()
             exprs.append(pl.when(value == "").then(None).otherwise(value).alias(f.name))
@@ -198,7 +207,7 @@ def _reason(f: Field, today: date) -> tuple[pl.Expr, pl.Expr]:
     checks, value = _checks(f, raw, today)
     missing = pl.lit(("is missing" if f.soft else "is required") if f.required else None, dtype=pl.String)
     chain = pl.when(raw.is_null()).then(missing)
-    chain = chain.when(raw.str.contains("\ufffd", literal=True)).then(pl.lit(_NOT_UTF8))
+    chain = chain.when(pl.col(f.name + NOT_UTF8_MARK)).then(pl.lit(_NOT_UTF8))
     for failing, reason in checks:
         chain = chain.when(failing).then(pl.lit(reason))
     return chain.otherwise(pl.lit(None, dtype=pl.String)).alias(f.name), value.alias(f.name)
