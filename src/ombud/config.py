@@ -174,6 +174,11 @@ class Settings(BaseSettings):
         120.0, gt=0, description="How long a worker holds a claimed message before another may take it over."
     )
     outbox_batch_size: int = Field(200, ge=1, le=5000, description="Messages a worker claims per round.")
+    worker_sweep_seconds: int = Field(
+        300, ge=5, le=86_400,
+        description="How often `ombud worker` runs the deadline sweeps (victim requests' reminders, escalation and "
+        "overdue marks; incident notice deadlines). Each sweep acts once per due step, however often it runs.",
+    )
     webhook_url: str | None = Field(
         None,
         description="The retailer's endpoint for commands (remediation). Unset: commands are applied to Ombud's "

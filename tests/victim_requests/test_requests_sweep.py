@@ -73,3 +73,19 @@ def test_the_sla_report_counts_open_overdue_and_closing_times(session, ctx, froz
     assert report.median_days_to_close == 0.0 and report.by_channel["portal"] == 2
     assert late.status is Status.received
     assert sla.percentile([1, 2, 3, 4, 100], 95) == 100 and sla.percentile([], 50) is None
+
+
+def test_the_worker_keeps_the_clock_on_its_schedule(session, sessions, ctx, request_, frozen, staff):
+    from ombud.cli.notify import scheduled_jobs
+    from ombud.notify.worker import OutboxWorker
+
+    session.commit()
+    worker = OutboxWorker(ctx.settings, sessions, jobs=scheduled_jobs(ctx.settings))
+    frozen.advance(timedelta(days=10))
+    assert worker.run_due_jobs() == ["victim-requests sweep", "incident deadlines"]
+    assert worker.run_due_jobs() == []  # not due again until the interval has passed
+    frozen.advance(timedelta(seconds=ctx.settings.worker_sweep_seconds))
+    assert worker.run_due_jobs() == ["victim-requests sweep", "incident deadlines"]
+    session.expire_all()
+    assert _kinds(session, request_) == ["reminder:10"]  # the second run found nothing new to send
+    worker.close()

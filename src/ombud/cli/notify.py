@@ -7,7 +7,7 @@ import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
@@ -19,6 +19,10 @@ from ombud.db import transaction
 from ombud.errors import InvalidInput, OmbudError
 from ombud.notify import outbox, templates, webhooks
 from ombud.notify.models import MailStatus, WebhookStatus
+
+if TYPE_CHECKING:
+    from ombud.config import Settings
+    from ombud.notify.worker import ScheduledJob
 
 outbox_app = typer.Typer(help="Outgoing mail and webhooks: list, retry dead letters, preview templates.",
                          no_args_is_help=True)
@@ -46,9 +50,13 @@ def worker(
     batch: int = typer.Option(None, min=1, max=5000, help="Messages claimed per round (OMBUD_OUTBOX_BATCH_SIZE)."),
     worker_id: str = typer.Option(None, "--id", help="This worker's name in leases (default host:pid)."),
     idle: float = typer.Option(1.0, min=0.05, help="Seconds to sleep when nothing is due."),
+    sweeps: bool = typer.Option(True, "--sweeps/--no-sweeps",
+                                help="Also run the deadline sweeps (victim requests' 30-day clock, incident "
+                                "notice deadlines) every OMBUD_WORKER_SWEEP_SECONDS."),
 ) -> None:
-    """Send queued mail and webhooks: retries with backoff, dead letters after the last attempt. Runs until
-    interrupted; run several at once safely (each message is claimed by one worker under a lease)."""
+    """Send queued mail and webhooks: retries with backoff, dead letters after the last attempt; and keep the
+    clocks: the victim-request sweep and the incident-deadline tick run on a schedule. Runs until interrupted;
+    run several at once safely (each message is claimed by one worker under a lease; the sweeps act once)."""
     from ombud.keys import check_production_ready
     from ombud.notify.worker import OutboxWorker
 
@@ -57,9 +65,11 @@ def worker(
     outbox.configure(ctx.settings)
     if batch:
         ctx.settings.outbox_batch_size = batch
-    runner = OutboxWorker(ctx.settings, ctx.sessions, worker_id=worker_id)
+    runner = OutboxWorker(ctx.settings, ctx.sessions, worker_id=worker_id,
+                          jobs=scheduled_jobs(ctx.settings) if sweeps else None)
     try:
         if once or drain:
+            runner.run_due_jobs()
             stats = runner.run_once() if once else runner.drain()
             runner.close()
             console.print(f"claimed {stats.claimed}, sent {stats.sent}, retry later {stats.retried}, "
@@ -73,6 +83,19 @@ def worker(
             runner.stop.set()
     finally:
         ctx.close()
+
+
+def scheduled_jobs(settings: Settings) -> list[ScheduledJob]:
+    """The deadline sweeps the worker keeps: the victim-request clock and the incident notice deadlines."""
+    from datetime import timedelta
+
+    from ombud.incidents.tracking import tick
+    from ombud.notify.worker import ScheduledJob
+    from ombud.victim_requests.sweep import sweep
+
+    every = timedelta(seconds=settings.worker_sweep_seconds)
+    return [ScheduledJob("victim-requests sweep", every, lambda session: sweep(session, settings)),
+            ScheduledJob("incident deadlines", every, lambda session: tick(session, settings))]
 
 
 def _status(cls: Any, value: str | None) -> Any:

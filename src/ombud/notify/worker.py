@@ -16,6 +16,7 @@ import random
 import socket
 import threading
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -77,12 +78,27 @@ class RoundStats:
     errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
 
+@dataclass
+class ScheduledJob:
+    """A job the worker runs every `every` (the clocks' sweeps), each run in a transaction of its own.
+
+    Jobs must be idempotent (each reminder once, whoever runs first), since several workers may run them.
+    """
+
+    name: str
+    every: timedelta
+    run: Callable[[Session], object]
+    next_at: datetime | None = None
+
+
 class OutboxWorker:
-    """One worker: claims and sends mail and webhooks in rounds until stopped."""
+    """One worker: claims and sends mail and webhooks in rounds until stopped, and runs its scheduled jobs."""
 
     def __init__(self, settings: Settings, sessions: sessionmaker[Session], *, mailer: Mailer | None = None,
-                 worker_id: str | None = None, http: httpx.Client | None = None) -> None:
+                 worker_id: str | None = None, http: httpx.Client | None = None,
+                 jobs: list[ScheduledJob] | None = None) -> None:
         self.settings = settings
+        self.jobs = list(jobs or [])
         self.sessions = sessions
         self.mailer = mailer if mailer is not None else make_mailer(settings)
         self.worker_id = worker_id or default_worker_id()
@@ -261,10 +277,31 @@ class OutboxWorker:
                 break
         return total
 
+    def run_due_jobs(self) -> list[str]:
+        """Run each scheduled job whose time has come (all of them on the first call); the names of those run.
+
+        A failed job is logged (its type only: a job's error may quote personal data) and tried again next time.
+        """
+        ran = []
+        for job in self.jobs:
+            now = clock.now()
+            if job.next_at is not None and now < job.next_at:
+                continue
+            job.next_at = now + job.every
+            try:
+                with transaction(self.sessions) as session:
+                    job.run(session)
+            except Exception as exc:  # the next run retries; the mail rounds go on meanwhile
+                log.error("scheduled job %s failed: %s", job.name, type(exc).__name__)
+                continue
+            ran.append(job.name)
+        return ran
+
     def run_forever(self, idle_seconds: float = 1.0) -> None:
         """Rounds until stopped; sleeps while nothing is due. A failed round is logged and the next one retries."""
         try:
             while not self.stop.is_set():
+                self.run_due_jobs()
                 try:
                     stats = self.run_once()
                 except Exception:  # the store or a peer failed this round; leases make a retry safe
