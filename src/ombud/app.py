@@ -106,6 +106,19 @@ def _lifespan(ctx: Context):
     return lifespan
 
 
+def _allow_uploads(settings: Settings) -> None:
+    """Let the routes that take evidence files carry them: every file a form takes at the upload limit, plus
+    its text (the portal and status page under /request, a letter's scan under /requests, the API's intake and
+    evidence, a look-back import); every other route keeps the default body limit."""
+    from ombud.api.limits import allow_body
+    from ombud.web.victim_requests import FILE_FIELDS
+
+    files = len(FILE_FIELDS) * settings.requests_max_upload_mb * 1024 * 1024
+    limit = max(settings.request_max_bytes, files + 1024 * 1024)
+    for prefix in ("/request", "/api/victim-requests", "/lookback/import"):
+        allow_body(prefix, limit)
+
+
 def create_app(settings: Settings | None = None, *, ctx: Context | None = None) -> FastAPI:
     """Build the app for these settings (or this context); refuses unsafe production settings."""
     ctx = ctx or Context(settings)
@@ -129,6 +142,7 @@ def create_app(settings: Settings | None = None, *, ctx: Context | None = None) 
     quiet_server_address_logs()
     app.add_middleware(EdgeGuard, max_body_bytes=ctx.settings.request_max_bytes,
                        on_error=errors.answer_unexpected, on_refused=errors.answer_refused)
+    _allow_uploads(ctx.settings)
     for router in ROUTERS:
         app.include_router(router)
     # The busiest call skips the walk through every router (see ombud.api.access.FAST_ROUTES).

@@ -89,3 +89,21 @@ def test_a_refused_upload_writes_nothing_and_says_which_file(web, session):
     assert page.status_code == 422 and 'id="e-affidavit"' in page.text
     assert _count(session) == 0 and session.scalar(select(func.count()).select_from(RequestEvidence)) == 0
     assert service.MAX_FILES >= 3
+
+
+def test_the_portal_takes_evidence_files_up_to_the_upload_limit(web, session, frozen, ctx):
+    # The server's default body limit is far below one scanned ID; the upload routes must take what the form
+    # promises (each file up to OMBUD_REQUESTS_MAX_UPLOAD_MB), and still refuse a body beyond every file's limit.
+    big = b"%PDF-1.4\n%" + b"0" * (5 * 1024 * 1024) + b"\n" + PDF[len(b"%PDF-1.4\n"):]  # a 5 MB scan
+    assert len(big) > ctx.settings.request_max_bytes
+    key = _key(web.get("/request").text)
+    sent = web.post("/request", data={**FORM, "idempotency_key": key},
+                    files={"report": ("ftc-report.pdf", big, "application/pdf")})
+    assert sent.status_code == 303, sent.text[:300]
+    request = session.scalars(select(VictimRequest)).one()
+    assert session.scalar(select(func.count()).select_from(RequestEvidence)
+                          .where(RequestEvidence.request_id == request.id)) == 1
+    limit = 3 * ctx.settings.requests_max_upload_mb * 1024 * 1024 + 1024 * 1024
+    too_big = web.post("/request", data={**FORM, "idempotency_key": _key(web.get("/request").text)},
+                       files={"report": ("huge.pdf", PDF + b"0" * limit, "application/pdf")})
+    assert too_big.status_code == 413 and _count(session) == 1
