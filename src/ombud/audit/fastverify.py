@@ -401,6 +401,12 @@ def _main_hidden() -> Iterator[None]:
             main.__dict__.update(saved)
 
 
+def _finish(pool: Any) -> None:
+    """Close the pool and wait for its workers to exit (every task answered or abandoned by them, not killed)."""
+    pool.close()
+    pool.join()
+
+
 def check(
     url: URL | str,
     *,
@@ -439,7 +445,10 @@ def check(
         for _ in tasks:
             part = parts.next(timeout=_CHUNK_TIMEOUT)  # a worker that cannot start must not hang verification
             if not part.ok:
-                pool.terminate()
+                # Let the workers finish what they hold and exit, rather than terminate(): a worker killed
+                # while writing its result holds the result queue's lock, and the pool's shutdown then waits on
+                # that lock forever (a hang seen in CI). The remaining chunks cost time only on a bad log.
+                _finish(pool)
                 result.reason = part.reason
                 return result
             found.update(part.found)
@@ -451,6 +460,7 @@ def check(
             if progress is not None:
                 progress(part.end, events)
         top = pool.apply_async(_check_upper, ((roots, tree_size, level_of_chunk, upper),)).get(_CHUNK_TIMEOUT)
+        _finish(pool)
     if not top.ok:
         result.reason = top.reason
         return result
