@@ -4,8 +4,6 @@ look-back re-contact."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -13,13 +11,11 @@ import typer
 from rich.table import Table
 from sqlalchemy.orm import Session
 
-from ombud.cli.common import console, context, err_console
-from ombud.context import Context
-from ombud.db import transaction
-from ombud.errors import InvalidInput, OmbudError
+from ombud.cli.common import console, err_console
+from ombud.cli.notify import _unit_of_work  # one transaction per command, errors named, exit 2
+from ombud.errors import InvalidInput
 from ombud.lookback import service as lookback
 from ombud.lookback.models import ContactStatus
-from ombud.notify import outbox
 from ombud.records import service as records
 from ombud.records.models import AuthorisationBasis, Verification
 from ombud.victim_requests import agency, delivery, remediation, service
@@ -28,22 +24,6 @@ from ombud.victim_requests.package import package_request
 AS_HELP = "The employee acting (directory id or email); default: the system."
 lookback_app = typer.Typer(help="Re-contact everyone who asked about identity theft since a date and got no "
                                 "records: import past contacts, plan, send, track.", no_args_is_help=True)
-
-
-@contextmanager
-def _unit_of_work() -> Iterator[tuple[Session, Context]]:
-    """One transaction; a domain error is printed with its field and exits 2, nothing written."""
-    ctx = context()
-    outbox.configure(ctx.settings)
-    try:
-        with transaction(ctx.sessions) as session:
-            yield session, ctx
-    except OmbudError as exc:
-        where = f" ({exc.field})" if exc.field else ""
-        err_console.print(f"[bold red]error{where}:[/] {exc.message}")
-        raise typer.Exit(2) from exc
-    finally:
-        ctx.close()
 
 
 def _actor(session: Session, ref: str | None):
