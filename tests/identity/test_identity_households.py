@@ -24,6 +24,8 @@ TWIN,active,2019-04-01T10:00:00Z,James Smith,james.smith@example.com,(217) 555-0
 FRAUD,active,2026-08-01T10:00:00Z,John Smith,johnsmith1960@example.net,(302) 555-0199,1960-05-12
 MESSY,active,2026-08-20T10:00:00Z,,smith.j.60@example.net,,1960-02-30
 OTHER,active,2015-01-01T10:00:00Z,Ann Lee,ann.lee@example.com,(302) 555-0150,1970-01-01
+APPLY,active,2026-09-05T10:00:00Z,John Smith,jsmith.credit@example.net,(302) 555-0188,
+JRCARD,active,2026-09-06T10:00:00Z,John Smith,john.smith.1988@example.com,(217) 555-0178,
 """
 ADDRESSES = f"""address_id,account_id,kind,name,line1,line2,city,region,postal_code,country,created_at
 SR-S,SR,shipping,John Smith,{HOME},US,2014-03-01T10:00:00Z
@@ -37,6 +39,9 @@ FRAUD-S,FRAUD,shipping,John Smith,9 Elm Road,,Dover,DE,19901,US,2026-08-01T10:00
 MESSY-B,MESSY,billing,John Smith,12 Oak St,,Springfield,,62704,US,2026-08-20T10:00:00Z
 MESSY-S,MESSY,shipping,J Smith,9 Elm Road,,,,19901,US,2026-08-20T10:00:00Z
 OTHER-S,OTHER,shipping,Ann Lee,40 Pine Ave,,Dover,DE,19901,US,2015-01-01T10:00:00Z
+APPLY-B,APPLY,billing,John Smith,{HOME},US,2026-09-05T10:00:00Z
+APPLY-S,APPLY,shipping,John Smith,9 Elm Road,,Dover,DE,19901,US,2026-09-05T10:00:00Z
+JRCARD-B,JRCARD,billing,John Smith,{HOME},US,2026-09-06T10:00:00Z
 """
 CARDS = """payment_method_id,account_id,card_number,exp_month,exp_year,cardholder_name,billing_address_id,added_at
 SR-C1,SR,4111111111111111,12,2029,John Smith,SR-B,2014-03-02T10:00:00Z
@@ -56,6 +61,9 @@ O-F1,FRAUD,2026-08-02T10:00:00Z,shipped,500.00,FRAUD-C1,FRAUD-S
 APPLICATIONS = """application_id,account_id,product,applied_at,applicant_name,date_of_birth,ssn,line1,city,region,\
 postal_code,decision
 CA-WEAK,,store_card,2026-09-10T10:00:00Z,Peter Placeholder,1990-01-01,666-12-3456,5 Main St,Salem,OR,97301,declined
+CA-APPLY,APPLY,financing,2026-09-05T10:05:00Z,John Smith,1960-02-30,000-12-3456,9 Elm Road,Dover,DE,19901,declined
+CA-JR,JRCARD,store_card,2026-09-06T10:05:00Z,John Smith,1988-04-04,912-55-1234,12 Oak Street,Springfield,IL,62704,\
+approved
 """
 LOGINS = """login_id,account_id,at,ip,device,success
 L1,SR,2014-03-01T10:00:00Z,203.0.113.1,laptop #1,true
@@ -95,9 +103,9 @@ def household(ctx, tmp_path):
     return ctx
 
 
-def _verdicts(ctx, profile):
+def _verdicts(ctx, profile, threshold=0.5):
     with ctx.sessions() as session:
-        result = discover(session, ctx.keys, profile)
+        result = discover(session, ctx.keys, profile, threshold=threshold)
     return result, {m.account_id or m.application_id: m.verdict for m in result.matches}
 
 
@@ -111,6 +119,19 @@ def test_household_members_are_not_called_fraud_and_the_thief_is(household):
     assert "OTHER" not in verdicts
     own = next(m for m in result.matches if m.account_id == "SR")
     assert any("card added" in s and "not one of yours" in s for s in own.signals)
+
+
+def test_an_account_that_only_applied_for_credit_as_the_person_is_fraud(household):
+    # "John Smith" is common in this store: name and address alone score low, so a reviewer's low threshold.
+    result, verdicts = _verdicts(household, SR_PROFILE, threshold=0.001)
+    # Opened under his name and address, shipping elsewhere, no orders: it exists to apply for credit, with an
+    # unreadable birth date and a made-up SSN. Nothing on it says it is somebody else.
+    assert verdicts["APPLY"] == "suspected_fraud"
+    applied = next(m for m in result.matches if m.account_id == "APPLY")
+    assert any(s.startswith("credit applied for 2026-09-05 under your name") for s in applied.signals)
+    assert [a.application_id for a in applied.applications] == ["CA-APPLY"]
+    # His son's store-card account, no orders either: the application gives the son's own birth date and SSN.
+    assert verdicts.get("JRCARD") in (None, "possible_namesake")
 
 
 def test_a_messy_record_is_still_found(household):

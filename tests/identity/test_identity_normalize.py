@@ -35,7 +35,7 @@ words = st.text(alphabet=string.ascii_letters, min_size=2, max_size=12)
 _RESERVED = {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "rev", "sir", "madam", "dame", "fr", "sra", "srta", "jr",
              "sr", "ii", "iii", "iv", "v", "md", "phd", "esq", "dds", "jnr", "snr", "de", "del", "della", "der",
              "den", "di", "da", "das", "dos", "du", "la", "le", "van", "von", "vander", "st", "ste", "mac", "mc",
-             "bin", "ibn", "al", "el"}
+             "bin", "ibn", "al", "el", "vom", "zu", "zum", "zur", "ter", "ten"}
 name_words = words.filter(lambda w: w.lower() not in _RESERVED)
 spacing = st.sampled_from([" ", "  ", "\t", " \n "])
 
@@ -80,7 +80,13 @@ def test_last_comma_first_is_first_last(first, last):
         ("Dr. Jane Q. Doe Jr.", "jane", ("q",), "doe", ("doe",)),
         ("DOE, JANE", "jane", (), "doe", ("doe",)),
         ("José García-López", "jose", (), "garcialopez", ("garcia", "lopez")),
-        ("Ludwig van der Berg", "ludwig", (), "vanderberg", ("vanderberg",)),
+        ("Ludwig van der Berg", "ludwig", (), "vanderberg", ("vanderberg", "berg")),
+        ("Ngọc Vân Nguyễn", "ngoc", ("van",), "nguyen", ("nguyen",)),
+        ("Hùng Văn Lê", "hung", ("van",), "le", ("le",)),
+        ("Lan Thị Phạm", "lan", ("thi",), "pham", ("pham",)),
+        ("Ngoc Van Nguyen", "ngoc", (), "vannguyen", ("vannguyen", "nguyen")),
+        ("Ana de la Cruz", "ana", (), "delacruz", ("delacruz", "cruz")),
+        ("Van Morrison", "van", (), "morrison", ("morrison",)),
         ("Maria Garcia Lopez", "maria", ("garcia",), "lopez", ("lopez",)),
         ("J. Smith", "j", (), "smith", ("smith",)),
     ],
@@ -88,6 +94,33 @@ def test_last_comma_first_is_first_last(first, last):
 def test_name_parsing(text, given_name, middles, surname, parts):
     name = parse_name(text)
     assert (name.given, name.middles, name.surname, name.surname_parts) == (given_name, middles, surname, parts)
+
+
+#: Vietnamese middle names and surnames that fold to a Dutch, German or French particle, and other accented words.
+_ACCENTED_LOOKALIKES = st.sampled_from(["Văn", "Vân", "Vạn", "Lê", "Đa", "Dã", "Đế", "Thị", "Đức"])
+_PARTICLE_RUNS = st.sampled_from(["van", "van der", "von", "de", "de la", "del", "di", "da", "dos", "du", "le", "ter",
+                                  "zu", "mac", "al", "bin"])
+
+
+@given(name_words, _ACCENTED_LOOKALIKES, name_words)
+def test_an_accented_middle_name_is_never_a_surname_particle(first, middle, last):
+    name = parse_name(f"{first} {middle} {last}")
+    assert (name.given, name.middles, name.surname) == (fold(first), (fold(middle),), fold(last))
+    # The person's own account without the middle name carries the same surname.
+    assert name.surname == parse_name(f"{first} {last}").surname
+
+
+@given(name_words, _PARTICLE_RUNS, name_words, st.sampled_from([str.title, str.lower, str.upper]))
+def test_a_surname_with_particles_still_agrees_without_them(first, particles, last, case):
+    from ombud.identity.scoring import surname_level
+
+    full = parse_name(case(f"{first} {particles} {last}"))
+    assert full.surname == particles.replace(" ", "") + fold(last)
+    assert fold(last) in full.surname_parts
+    # Dropped particles ("Maria Cruz" for "Maria de la Cruz"), or a middle name written without its accents
+    # ("Ngoc Van Nguyen"): the surname still agrees in part, never as a different person's.
+    level, _ = surname_level(full, parse_name(f"{first} {last}"))
+    assert level in ("exact", "part")
 
 
 def test_empty_names_are_none():

@@ -6,11 +6,13 @@ from __future__ import annotations
 import csv
 import json
 from collections import Counter
+from datetime import date, timedelta
 
 import pytest
 
 from ombud.identity.normalize import parse_name
 from ombud.synth import generate
+from ombud.synth.households import generation_of
 
 SMALL = {"accounts": 2500, "seed": 5, "victim_rate": 0.08}
 
@@ -36,6 +38,7 @@ def test_household_members_live_with_the_victim_under_their_own_details(outputs)
     _plain, hh = outputs
     accounts = {r["account_id"]: r for r in _rows(hh, "accounts")}
     kinds = Counter()
+    gaps = []
     for victim in _truth(hh):
         profile = victim["profile"]
         mine = parse_name(profile["names"][0])
@@ -50,10 +53,27 @@ def test_household_members_live_with_the_victim_under_their_own_details(outputs)
                     other = parse_name(row["name"])
                     assert other.surname == mine.surname
                     assert other.generation in ("", "jr", "sr")
+                    if row["date_of_birth"] and "-02-30" not in row["date_of_birth"] and profile["date_of_birth"]:
+                        # A generation apart, the junior the younger: never a father and son months apart.
+                        gap = (date.fromisoformat(row["date_of_birth"]) - date.fromisoformat(
+                            profile["date_of_birth"])).days / 365.25
+                        assert 19.9 <= (gap if look["kind"] == "junior" else -gap) <= 35.1, (look, gap)
+                        gaps.append(gap)
                 if look["kind"] == "twin" and row["date_of_birth"] and "-02-30" not in row["date_of_birth"]:
                     assert row["date_of_birth"] == profile["date_of_birth"]
         assert not set(victim["household_account_ids"]) & set(victim["fraudulent_account_ids"])
     assert kinds["spouse"] and kinds["junior"] + kinds["senior"] and kinds["twin"]
+    assert gaps
+
+
+def test_a_same_name_parent_or_child_is_a_generation_away_and_an_adult():
+    as_of = date(2026, 1, 1)
+    step = timedelta(days=25 * 365)
+    young, old, middle = date(2000, 5, 1), date(1930, 5, 1), date(1970, 5, 1)
+    assert generation_of("junior", young, as_of, step) == ("senior", young - step)  # too young for a grown son
+    assert generation_of("senior", old, as_of, step) == ("junior", old + step)  # too old for a living father
+    assert generation_of("junior", middle, as_of, step) == ("junior", middle + step)
+    assert generation_of("senior", middle, as_of, step) == ("senior", middle - step)
 
 
 def test_the_export_is_messy_and_has_no_sign_ins(outputs):

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from ombud.identity import explain
 from ombud.identity.assess import AccountFacts, Added, Assessment, DeviceUse, assess, second_account
+from ombud.identity.normalize import ssn_is_weak
 from ombud.identity.profile import Query
 from ombud.identity.record import Identity
 from ombud.identity.schemas import (
@@ -62,6 +63,28 @@ def links_to_person(s: Score) -> bool:
         return False
     return levels.get("phone") in _PHONE or (
         levels.get("address") in _ADDRESS and levels.get("date_of_birth") in _DOB)
+
+
+def applied_as_person(s: Score, ident: Identity, applications: list[tuple[str, datetime]], orders: int) -> str | None:
+    """Why a record not otherwise linked is still the use of the person's identity (None if it is not): credit
+    was applied for on it under their name, at their address, on an account that never ordered anything, and
+    nothing on it identifies somebody else.
+
+    A credit application is made with a date of birth and an SSN; a relative or a namesake applying in their
+    own name gives their own, which disagree with the person's. One whose date of birth and SSN are missing,
+    unreadable or made up (unissuable), on an account with no orders of its own, is somebody applying as the
+    person: the thief's account that exists only to apply for credit.
+    """
+    if not applications or orders or not named(s):
+        return None
+    levels = {e.comparison: e.level for e in s.evidence}
+    if levels.get("address") not in _ADDRESS or levels.get("date_of_birth") == "mismatch":
+        return None
+    if levels.get("ssn") == "mismatch" and any(not ssn_is_weak(h) for h in ident.ssns):
+        return None
+    first = min(at for _ext, at in applications)
+    return (f"credit applied for {first.date().isoformat()} under your name, with your address on the record, "
+            "and no orders placed: nothing on it (date of birth, SSN) is someone else's")
 
 
 @dataclass
@@ -190,6 +213,7 @@ class _Facts:
     accounts: dict[int, tuple[str, datetime]]  # id -> (status, created_at)
     devices: dict[int, list[DeviceUse]]
     last: dict[int, datetime]  # latest record: order, address or card (sign-ins not counted)
+    orders: dict[int, int]  # account -> orders placed
     addresses: dict[int, list[tuple[int, str, str, datetime]]]  # account -> (id, external id, kind, created)
     cards: dict[int, list[tuple[int, str, str, str, datetime, datetime | None]]]
     apps: dict[int, tuple[str, int | None, str, datetime, str]]  # id -> (ext, account, product, at, decision)
@@ -199,7 +223,7 @@ class _Facts:
 def _facts(session: Session, items: list[Scored]) -> _Facts:
     ids = sorted({i.account_id for i in items if i.account_id is not None})
     standalone = sorted({i.application_id for i in items if i.application_id is not None})
-    f = _Facts({}, {}, {}, {}, {}, {}, {})
+    f = _Facts({}, {}, {}, {}, {}, {}, {}, {})
     if ids:
         q = marks(len(ids))
         for aid, status, created in rows(session, f"SELECT id, status, created_at FROM retail_account "
@@ -221,9 +245,10 @@ def _facts(session: Session, items: list[Scored]) -> _Facts:
                 use.first_success = first
             else:
                 use.failures += count
-        for aid, last in rows(session, f"SELECT account_id, max(placed_at) FROM retail_order "
-                                       f"WHERE account_id IN ({q}) GROUP BY account_id", ids):
+        for aid, last, count in rows(session, f"SELECT account_id, max(placed_at), count(*) FROM retail_order "
+                                              f"WHERE account_id IN ({q}) GROUP BY account_id", ids):
             f.last[aid] = max(f.last[aid], as_time(last))
+            f.orders[aid] = count
         for rid, ext, aid, kind, created in rows(
                 session, f"SELECT id, external_id, account_id, kind, created_at FROM retail_address "
                          f"WHERE account_id IN ({q})", ids):
@@ -266,10 +291,11 @@ def _enrich(match: Match, item: Scored, f: _Facts, query: Query) -> tuple[Accoun
                 matched or item.application_id == rid):
             match.applications.append(MatchedApplication(application_id=ext, product=product, applied_at=applied,
                                                          decision=decision, matched=matched or sorted(agreeing)))
+    applied = [(ext, at) for rid, (ext, aid, _p, at, _d) in f.apps.items()
+               if item.application_id == rid or (item.account_id is not None and aid == item.account_id)]
     if item.account_id is None or item.account_id not in f.accounts:
         if not links_to_person(s):
-            match.verdict = "possible_namesake"
-            match.signals.append(NOT_LINKED)
+            _not_linked(match, applied_as_person(s, item.identity, applied, 0))
         return None
     aid = item.account_id
     status, created = f.accounts[aid]
@@ -305,9 +331,17 @@ def _enrich(match: Match, item: Scored, f: _Facts, query: Query) -> tuple[Accoun
     if verdict.own:
         match.verdict = "own_account_takeover_suspected" if verdict.takeover else "own_account"
     elif not links_to_person(s):
-        match.verdict = "possible_namesake"
-        match.signals.append(NOT_LINKED)
+        _not_linked(match, applied_as_person(s, item.identity, applied, f.orders.get(aid, 0)))
     return facts, verdict
+
+
+def _not_linked(match: Match, applied: str | None) -> None:
+    """A record nothing of the person's alone links: a namesake, unless credit was applied for as the person."""
+    if applied:
+        match.signals.append(applied)
+        return
+    match.verdict = "possible_namesake"
+    match.signals.append(NOT_LINKED)
 
 
 def _same_devices(assessments: list[tuple[Match, AccountFacts, Assessment, int]]) -> None:

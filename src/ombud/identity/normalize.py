@@ -48,9 +48,11 @@ _TITLES = frozenset("mr mrs ms miss mx dr prof rev sir madam dame fr sra srta".s
 _SUFFIXES = frozenset("jr sr ii iii iv v md phd esq dds jnr snr".split())  # noqa: SIM905
 #: Suffixes that name a generation, folded to one form each (Jnr = Jr).
 _GENERATIONS = {"jr": "jr", "jnr": "jr", "sr": "sr", "snr": "sr", "ii": "ii", "iii": "iii", "iv": "iv", "v": "v"}
-#: Words that belong to the surname that follows them ("van der Berg", "de la Cruz", "O Brien").
+#: Words that belong to the surname that follows them ("van der Berg", "de la Cruz", "O Brien", "ter Horst").
+#: Only as written, without accents: the Vietnamese middle names "Văn" and "Vân" and the surname "Lê" fold to
+#: "van" and "le" but are names of their own, not particles (see `_join_particles`).
 _PARTICLES = frozenset(
-    "de del della der den di da das dos du la le van von vander st ste mac mc bin ibn al el".split()  # noqa: SIM905
+    "de del della der den di da das dos du la le van von vander vom zu zum zur ter ten st ste mac mc bin ibn al el".split()  # noqa: E501, SIM905
 )
 
 
@@ -77,18 +79,28 @@ class PersonName:
         return " ".join([self.given, *self.middles, self.surname]).strip()
 
 
-def _join_particles(tokens: list[str]) -> list[str]:
-    """Glue surname particles to the word after them: ['van', 'der', 'berg'] -> ['vanderberg']."""
+def _join_particles(tokens: list[str], plain: list[bool]) -> tuple[list[str], str]:
+    """Glue surname particles to the word after them: ['van', 'der', 'berg'] -> ['vanderberg'].
+
+    Returns the tokens and the core of the glued surname ("berg"; "" when nothing was glued). A particle
+    glues only when written as one (`plain`: no accents), when something follows it and it is not the given
+    name itself. Written without accents, a particle may still be a middle name ("Ngoc Van Nguyen" is
+    "Ngọc Văn Nguyễn"), and people drop particles ("Maria Cruz" for "Maria de la Cruz"): the core is kept as a
+    part of the surname so that both still agree on it.
+    """
     out: list[str] = []
     pending = ""
+    core = ""
+    last = len(tokens) - 1
     for index, token in enumerate(tokens):
-        # A particle glues only when something follows it and it is not the given name itself.
-        if token in _PARTICLES and index > 0 and index < len(tokens) - 1:
+        if token in _PARTICLES and plain[index] and 0 < index < last:
             pending += token
             continue
+        if pending and index == last:
+            core = token
         out.append(pending + token)
         pending = ""
-    return out
+    return out, core
 
 
 @lru_cache(maxsize=131072)
@@ -107,6 +119,7 @@ def parse_name(text: str | None) -> PersonName | None:
     # Hyphens join parts of one surname; remember which words were hyphenated together.
     words = [w for w in re.split(r"\s+", raw) if w]
     tokens: list[str] = []
+    plain: list[bool] = []  # the word written in plain ASCII letters (a particle can only be written so)
     hyphen_groups: list[tuple[str, ...]] = []
     for word in words:
         parts = [fold(p).replace(" ", "") for p in re.split(r"[-‐‑–]", word)]
@@ -116,19 +129,24 @@ def parse_name(text: str | None) -> PersonName | None:
         if len(parts) > 1:
             hyphen_groups.append(tuple(parts))
         tokens.append("".join(parts))
+        plain.append(_APOSTROPHES.sub("", word).isascii())
     while tokens and tokens[0] in _TITLES and len(tokens) > 1:
         tokens.pop(0)
+        plain.pop(0)
     generation = ""
     while tokens and tokens[-1] in _SUFFIXES and len(tokens) > 1:
         suffix = tokens.pop()
+        plain.pop()
         generation = generation or _GENERATIONS.get(suffix, "")
     if not tokens:
         return None
-    tokens = _join_particles(tokens)
+    tokens, core = _join_particles(tokens, plain)
     if len(tokens) == 1:
         return PersonName(given="", middles=(), surname=tokens[0], surname_parts=(tokens[0],), generation=generation)
     given, *middles, surname = tokens
     parts = next((group for group in hyphen_groups if "".join(group) == surname), (surname,))
+    if core and core not in parts:
+        parts = (*parts, core)
     return PersonName(given=given, middles=tuple(middles), surname=surname, surname_parts=tuple(parts),
                       generation=generation)
 

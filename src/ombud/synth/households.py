@@ -7,6 +7,9 @@ victim may also have, at their address, each with their own accounts (their own 
 | --- | --- |
 | `junior` | a son (or daughter) with the victim's first and last name, 20-35 years younger; half write "Jr." |
 | `senior` | a parent with the victim's first and last name, 20-35 years older; half write "Sr." |
+
+(Both adults and the parent at most 100: a victim too young for a grown child gets a parent instead, one too
+old for a living parent a child.)
 | `twin` | a twin: the victim's surname and date of birth, another first name |
 | `spouse` | a spouse with the victim's surname (a wife's maiden name kept as her former name) |
 
@@ -22,7 +25,7 @@ from __future__ import annotations
 import csv
 import io
 import random
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 from ombud.synth.people import PeopleMaker, Person
@@ -35,18 +38,38 @@ HOUSEHOLD_KINDS = frozenset({"family", "roommate", *HOUSEHOLD_RATES})
 _YEAR = 365
 
 
-def make_member(maker: PeopleMaker, kind: str, victim: Person, other: Person, rng: Rng) -> None:
-    """Make `other` a member of the victim's household of this kind (a different real person)."""
+#: A parent and a child with the same name are a generation apart; both are adults (to hold accounts) and the
+#: parent is alive.
+GENERATION_GAP = (20 * _YEAR, 35 * _YEAR)
+ADULT_AGE, OLDEST_AGE = 18 * _YEAR, 100 * _YEAR
+
+
+def generation_of(kind: str, victim_dob: date, as_of: date, step: timedelta) -> tuple[str, date]:
+    """(kind, date of birth) of a same-name parent or child `step` apart from the victim: a victim too young to
+    have a grown child gets a parent instead ("senior"), one too old to have a living parent a child ("junior").
+
+    With a gap of 20-35 years and victims aged 18-100 one of the two always fits.
+    """
+    junior, senior = victim_dob + step, victim_dob - step
+    junior_fits = junior <= as_of - timedelta(days=ADULT_AGE)
+    senior_fits = senior >= as_of - timedelta(days=OLDEST_AGE)
+    if kind == "junior" and not junior_fits and senior_fits:
+        kind = "senior"
+    elif kind == "senior" and not senior_fits and junior_fits:
+        kind = "junior"
+    return kind, (junior if kind == "junior" else senior)
+
+
+def make_member(maker: PeopleMaker, kind: str, victim: Person, other: Person, rng: Rng) -> str:
+    """Make `other` a member of the victim's household of this kind (a different real person); the kind made
+    (a junior asked of a victim too young for a grown child is made their senior, and the other way round)."""
     other.home, other.former, other.moved_at = victim.home, [], 0
     other.last, other.former_last = victim.last, None
     if kind in ("junior", "senior"):
         other.first, other.sex = victim.first, victim.sex
         other.middle = victim.middle if rng.random() < 0.3 else other.middle
-        step = timedelta(days=rng.randint(20 * _YEAR, 35 * _YEAR))
-        other.dob = victim.dob + step if kind == "junior" else victim.dob - step
-        limit = maker.as_of_date - timedelta(days=18 * _YEAR)
-        if other.dob > limit:  # a junior must be an adult to have an account: the victim becomes the elder
-            other.dob = limit - timedelta(days=rng.randint(0, 900))
+        step = timedelta(days=rng.randint(*GENERATION_GAP))
+        kind, other.dob = generation_of(kind, victim.dob, maker.as_of_date, step)
         if rng.random() < 0.5:  # the suffix written on every account, or (often) on none
             other.last = f"{victim.last} {'Jr.' if other.dob > victim.dob else 'Sr.'}"
     elif kind == "twin":
@@ -67,6 +90,7 @@ def make_member(maker: PeopleMaker, kind: str, victim: Person, other: Person, rn
     plain_last = victim.last
     other.emails = [maker.email_for(rng, other.first, plain_last, other.dob.year) for _ in other.emails]
     other.phone = maker.phone_for(rng, other.home.town)
+    return kind
 
 
 def household_account_ids(lookalikes: list[tuple[str, Person]]) -> list[str]:

@@ -93,7 +93,7 @@ class RunPlanner:
             for look in look_list:
                 other = people[next(cursor)]
                 if look in hh.HOUSEHOLD_RATES:
-                    hh.make_member(maker, look, victim.person, other, rng)
+                    look = hh.make_member(maker, look, victim.person, other, rng)
                 else:
                     self.planner.make_lookalike(look, victim.person, other, rng)
                 victim.lookalikes.append((look, other))
