@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from ombud.access.transparency import AccessEntry, accesses
 from ombud.config import Settings
-from ombud.errors import InvalidInput
+from ombud.errors import InvalidInput, NotFound
+from ombud.incidents import wording
 from ombud.incidents.models import Incident, IncidentScope, Notice
 from ombud.incidents.notices import context_for, delivery_of, describe_item, recipients, render
 
@@ -58,9 +59,10 @@ def customer_view(session: Session, customer_id: str, settings: Settings, *, lim
         if people:
             described = tuple(sorted({describe_item(i, c) for i, c in people[0].items}))
             try:
-                rendered = render(context_for(incident, people[0], settings), settings)
+                source = wording.of_notice(session, mine[0].template_id, incident, settings)
+                rendered = render(context_for(incident, people[0], settings), source)
                 subject, text = rendered.subject, rendered.text
-            except InvalidInput:  # the template changed since; the items still say what was involved
+            except (InvalidInput, NotFound):  # the template changed since; the items still say what was involved
                 pass
         out.append(CustomerIncident(
             reference=f"INC-{incident.id}", title=incident.title, notified_at=min(n.queued_at for n in mine),

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from ombud import clock
 from ombud.config import Settings
+from ombud.incidents import wording
 from ombud.incidents.models import Incident, IncidentScope, Notice, NoticeChannel, NoticeStatus
 from ombud.incidents.notices import context_for, recipients, render
 from ombud.incidents.pdf import Document
@@ -55,7 +56,7 @@ def print_letters(session: Session, incident: Incident, by: Employee | None, set
         for notice in notices:
             person = people[notice.customer_id]
             context = context_for(incident, person, settings)
-            rendered = render(context, settings)
+            rendered = render(context, wording.of_notice(session, notice.template_id, incident, settings))
             doc.font_pt = max(11, int(context["min_font_pt"]))
             doc.page()
             manifest.append((notice.customer_id, doc.pdf.page_no()))

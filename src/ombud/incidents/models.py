@@ -77,6 +77,8 @@ class Incident(Base):
     approved_scope_id: Mapped[int | None] = mapped_column(BigInteger)
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey(_EMPLOYEE_FK, ondelete="SET NULL"))
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The notice wording version (NoticeTemplate) the approval was of; sending renders exactly this one.
+    approved_template_id: Mapped[int | None] = mapped_column(BigInteger)
     notices_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -161,6 +163,8 @@ class Notice(Base):
     items: Mapped[list[str]] = mapped_column(JSONType)
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
     outbox_id: Mapped[int | None] = mapped_column(BigInteger)
+    #: The notice wording version it was rendered with (None: queued before wording was versioned).
+    template_id: Mapped[int | None] = mapped_column(BigInteger)
     sends: Mapped[int] = mapped_column(Integer, default=1)
     queued_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -182,3 +186,31 @@ class IncidentDeadline(Base):
     met_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+#: The owner key of the retailer-wide default wording (an incident's own versions use "incident:<id>").
+DEFAULT_TEMPLATE_OWNER = "default"
+
+
+class NoticeTemplate(Base):
+    """One saved version of notice wording: an incident's own, or the retailer's default for every incident.
+
+    Versions are never edited: a change is a new version, audited with who and when. An approval names the version
+    it approved, and the notices are rendered with exactly that one.
+    """
+
+    __tablename__ = "incident_notice_template"
+    __table_args__ = (UniqueConstraint("owner", "version"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    #: "default" or "incident:<id>" (a key rather than a nullable id, so versions are unique for the default too).
+    owner: Mapped[str] = mapped_column(String(40))
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey(_INCIDENT_FK, ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    subject: Mapped[str] = mapped_column(Text)
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey(_EMPLOYEE_FK, ondelete="SET NULL"))
+    audit_index: Mapped[int | None] = mapped_column(BigInteger)

@@ -1,7 +1,8 @@
 """Customer notices of an incident: what each customer is told, previewed, approved, then queued exactly once.
 
-The wording is the mail template `incident_notice` (ombud.notify.templates: shipped files the retailer overrides
-in OMBUD_MAIL_TEMPLATES_DIR), rendered strictly: a field the template names that the context lacks fails the
+The wording is the incident's (or the retailer's default) stored wording version, edited in the console
+(wording.py), else the mail template `incident_notice` (shipped files the retailer overrides in
+OMBUD_MAIL_TEMPLATES_DIR); rendered strictly in a sandbox: a field the template names that the context lacks fails the
 preview, and a notice that lacks a heading its jurisdiction requires fails it too. Each customer's context holds
 *their* exposed items, not a generic list. Email goes through the outbox in the approving transaction's
 successor (one transaction for every notice of a send), letters wait for the print run (letters.py).
@@ -13,7 +14,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
@@ -38,6 +39,9 @@ from ombud.incidents.models import (
 )
 from ombud.incidents.service import audit, note_entry, transition
 from ombud.staff.models import Employee, Role
+
+if TYPE_CHECKING:
+    from ombud.incidents.wording import Wording
 
 TEMPLATE = "incident_notice"
 CREDIT_BUREAUS = (
@@ -180,11 +184,11 @@ class RenderedNotice:
     html: str | None
 
 
-def render(context: dict[str, Any], settings: Settings) -> RenderedNotice:
+def render(context: dict[str, Any], source: Wording) -> RenderedNotice:
     """Render the notice strictly; InvalidInput when a field is missing or a required heading is absent."""
-    from ombud.notify import templates
+    from ombud.incidents.wording import render as render_wording
 
-    out = templates.render(TEMPLATE, context, settings.mail_templates_dir)
+    out = render_wording(source, context)
     missing = [h for h in [context["title"], *context["headings"]] if h not in out.text]
     if missing:
         raise InvalidInput(f"the notice for {context['jurisdiction']} lacks the required heading(s) "
@@ -205,6 +209,7 @@ class DryRun:
     samples: dict[str, RenderedNotice]
     already_notified: int
     problems: list[str]
+    wording: str = ""
 
 
 def channel_of(recipient: Recipient) -> NoticeChannel | None:
@@ -220,8 +225,17 @@ def _notified(session: Session, incident_id: int) -> set[str]:
     return set(session.scalars(select(Notice.customer_id).where(Notice.incident_id == incident_id)))
 
 
-def dry_run(session: Session, incident: Incident, scope: IncidentScope, settings: Settings) -> DryRun:
-    """Render every notice (nothing queued): counts, a masked sample per jurisdiction, every problem named."""
+def dry_run(session: Session, incident: Incident, scope: IncidentScope, settings: Settings,
+            source: Wording | None = None) -> DryRun:
+    """Render every notice (nothing queued): counts, a masked sample per jurisdiction, every problem named.
+
+    `source`: the wording to render (default: what the incident would use now, or the approved version once approved).
+    """
+    from ombud.incidents import wording
+
+    if source is None:
+        source = wording.for_sending(session, incident, settings) if incident.status is IncidentStatus.approved \
+            else wording.effective(session, incident, settings)
     people = recipients(session, scope)
     done = _notified(session, incident.id)
     counts: dict[str, Counter[str]] = defaultdict(Counter)
@@ -239,13 +253,13 @@ def dry_run(session: Session, incident: Incident, scope: IncidentScope, settings
             continue
         counts[r.jurisdiction][channel.value] += 1
         try:
-            rendered = render(context_for(incident, r, settings, masked=True), settings)
+            rendered = render(context_for(incident, r, settings, masked=True), source)
         except InvalidInput as exc:
-            problems.append(f"{r.jurisdiction}: {exc.message}")
+            problems.append(f"{r.jurisdiction} (customer {r.customer_id}): {exc.message}")
             continue
         samples.setdefault(r.jurisdiction, rendered)
     return DryRun(scope.version, len(people), {k: dict(v) for k, v in sorted(counts.items())}, samples,
-                  len(done), problems[:100])
+                  len(done), problems[:100], source.label)
 
 
 # --- approval and sending -------------------------------------------------------------------------------------
@@ -259,18 +273,22 @@ def approve(session: Session, incident: Incident, by: Employee, settings: Settin
         raise InvalidTransition(f"a {incident.status.value} incident has no fresh scope to approve", field="status")
     if not (incident.what_happened or incident.description).strip() or not incident.what_we_are_doing.strip():
         raise InvalidInput("write what happened and what we are doing before approving", field="what_we_are_doing")
+    from ombud.incidents import wording
     from ombud.incidents.scope import current_scope
 
     scope = current_scope(session, incident)
     assert scope is not None
-    preview = dry_run(session, incident, scope, settings)
+    preview = dry_run(session, incident, scope, settings, wording.effective(session, incident, settings))
     template_problems = [p for p in preview.problems if not p.startswith("customer ")]
     if template_problems:
         raise InvalidInput(f"the notices do not render: {template_problems[0]}", field="template")
+    pinned = wording.pin_for_approval(session, incident, by, settings)  # the same texts, now a stored version
     incident.approved_scope_id = scope.id
+    incident.approved_template_id = pinned.template_id
     incident.approved_by_id = by.id
     incident.approved_at = clock.now()
-    transition(session, incident, IncidentStatus.approved, by, f"notices of scope v{scope.version} approved")
+    transition(session, incident, IncidentStatus.approved, by,
+               f"notices of scope v{scope.version} approved, worded as {pinned.label}")
 
 
 @dataclass(frozen=True)
@@ -287,12 +305,14 @@ def _dedupe_key(incident_id: int, customer_id: str, channel: NoticeChannel, send
 
 def send(session: Session, incident: Incident, by: Employee, settings: Settings) -> SendResult:
     """Queue every approved notice not yet queued, in this one transaction; a repeat queues nothing twice."""
+    from ombud.incidents import wording
     from ombud.notify.outbox import MailItem, enqueue_mail_many
 
     if incident.status is not IncidentStatus.approved or incident.approved_scope_id != incident.current_scope_id:
         raise PolicyDenied("notices go out only after a privacy officer approves the current scope", field="status")
     scope = session.get(IncidentScope, incident.approved_scope_id)
     assert scope is not None
+    source = wording.for_sending(session, incident, settings)
     done = _notified(session, incident.id)
     now = clock.now()
     mails: list[MailItem] = []
@@ -308,15 +328,17 @@ def send(session: Session, incident: Incident, by: Employee, settings: Settings)
             continue
         key = _dedupe_key(incident.id, r.customer_id, channel)
         if channel is NoticeChannel.email:
-            # The outbox renders the same template strictly at enqueue; the approval's dry run checked it.
-            mails.append(MailItem(r.email or "", TEMPLATE, context_for(incident, r, settings), key,
-                                  f"incident:{incident.id}"))
+            # Rendered with exactly the approved version (the approval's dry run checked it renders).
+            context = context_for(incident, r, settings)
+            mails.append(MailItem(r.email or "", TEMPLATE, context, key, f"incident:{incident.id}",
+                                  render(context, source)))
             emails += 1
         else:
             letters += 1
         rows.append({"incident_id": incident.id, "scope_id": scope.id, "customer_id": r.customer_id,
                      "channel": channel, "jurisdiction": r.jurisdiction, "status": NoticeStatus.queued,
                      "items": [i for i, _ in r.items], "dedupe_key": key, "outbox_id": None, "sends": 1,
+                     "template_id": source.template_id,
                      "queued_at": now, "updated_at": now})
     if mails:
         enqueue_mail_many(session, mails, settings=settings)
@@ -357,7 +379,9 @@ def _mark_individual_deadlines(session: Session, incident: Incident, now: dateti
 def resend(session: Session, incident: Incident, customer_id: str, by: Employee, settings: Settings,
            channel: NoticeChannel | None = None) -> Notice:
     """Send a customer's notice again (a bounced email, a returned letter), by the same or another channel."""
-    from ombud.notify.outbox import enqueue_mail
+    from ombud.incidents import wording
+    from ombud.notify.models import OutboxMessage
+    from ombud.notify.outbox import MailItem, enqueue_mail_many
 
     notices = list(session.scalars(select(Notice).where(Notice.incident_id == incident.id,
                                                         Notice.customer_id == customer_id)))
@@ -369,6 +393,9 @@ def resend(session: Session, incident: Incident, customer_id: str, by: Employee,
     if recipient is None:
         raise Conflict(f"customer {customer_id} is not in the notified scope", field="customer_id")
     channel = channel or notices[0].channel
+    # The wording the customer was sent before (else the approved one): a resend says the same thing.
+    pinned = notices[0].template_id or incident.approved_template_id
+    source = wording.by_id(session, pinned) if pinned else wording.effective(session, incident, settings)
     notice = next((n for n in notices if n.channel is channel), None)
     now = clock.now()
     if notice is None:
@@ -376,7 +403,7 @@ def resend(session: Session, incident: Incident, customer_id: str, by: Employee,
                         jurisdiction=recipient.jurisdiction, status=NoticeStatus.queued,
                         items=[i for i, _ in recipient.items], dedupe_key=_dedupe_key(incident.id, customer_id,
                                                                                        channel),
-                        sends=1, queued_at=now, updated_at=now)
+                        sends=1, queued_at=now, updated_at=now, template_id=source.template_id)
         session.add(notice)
     else:
         notice.sends += 1
@@ -385,10 +412,10 @@ def resend(session: Session, incident: Incident, customer_id: str, by: Employee,
     if channel is NoticeChannel.email:
         if not recipient.email:
             raise InvalidInput(f"customer {customer_id} has no email address", field="channel")
-        message = enqueue_mail(session, to=recipient.email, template=TEMPLATE,
-                               context=context_for(incident, recipient, settings),
-                               dedupe_key=notice.dedupe_key, purpose=f"incident:{incident.id}", settings=settings)
-        notice.outbox_id = message.id
+        context = context_for(incident, recipient, settings)
+        enqueue_mail_many(session, [MailItem(recipient.email, TEMPLATE, context, notice.dedupe_key,
+                                             f"incident:{incident.id}", render(context, source))], settings=settings)
+        notice.outbox_id = session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == notice.dedupe_key))
     session.flush()
     index = audit(session, "incident.notice.resend", by, incident.id, customer_id=customer_id,
                   detail={"channel": channel.value, "send": notice.sends})

@@ -12,6 +12,7 @@ from ombud import clock
 from ombud.config import Settings
 from ombud.errors import Conflict, NotFound
 from ombud.incidents import rules as rules_mod
+from ombud.incidents import wording
 from ombud.incidents.models import DeadlineKind, Incident, IncidentDeadline, IncidentScope, Notice, NoticeChannel
 from ombud.incidents.notices import context_for, recipients, render
 from ombud.incidents.pdf import Document
@@ -44,7 +45,8 @@ def report(session: Session, incident: Incident, jurisdiction: str, settings: Se
         ids = scope_customers(session, scope, jurisdiction, 1)
         people = recipients(session, scope, ids)
         if people:
-            rendered = render(context_for(incident, people[0], settings, masked=True), settings)
+            rendered = render(context_for(incident, people[0], settings, masked=True),
+                              wording.for_sending(session, incident, settings))
             sample = {"subject": rendered.subject, "text": rendered.text}
     return {
         "report": "data breach notification",

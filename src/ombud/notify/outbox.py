@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from email.utils import formataddr, getaddresses, parseaddr
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select
@@ -56,9 +57,15 @@ def check_address(to: str) -> str:
     return formataddr((name, address)) if name else address
 
 
+@lru_cache(maxsize=32)
+def _sender_domain(mail_from: str) -> str:
+    # Parsed once per sender: a bulk enqueue (100,000 notices) would otherwise parse the same address each time.
+    return parseaddr(mail_from)[1].rpartition("@")[2] or "ombud.invalid"
+
+
 def message_id_for(dedupe_key: str, mail_from: str) -> str:
     """A stable Message-ID for a dedupe key: the same on every attempt, so a receiver can drop a repeat."""
-    domain = parseaddr(mail_from)[1].rpartition("@")[2] or "ombud.invalid"
+    domain = _sender_domain(mail_from)
     digest = hashlib.sha256(dedupe_key.encode()).hexdigest()[:40]
     return f"<{digest}@{domain}>"
 
@@ -78,13 +85,16 @@ class MailItem:
     context: dict[str, Any]
     dedupe_key: str
     purpose: str
+    #: Already rendered by the caller from wording it pinned (e.g. an approved notice version); else the template
+    #: file named above is rendered here.
+    rendered: templates.Rendered | None = None
 
 
 def _row(item: MailItem, settings: Settings, now: Any) -> dict[str, Any]:
     to = check_address(item.to)
     _check_key(item.dedupe_key, "dedupe_key")
     _check_key(item.purpose, "purpose")
-    rendered = templates.render(item.template, item.context, settings.mail_templates_dir)
+    rendered = item.rendered or templates.render(item.template, item.context, settings.mail_templates_dir)
     return {
         "dedupe_key": item.dedupe_key,
         "purpose": item.purpose,

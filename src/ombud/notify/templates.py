@@ -116,3 +116,56 @@ def sample_context(name: str, override_dir: Path | None = None) -> dict[str, Any
             data = json.loads((folder / f"{name}.sample.json").read_text(encoding="utf-8"))
             return data if isinstance(data, dict) else {}
     return {}
+
+
+@lru_cache(maxsize=2)
+def _string_environment(html: bool) -> SandboxedEnvironment:
+    # The same sandbox and strictness as the files' environment, for wording kept in the store (versioned there).
+    env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=html, keep_trailing_newline=True,
+                               trim_blocks=True, lstrip_blocks=True)
+    env.filters["money"] = lambda cents: f"${int(cents) / 100:,.2f}"
+    return env
+
+
+@lru_cache(maxsize=64)
+def _compiled(source: str, html: bool) -> Any:
+    return _string_environment(html).from_string(source)
+
+
+def _render_string(label: str, source: str, html: bool, context: dict[str, Any]) -> str:
+    try:
+        return str(_compiled(source, html).render(**context))
+    except TemplateError as exc:  # a syntax error (with its line), or StrictUndefined naming the missing field
+        line = getattr(exc, "lineno", None)
+        where = f", line {line}" if line else ""
+        raise InvalidInput(f"{label}{where}: {exc.message or exc}", field=label) from exc
+    except (TypeError, ValueError, ArithmeticError) as exc:
+        raise InvalidInput(f"{label}: {exc}", field=label) from exc
+
+
+def render_source(subject: str, text: str, html: str | None, context: dict[str, Any]) -> Rendered:
+    """Render wording given as text (subject, plain text, optional HTML) as strictly as the files are rendered.
+
+    InvalidInput names the part (`subject`, `text`, `html`), the line of a syntax error, and a missing field.
+    """
+    rendered_subject = " ".join(_render_string("subject", subject, False, context).split())
+    if not rendered_subject:
+        raise InvalidInput("the subject renders empty", field="subject")
+    body = _render_string("text", text, False, context)
+    body_html = _render_string("html", html, True, context) if html and html.strip() else None
+    return Rendered(subject=rendered_subject[:500], text=body, html=body_html)
+
+
+def source_of(name: str, override_dir: Path | None = None) -> tuple[str, str, str | None]:
+    """The text of a template's files as they would be used (the retailer's over the shipped): subject, txt, html."""
+    check_name(name)
+    env = environment(override_dir)
+    parts: list[str | None] = []
+    for part in PARTS:
+        try:
+            parts.append(env.loader.get_source(env, f"{name}.{part}.j2")[0])  # type: ignore[union-attr]
+        except TemplateNotFound:
+            parts.append(None)
+    if parts[0] is None or parts[1] is None:
+        raise NotFound(f"no mail template {name!r}", field="template")
+    return parts[0], parts[1], parts[2]
