@@ -33,6 +33,7 @@ from ombud.web import audit as audit_pages
 from ombud.web import auth as auth_pages
 from ombud.web import console as console_pages
 from ombud.web import identity as identity_pages
+from ombud.web import incident_wording as incident_wording_pages
 from ombud.web import incidents as incident_pages
 from ombud.web import insider as insider_pages
 from ombud.web import notify as notify_pages
@@ -64,6 +65,7 @@ ROUTERS = [
     incidents_api.router,
     insider_api.router,
     insider_pages.router,
+    incident_wording_pages.router,  # before incident_pages: /incidents/notice-wording is not an incident id
     incident_pages.router,
     notify_pages.router,
     records_pages.router,
@@ -117,6 +119,8 @@ def _allow_uploads(settings: Settings) -> None:
     limit = max(settings.request_max_bytes, files + 1024 * 1024)
     for prefix in ("/request", "/api/victim-requests", "/lookback/import"):
         allow_body(prefix, limit)
+    # A declared exposure list (a leaked export, a vendor's breach) is a CSV of customer ids and data classes.
+    allow_body("/incidents/declared/", max(settings.request_max_bytes, 64 * 1024 * 1024))
 
 
 def create_app(settings: Settings | None = None, *, ctx: Context | None = None) -> FastAPI:

@@ -79,3 +79,36 @@ def open_for(session, s: Scenario, clock, **kw):
         session, description="An employee sold customers' emails.", actors=[s.insider.external_id],
         window_start=s.window[0], window_end=s.window[1], discovered_at=clock.current, by=s.bystander, **kw,
     )
+
+
+def alert_of(session, s, status, days_before=0):
+    """An insider alert on the scenario's insider over its window, in this status."""
+    from ombud.insider.models import AlertStatus, CaseStatus, InsiderAlert, InsiderCase, InsiderScan, ScanStatus
+
+    now = s.window[1]
+    scan = InsiderScan(started_at=now, finished_at=now, status=ScanStatus.finished, engine="duckdb", params={},
+                       summary={})
+    case = InsiderCase(employee_id=s.insider.id, status=CaseStatus.escalated, opened_at=now, updated_at=now)
+    session.add_all([scan, case])
+    session.flush()
+    alert = InsiderAlert(case_id=case.id, scan_id=scan.id, employee_id=s.insider.id,
+                         day=now.date() - timedelta(days=days_before), window_start=s.window[0],
+                         window_end=s.window[1] - timedelta(seconds=1), score=3.2,
+                         findings=[], explanation="Read 5 customers' contact details with no reason on record.",
+                         status=AlertStatus(status), decided_at=now, created_at=now, updated_at=now)
+    session.add(alert)
+    session.flush()
+    return alert
+
+
+def signed_in(app, session, settings, who):
+    """A console client signed in as `who` (no redirects followed), and its CSRF token."""
+    from fastapi.testclient import TestClient
+
+    from ombud.staff import service as staff_service
+
+    started = staff_service.start_session(session, settings, who, ip="127.0.0.1", user_agent="pytest")
+    session.commit()
+    client = TestClient(app, headers={"accept": "text/html"}, follow_redirects=False)
+    client.cookies.set("ombud_session", started.token)
+    return client, started.record.csrf_token

@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 from accessutil import employee
 from fastapi.testclient import TestClient
-from incidentutil import build
+from incidentutil import build, signed_in
 from typer.testing import CliRunner
 
 from ombud.app import create_app
@@ -29,12 +29,7 @@ def _api(app, session, who):
     return TestClient(app, headers={"authorization": f"Bearer {token}"})
 
 
-def _browser(app, session, settings, who):
-    started = staff_service.start_session(session, settings, who, ip="127.0.0.1", user_agent="pytest")
-    session.commit()
-    client = TestClient(app, headers={"accept": "text/html"}, follow_redirects=False)
-    client.cookies.set("ombud_session", started.token)
-    return client, started.record.csrf_token
+_browser = signed_in
 
 
 def _open(api, s):

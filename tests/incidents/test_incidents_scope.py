@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from incidentutil import build, open_for
+from incidentutil import alert_of, build, open_for
 from sqlalchemy import text
 
 from ombud.incidents import scope as scoping
@@ -115,33 +115,14 @@ def test_imported_events_expose_the_class_they_name(ctx, session, frozen):
     assert video["first_at"] == inside and result.imported_scanned == 2
 
 
-def _alert(session, s, status, days_before=0):
-    from ombud.insider.models import AlertStatus, CaseStatus, InsiderAlert, InsiderCase, InsiderScan, ScanStatus
-
-    now = s.window[1]
-    scan = InsiderScan(started_at=now, finished_at=now, status=ScanStatus.finished, engine="duckdb", params={},
-                       summary={})
-    case = InsiderCase(employee_id=s.insider.id, status=CaseStatus.escalated, opened_at=now, updated_at=now)
-    session.add_all([scan, case])
-    session.flush()
-    alert = InsiderAlert(case_id=case.id, scan_id=scan.id, employee_id=s.insider.id,
-                         day=now.date() - timedelta(days=days_before), window_start=s.window[0],
-                         window_end=s.window[1] - timedelta(seconds=1), score=3.2,
-                         findings=[], explanation="Read 5 customers' contact details with no reason on record.",
-                         status=AlertStatus(status), decided_at=now, created_at=now, updated_at=now)
-    session.add(alert)
-    session.flush()
-    return alert
-
-
 def test_an_escalated_alert_opens_its_incident_once_and_scopes_to_the_truth(ctx, session, frozen):
     from ombud.errors import InvalidTransition
     from ombud.incidents.workflow import open_from_alert
 
     s = build(session, frozen)
     with pytest.raises(InvalidTransition):
-        open_from_alert(session, _alert(session, s, "new", days_before=1).id, s.bystander)
-    alert = _alert(session, s, "escalated")
+        open_from_alert(session, alert_of(session, s, "new", days_before=1).id, s.bystander)
+    alert = alert_of(session, s, "escalated")
     incident = open_from_alert(session, alert.id, s.bystander)
     assert open_from_alert(session, alert.id, s.bystander).id == incident.id
     assert incident.actors == [s.insider.external_id] and incident.source_alert_id == alert.id
@@ -173,6 +154,7 @@ def test_an_incident_not_caused_by_staff_is_scoped_from_its_declared_list(ctx, s
     good.write_text(f"customer_id,data_class\n{ca},contact\n{ca},address\n{tx},Contact\n{ca},contact\n")
     result = scoping.scope_incident(ctx, incident.id, s.bystander.id, scoping.read_declared(str(good), s.window))
     rows = {(r["customer_id"], r["item"], r["source"]): r for r in scoping.exposure_frame(session, result).to_dicts()}
-    assert set(rows) == {(ca, "contact", "declared"), (ca, "address", "declared"), (tx, "contact", "declared")}
-    assert rows[(ca, "contact", "declared")]["events"] == 2 and result.by_jurisdiction == {"CA": 1, "TX": 1}
+    src = "declared:vendor.csv"
+    assert set(rows) == {(ca, "contact", src), (ca, "address", src), (tx, "contact", src)}
+    assert rows[(ca, "contact", src)]["events"] == 2 and result.by_jurisdiction == {"CA": 1, "TX": 1}
     assert scoping.proofs(session, result, ca) == []  # nothing in the log to prove

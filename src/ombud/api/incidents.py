@@ -187,14 +187,7 @@ def resend(incident_id: int, body: Resend, request: Request, session: DbSession,
             "status": notice.status.value}
 
 
-@router.get("/{incident_id}/reports/{jurisdiction}")
-def report_json(incident_id: int, jurisdiction: str, request: Request, session: DbSession, staff: Responder
-                ) -> dict[str, Any]:
-    """The regulator report for a jurisdiction over its threshold, as JSON."""
-    return reports.report(session, service.get_incident(session, incident_id), jurisdiction.upper(),
-                          get_context(request).settings)
-
-
+# Before the JSON route: "{jurisdiction}" would otherwise take "TX.pdf" too.
 @router.get("/{incident_id}/reports/{jurisdiction}.pdf")
 def report_pdf(incident_id: int, jurisdiction: str, request: Request, session: DbSession, staff: Responder
                ) -> Response:
@@ -204,6 +197,14 @@ def report_pdf(incident_id: int, jurisdiction: str, request: Request, session: D
     return Response(reports.report_pdf(content), media_type="application/pdf",
                     headers={"content-disposition": f'attachment; filename="incident-{incident_id}-'
                                                     f'{jurisdiction.upper()}-report.pdf"', "cache-control": "no-store"})
+
+
+@router.get("/{incident_id}/reports/{jurisdiction}")
+def report_json(incident_id: int, jurisdiction: str, request: Request, session: DbSession, staff: Responder
+                ) -> dict[str, Any]:
+    """The regulator report for a jurisdiction over its threshold, as JSON."""
+    return reports.report(session, service.get_incident(session, incident_id), jurisdiction.upper(),
+                          get_context(request).settings)
 
 
 @router.post("/{incident_id}/reports/{jurisdiction}/submitted", response_model=IncidentRead)

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -251,6 +252,11 @@ def store_scope(session: Session, incident: Incident, frame: pl.DataFrame, verif
         "version": version, "tree_size": verified.tree_size, "customers": len(customers), "rows": frame.height,
     })
     summary = f"Scope v{version}: {len(customers):,} customer(s), {frame.height:,} exposed item(s); {verified.message}"
+    if frame.height:
+        lists = Counter(src for src in frame.get_column("source").to_list() if src.startswith(DECLARED_SOURCE))
+        if lists:
+            summary += "; declared: " + ", ".join(f"{src.partition(':')[2] or src} ({n:,} row(s))"
+                                                  for src, n in sorted(lists.items()))
     if scope.diff is not None:
         d = scope.diff
         summary += f"; against v{version - 1}: +{d['added']} −{d['removed']} ~{d['changed']}"
@@ -274,16 +280,20 @@ def scope_incident(ctx: Context, incident_id: int, by_id: int | None,
     """Verify the log, compute the exposure, store it as the incident's new scope (or record the refusal).
 
     `declared` (from `read_declared`) adds exposure the log cannot show: a leaked export, a vendor's breach.
-    An incident with no actors consults no log and is scoped from its declared list alone.
+    Without one, the declared rows of the current scope are kept (a change of window or actors does not drop a
+    declared list); a new list replaces the old. An incident with no actors consults no log and is scoped from its
+    declared list alone.
     """
     with transaction(ctx.sessions) as session:
         incident = get_incident(session, incident_id)
         if IncidentStatus.scoped not in TRANSITIONS[incident.status]:
             raise Conflict(f"a {incident.status.value} incident cannot be scoped", field="status")
         has_actors = bool(incident.actors)
+        if declared is None:
+            declared = declared_rows(session, incident.current_scope_id)
     if not has_actors and declared is None:
-        raise InvalidInput("an incident without actors is scoped from a declared list (--declared FILE.csv)",
-                           field="declared")
+        raise InvalidInput("an incident without actors is scoped from a declared list (a CSV of customer_id, "
+                           "data_class)", field="declared")
     verified = VerifiedLog(0, b"", "no actors: the exposure is the declared list")
     if has_actors:
         try:
@@ -306,38 +316,78 @@ def scope_incident(ctx: Context, incident_id: int, by_id: int | None,
 
 
 DECLARED_SOURCE = "declared"
+#: A declared list holds at most this many lines (a larger breach is declared in parts, or by the CLI in several).
+MAX_DECLARED_LINES = 2_000_000
+
+
+def declared_source(name: str) -> str:
+    """The source of a declared list's rows: "declared:" and the list's file name, so the scope shows its origin."""
+    clean = "".join(c if c.isalnum() or c in "._- " else "_" for c in Path(name or "list.csv").name).strip()
+    return f"{DECLARED_SOURCE}:{clean or 'list.csv'}"[:64]
+
+
+def declared_rows(session: Session, scope_id: int | None) -> pl.DataFrame | None:
+    """The declared rows of a stored scope (None when it has none)."""
+    if scope_id is None:
+        return None
+    rows = session.execute(select(
+        Exposure.customer_id, Exposure.item, Exposure.data_class, Exposure.source, Exposure.first_at,
+        Exposure.last_at, Exposure.events).where(Exposure.scope_id == scope_id,
+                                                 Exposure.source.like(f"{DECLARED_SOURCE}%"))).all()
+    if not rows:
+        return None
+    return pl.DataFrame([{"customer_id": r[0], "item": r[1], "data_class": r[2], "source": r[3], "first_at": r[4],
+                          "last_at": r[5], "events": r[6], "leaves": [], "imported": []} for r in rows],
+                        schema=exp.OUT_SCHEMA)
 
 
 def read_declared(path: str, window: tuple[datetime, datetime]) -> pl.DataFrame:
+    """A declared exposure list file (CSV: customer_id, data_class[, first_at, last_at]) as exposure rows."""
+    with open(path, newline="", encoding="utf-8") as handle:
+        return parse_declared(handle, window, Path(path).name)
+
+
+def parse_declared(lines: Iterable[str], window: tuple[datetime, datetime], name: str) -> pl.DataFrame:
     """A declared exposure list (CSV: customer_id, data_class[, first_at, last_at]) as exposure rows.
 
-    InvalidInput names the line and column of the first bad value; nothing is stored from a bad file.
+    InvalidInput names the line and column of the first bad value; nothing is stored from a bad list.
     """
     import csv
 
     from ombud.access.cases import check_customer_id
     from ombud.errors import OmbudError
 
+    source = declared_source(name)
     rows: dict[tuple[str, str], list[Any]] = {}
-    with open(path, newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
+    try:
+        reader = csv.DictReader(lines)
         missing = {"customer_id", "data_class"} - set(reader.fieldnames or ())
         if missing:
-            raise InvalidInput(f"{path}: the header lacks {sorted(missing)}", field="declared")
+            raise InvalidInput(f"{name}: the header (line 1) lacks {', '.join(sorted(missing))}", field="declared")
         for line, raw in enumerate(reader, start=2):
+            if line > MAX_DECLARED_LINES:
+                raise InvalidInput(f"{name}: more than {MAX_DECLARED_LINES:,} lines", field="declared")
             try:
+                if None in raw:
+                    raise InvalidInput("more values than the header has columns", field="columns")
                 customer = check_customer_id(raw.get("customer_id") or "")
                 cls = (raw.get("data_class") or "").strip().lower()
                 if not cls.replace("_", "").isalnum() or len(cls) > 32:
                     raise InvalidInput("a data class is a word like contact, address, video", field="data_class")
                 first = _declared_time(raw.get("first_at"), window[0], "first_at")
                 last = _declared_time(raw.get("last_at"), window[1], "last_at")
+                if last < first:
+                    raise InvalidInput("last_at is before first_at", field="last_at")
             except OmbudError as exc:
-                raise InvalidInput(f"{path}, line {line}, {exc.field}: {exc.message}", field="declared") from None
+                raise InvalidInput(f"{name}, line {line}, {exc.field}: {exc.message}", field="declared") from None
             row = rows.setdefault((customer, cls), [first, last, 0])
             row[0], row[1], row[2] = min(row[0], first), max(row[1], last), row[2] + 1
+    except csv.Error as exc:
+        raise InvalidInput(f"{name}: not a CSV file ({exc})", field="declared") from None
+    if not rows:
+        raise InvalidInput(f"{name}: no customers listed", field="declared")
     return pl.DataFrame(
-        [{"customer_id": c, "item": cls, "data_class": cls, "source": DECLARED_SOURCE, "first_at": v[0],
+        [{"customer_id": c, "item": cls, "data_class": cls, "source": source, "first_at": v[0],
           "last_at": v[1], "events": v[2], "leaves": [], "imported": []} for (c, cls), v in rows.items()],
         schema=exp.OUT_SCHEMA,
     )

@@ -42,6 +42,7 @@ class Wording:
     owner: str = "files"
     created_at: datetime | None = None
     created_by: str | None = None
+    note: str = ""
 
     @property
     def label(self) -> str:
@@ -58,7 +59,7 @@ def owner_key(incident_id: int | None) -> str:
 def _as_wording(session: Session, row: NoticeTemplate) -> Wording:
     who = session.get(Employee, row.created_by_id) if row.created_by_id else None
     return Wording(row.subject, row.body_text, row.body_html, row.id, row.version, row.owner, row.created_at,
-                   who.external_id if who else None)
+                   who.external_id if who else None, row.note)
 
 
 def files_wording(settings: Settings) -> Wording:

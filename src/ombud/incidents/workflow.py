@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ombud import clock
+from ombud.audit.events import AuditEvent
+from ombud.audit.service import append_event
 from ombud.errors import InvalidTransition
 from ombud.incidents.models import Incident, IncidentStatus
 from ombud.incidents.service import audit, check_actors, check_window, note_entry
@@ -31,39 +35,79 @@ def change_scope(session: Session, incident: Incident, by: Employee, *, actors: 
     note_entry(session, incident, "scope_change", by, f"Scope changed: {before} ⇒ {after} (UTC)", index)
 
 
-def open_from_alert(session: Session, alert_id: int, by: Employee | None) -> Incident:
-    """Open the incident of an escalated insider alert (once: a second call returns the same incident).
+@dataclass(frozen=True)
+class AlertDraft:
+    """What an incident opened from an escalated alert starts with; the analyst may change any of it."""
+
+    alert_id: int
+    title: str
+    actors: list[str]
+    window_start: datetime
+    window_end: datetime
+    discovered_at: datetime
+    description: str
+    customers: int
+
+
+def draft_from_alert(session: Session, alert_id: int) -> AlertDraft:
+    """The incident an escalated alert suggests (InvalidTransition unless escalated, NotFound if no such alert).
 
     The actor is the alert's employee (ombud.insider.triage.escalation); the window spans every escalated alert of
     the alert's case (serial snooping by one person is one incident); the legal clock starts at the escalation.
     """
-    from sqlalchemy import select
-
-    from ombud.incidents.service import open_incident
     from ombud.insider import triage
     from ombud.insider.models import AlertStatus, InsiderAlert
 
-    esc = triage.escalation(session, alert_id)  # InvalidTransition unless escalated, NotFound if none
-    existing = session.scalar(select(Incident).where(Incident.source_alert_id == alert_id))
-    if existing is not None:
-        return existing
+    esc = triage.escalation(session, alert_id)
     related = [esc, *(triage.escalation(session, other) for other in session.scalars(
         select(InsiderAlert.id).where(InsiderAlert.case_id == esc.case_id, InsiderAlert.id != alert_id,
                                       InsiderAlert.status == AlertStatus.escalated)))]
     alert = session.get(InsiderAlert, alert_id)
     escalated_at = alert.decided_at if alert is not None and alert.decided_at else clock.now()
-    return open_incident(
-        session, title=f"Insider alert {alert_id}: {esc.employee}", description=esc.explanation[:20000],
-        actors=[esc.employee], window_start=min(e.window_start for e in related),
+    return AlertDraft(
+        alert_id=alert_id, title=f"Insider alert {alert_id}: {esc.employee}", actors=[esc.employee],
+        window_start=min(e.window_start for e in related),
         # The window is [start, end): a second past the last alert's end keeps its last event inside.
         window_end=max(e.window_end for e in related) + timedelta(seconds=1),
-        discovered_at=min(clock.now(), escalated_at), by=by, source_alert_id=alert_id)
+        discovered_at=min(clock.now(), escalated_at), description=esc.explanation[:20000],
+        customers=len({c for e in related for c in e.customers}))
+
+
+def incident_of_alert(session: Session, alert_id: int) -> Incident | None:
+    """The incident opened from this alert, if any (the alert's side of the link)."""
+    return session.scalar(select(Incident).where(Incident.source_alert_id == alert_id))
+
+
+def open_from_alert(session: Session, alert_id: int, by: Employee | None, *, title: str | None = None,
+                    description: str | None = None, actors: list[str] | None = None,
+                    window_start: datetime | None = None, window_end: datetime | None = None,
+                    discovered_at: datetime | None = None) -> Incident:
+    """Open the incident of an escalated insider alert (once: a second call returns the same incident).
+
+    Anything not given comes from `draft_from_alert`. The incident names the alert, and the alert's side of the
+    link is an audit leaf on the alert, so the alert's history shows which incident it became.
+    """
+    from ombud.incidents.service import open_incident
+
+    draft = draft_from_alert(session, alert_id)  # InvalidTransition unless escalated, NotFound if none
+    existing = incident_of_alert(session, alert_id)
+    if existing is not None:
+        return existing
+    incident = open_incident(
+        session, title=title if title is not None else draft.title,
+        description=description if description is not None else draft.description,
+        actors=actors if actors is not None else draft.actors, window_start=window_start or draft.window_start,
+        window_end=window_end or draft.window_end, discovered_at=discovered_at or draft.discovered_at, by=by,
+        source_alert_id=alert_id)
+    append_event(session, AuditEvent(
+        action="insider.alert.incident", actor_type="employee" if by else "system",
+        actor_id=by.external_id if by else "ombud.incidents", subject_type="insider_alert",
+        subject_id=str(alert_id), detail={"incident": str(incident.id)}))
+    return incident
 
 
 def escalated_without_incident(session: Session, limit: int = 50) -> list[tuple[int, str, datetime]]:
     """Escalated insider alerts no incident has been opened from yet: (alert id, employee id, escalated at)."""
-    from sqlalchemy import select
-
     from ombud.insider.models import AlertStatus, InsiderAlert
 
     opened = select(Incident.source_alert_id).where(Incident.source_alert_id.is_not(None))

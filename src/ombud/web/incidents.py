@@ -16,10 +16,10 @@ from sqlalchemy import func, select
 from ombud.api.deps import DbSession, Staff, get_context, require_roles
 from ombud.clock import ensure_utc
 from ombud.errors import InvalidInput, OmbudError
-from ombud.incidents import notices, rules, service, workflow
+from ombud.incidents import notices, rules, service, wording, workflow
 from ombud.incidents import scope as scoping
-from ombud.incidents.models import Exposure, IncidentKind
-from ombud.incidents.views import deadline_state, incident_summary
+from ombud.incidents.models import Exposure, IncidentKind, NoticeChannel
+from ombud.incidents.views import DELIVERY_FILTERS, deadline_state, incident_summary, notice_rows
 from ombud.staff.models import Role
 from ombud.web.access import _attempt
 from ombud.web.templating import NavItem, flash, register_nav, render
@@ -94,7 +94,8 @@ def jurisdictions(request: Request, staff: Responder) -> Response:
 
 @router.get("/incidents/{incident_id}")
 def incident_page(request: Request, session: DbSession, staff: Responder, incident_id: int,
-                  customer: Annotated[str | None, Query(max_length=64)] = None) -> Response:
+                  customer: Annotated[str | None, Query(max_length=64)] = None,
+                  delivery: Annotated[str | None, Query(max_length=16)] = None) -> Response:
     """An incident: status, exposure (first rows, or one customer's with proofs), deadlines, notices, timeline."""
     summary = incident_summary(session, incident_id)
     rows: list[dict[str, Any]] = []
@@ -108,9 +109,17 @@ def incident_page(request: Request, session: DbSession, staff: Responder, incide
             .where(Exposure.scope_id == summary.scope.id).group_by(Exposure.data_class)).all())
         if customer and rows:
             proofs = scoping.proofs(session, summary.scope, customer)
+    chosen = delivery if delivery in DELIVERY_FILTERS else None
+    sent = notice_rows(session, incident_id, state=chosen, customer=customer or None, limit=PAGE_ROWS) \
+        if summary.notices else []
+    settings = get_context(request).settings
+    approved = wording.by_id(session, summary.incident.approved_template_id) \
+        if summary.incident.approved_template_id else None
     return render(request, "incidents/incident.html", staff, s=summary, rows=rows, proofs=proofs,
                   customer=customer or "", classes=classes, state=deadline_state, page_rows=PAGE_ROWS,
-                  may_approve=staff.has_role(Role.privacy_officer))
+                  may_approve=staff.has_role(Role.privacy_officer), sent=sent, delivery=chosen or "",
+                  delivery_states=list(DELIVERY_FILTERS), current_wording=wording.effective(
+                      session, summary.incident, settings), approved_wording=approved)
 
 
 def _back(incident_id: int) -> str:
@@ -192,3 +201,82 @@ def incident_send(request: Request, session: DbSession, staff: Responder, incide
     settings = get_context(request).settings
     return _attempt(request, session, lambda: notices.send(session, incident, staff.employee, settings),
                     lambda r: f"Queued {r.emails:,} email(s) and {r.letters:,} letter(s)", _back(incident_id))
+
+
+@router.post("/incidents/declared/{incident_id}")
+async def incident_declared(request: Request, staff: Responder, incident_id: int) -> Response:
+    """Scope from an uploaded declared list (a leaked export, a vendor's breach): checked whole, stored whole."""
+    from starlette.datastructures import UploadFile
+
+    back = RedirectResponse(_back(incident_id), status_code=303)
+    form = await request.form()
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return flash(request, back, "Choose a CSV file of customer_id, data_class (declared)", "error")
+    data = await upload.read()
+    ctx = get_context(request)
+    try:
+        try:
+            lines = data.decode("utf-8-sig").splitlines()
+        except UnicodeDecodeError:
+            raise InvalidInput(f"{upload.filename}: not UTF-8 text", field="declared") from None
+        with ctx.sessions() as session:
+            incident = service.get_incident(session, incident_id)
+            window = (incident.window_start, incident.window_end)
+        frame = scoping.parse_declared(lines, window, upload.filename)
+        result = scoping.scope_incident(ctx, incident_id, staff.employee.id, frame)
+    except OmbudError as exc:
+        return flash(request, back, f"Nothing stored: {exc.message}", "error")
+    return flash(request, back, f"Scope v{result.version} with the declared list {upload.filename}: "
+                                f"{result.customers:,} customers, {result.rows:,} exposed items", "success")
+
+
+@router.post("/incidents/{incident_id}/resend")
+def incident_resend(request: Request, session: DbSession, staff: Responder, incident_id: int, customer: Text,
+                    channel: Annotated[str, Form()] = "") -> Response:
+    """Send one customer's notice again (a bounce, a returned letter), by the same or the other channel."""
+    incident = service.get_incident(session, incident_id)
+    settings = get_context(request).settings
+
+    def act() -> Any:
+        try:
+            chosen = NoticeChannel(channel) if channel else None
+        except ValueError:
+            raise InvalidInput(f"unknown channel {channel!r}", field="channel") from None
+        return notices.resend(session, incident, customer.strip(), staff.employee, settings, chosen)
+
+    return _attempt(request, session, act, lambda n: f"Notice to {n.customer_id} queued again by {n.channel.value} "
+                    f"(send {n.sends})", _back(incident_id) + "#notices-heading")
+
+
+@router.post("/incidents/{incident_id}/letters")
+def incident_letters(request: Request, session: DbSession, staff: Responder, incident_id: int) -> Response:
+    """Render every queued letter into one PDF for the print run (kept in the data folder), and download it."""
+    from ombud.incidents import letters
+
+    incident = service.get_incident(session, incident_id)
+    ctx = get_context(request)
+    folder = ctx.settings.data_dir / "letters"
+    try:
+        with session.begin_nested():
+            run = letters.print_letters(session, incident, staff.employee, ctx.settings, folder)
+    except OmbudError as exc:
+        return flash(request, RedirectResponse(_back(incident_id), status_code=303), exc.message, "error")
+    if run.pdf is None:
+        return flash(request, RedirectResponse(_back(incident_id), status_code=303), "No letters wait for printing",
+                     "info")
+    session.commit()  # the letters are marked printed before the file leaves
+    return Response(run.pdf.read_bytes(), media_type="application/pdf", headers={
+        "content-disposition": f'attachment; filename="{run.pdf.name}"', "cache-control": "no-store"})
+
+
+@router.post("/incidents/{incident_id}/reports/{jurisdiction}/submitted")
+def incident_report_submitted(request: Request, session: DbSession, staff: Responder, incident_id: int,
+                              jurisdiction: str) -> Response:
+    """Record that a regulator's report was submitted (its deadline is met)."""
+    from ombud.incidents import reports
+
+    incident = service.get_incident(session, incident_id)
+    code = jurisdiction.upper()[:16]
+    return _attempt(request, session, lambda: reports.mark_submitted(session, incident, code, staff.employee),
+                    lambda _: f"The {code} report is recorded as submitted", _back(incident_id))

@@ -66,8 +66,37 @@ def alert_page(alert_id: int, request: Request, session: DbSession, staff: Analy
     alert = service.get_alert(session, alert_id)
     triage.record_read(session, staff.employee, [alert.id], what="detail")
     detail = alert_detail(session, get_context(request).keys.identifier_hash_key, alert)
+    from ombud.incidents import workflow as incidents
+
+    escalated = alert.status is AlertStatus.escalated
     return render(request, "insider/alert.html", staff, alert=detail, reasons=REASONS,
-                  can_move=bool(triage.MOVES[alert.status]), status=alert.status.value)
+                  can_move=bool(triage.MOVES[alert.status]), status=alert.status.value,
+                  incident=incidents.incident_of_alert(session, alert_id) if escalated else None,
+                  draft=incidents.draft_from_alert(session, alert_id) if escalated else None)
+
+
+@router.post("/alerts/{alert_id}/incident")
+def open_incident(alert_id: int, request: Request, session: DbSession, staff: Analyst, title: OptText = None,
+                  actors: OptText = None, start: OptText = None, end: OptText = None, discovered: OptText = None,
+                  description: OptText = None) -> Response:
+    """Open the incident of an escalated alert from the form pre-filled with the alert's actors, window and story."""
+    from ombud.incidents import workflow as incidents
+    from ombud.web.incidents import _when
+
+    opened: dict[str, int] = {}
+
+    def act() -> None:
+        incident = incidents.open_from_alert(
+            session, alert_id, staff.employee, title=title, description=description,
+            actors=(actors or "").replace(",", " ").split() if actors is not None else None,
+            window_start=_when(start, "start") if start else None, window_end=_when(end, "end") if end else None,
+            discovered_at=_when(discovered, "discovered") if discovered else None)
+        opened["id"] = incident.id
+
+    response = _attempt(request, session, act, "Incident opened from this alert", f"/insider/alerts/{alert_id}")
+    if "id" in opened:
+        response.headers["location"] = f"/incidents/{opened['id']}"
+    return response
 
 
 @router.post("/alerts/{alert_id}/assign")
