@@ -100,6 +100,7 @@ def _steps(ctx: Context, retailer: Path) -> None:
     from ombud.audit.demo import run_demo as audit_demo
     from ombud.identity.demo import run_demo as identity_demo
     from ombud.incidents.demo import run_demo as incidents_demo
+    from ombud.insider.demo import run_demo as insider_demo
     from ombud.records.demo import run_demo as records_demo
     from ombud.victim_requests.demo import run_demo as requests_demo
 
@@ -108,6 +109,7 @@ def _steps(ctx: Context, retailer: Path) -> None:
     audit_demo(ctx, console)
     requests_demo(ctx, console, retailer)
     records_demo(ctx, console)
+    insider_demo(ctx, console)
     incidents_demo(ctx, console)
 
 

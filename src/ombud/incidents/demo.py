@@ -2,8 +2,9 @@
 log; notices are previewed, approved and sent to the file mailer; a customer opens their transparency link.
 
 ``run_demo(ctx, console)`` follows the access demo (whose agent read customers through the broker); with no
-reads on the record it makes a few itself. When insider alerts are available the incident is opened from an
-escalated alert, else by hand with the same actors and window.
+reads on the record it makes a few itself. When the insider step has escalated an alert (``ombud.insider.demo``),
+the incident is opened from it (its employee, its window, its evidence); else by hand over the access demo's
+reads.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from ombud import clock
 from ombud.access.demo import run_demo as access_demo
 from ombud.context import Context
 from ombud.db import transaction
-from ombud.incidents import links, notices, service
+from ombud.incidents import links, notices, service, workflow
 from ombud.incidents import scope as scoping
 from ombud.staff import service as staff_service
 from ombud.staff.models import Employee, Role
@@ -44,21 +45,26 @@ def run_demo(ctx: Context, console: Console) -> None:
         access_demo(ctx, Console(quiet=True))
     now = clock.now()
     with transaction(ctx.sessions) as session:
-        agent = _insider(session)
         analyst = _staff(session, SECURITY, Role.security_analyst, "DEMO-SEC")
         officer = _staff(session, PRIVACY, Role.privacy_officer, "DEMO-PRIV")
-        incident = service.open_incident(
-            session, title="Demo: an agent looked up customers without a reason",
-            description="An insider-risk review found reads with no business reason.", actors=[agent.external_id],
-            window_start=now - timedelta(days=1), window_end=now + timedelta(minutes=1), discovered_at=now,
-            by=analyst)
+        pending = workflow.escalated_without_incident(session, limit=1)
+        if pending:  # the insider step escalated an alert: the incident comes from it
+            incident = workflow.open_from_alert(session, pending[0][0], analyst)
+            opened = f"from escalated insider alert {pending[0][0]} (actor: {pending[0][1]})"
+        else:
+            agent = _insider(session)
+            incident = service.open_incident(
+                session, title="Demo: an agent looked up customers without a reason",
+                description="An insider-risk review found reads with no business reason.",
+                actors=[agent.external_id], window_start=now - timedelta(days=1),
+                window_end=now + timedelta(minutes=1), discovered_at=now, by=analyst)
+            opened = f"by hand (actors: {agent.external_id})"
         incident.what_happened = ("One of our customer-service employees looked at customer records without a "
                                   "business reason.")
         incident.what_we_are_doing = ("We ended the employee's access the same day, and we review every look at "
                                       "customer data.")
         incident_id, analyst_id, officer_id = incident.id, analyst.id, officer.id
-    console.print(f"incident {incident_id} opened by hand (actors: {agent.external_id}); scoping verifies the log "
-                  "first…")
+    console.print(f"incident {incident_id} opened {opened}; scoping verifies the log first…")
     scope = scoping.scope_incident(ctx, incident_id, analyst_id)
     console.print(f"[green]scope v{scope.version}[/]: {scope.customers} customer(s), {scope.rows} exposed item(s); "
                   f"{scope.verification}")

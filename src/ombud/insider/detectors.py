@@ -119,7 +119,7 @@ WITH d AS (
   SELECT employee_id, day, {group} AS grp, COUNT(DISTINCT customer_id) AS n
   FROM {source} src GROUP BY employee_id, day, {group}
 ),
-active AS (SELECT employee_id, MIN(team) AS team, MIN(role) AS role, day FROM access GROUP BY employee_id, day),
+active AS (SELECT employee_id, team, role, day FROM emp_day),
 g AS (SELECT DISTINCT grp FROM d),
 full_d AS (
   SELECT a.employee_id, a.team, a.role, a.day, g.grp, COALESCE(d.n, 0) AS n, LN(1.0 + COALESCE(d.n, 0)) AS x
@@ -148,15 +148,11 @@ WHERE h.zz >= {z}
 """
 
 
-def _four_week_z(name: str, flag: str, min_n: str, z: str) -> str:
-    """Distinct customers of flagged accesses per employee over four weeks, against the same weeks' peers
-    (median and MAD of the team and role, log scale)."""
+def _four_week_z(name: str, flag: str, column: str, min_n: str, z: str) -> str:
+    """Distinct customers of flagged accesses per employee over four weeks (`column` of emp_week counts them per
+    week), against the same weeks' peers (median and MAD of the team and role, log scale)."""
     return f"""
-WITH w AS (
-  SELECT employee_id, MIN(team) AS team, MIN(role) AS role, CAST(FLOOR(day / 7.0) AS BIGINT) AS wk,
-         COUNT(DISTINCT CASE WHEN {flag} THEN customer_id END) AS n
-  FROM access GROUP BY employee_id, CAST(FLOOR(day / 7.0) AS BIGINT)
-),
+WITH w AS (SELECT employee_id, team, role, wk, {column} AS n FROM emp_week),
 r AS (
   SELECT employee_id, team, role, wk,
          CAST(SUM(n) OVER (PARTITION BY employee_id ORDER BY wk RANGE BETWEEN 3 PRECEDING AND CURRENT ROW) AS BIGINT)
@@ -221,6 +217,15 @@ uc AS (
          m.surname_key AS m_surname, m.postcode_key AS m_postcode, m.address_key AS m_address, m.email_key AS m_email
   FROM u JOIN customers c ON c.customer_id = u.customer_id JOIN employees m ON m.employee_id = u.employee_id
 ),
+-- two equality joins, not one join on an OR (which no engine can hash: it compared every pair)
+cw AS (
+  SELECT uc.row_id, uc.employee_id, uc.day FROM uc JOIN employees o ON o.email_key = uc.email_key
+  WHERE o.employee_id <> uc.employee_id
+  UNION
+  SELECT uc.row_id, uc.employee_id, uc.day FROM uc
+  JOIN employees o ON o.surname_key = uc.surname_key AND o.postcode_key = uc.postcode_key
+  WHERE o.employee_id <> uc.employee_id
+),
 rel AS (
   SELECT uc.row_id, uc.employee_id, uc.day, 'same surname' AS kind, LN(pop.big_n / sf.f) AS idf,
          {surname_min_idf} AS floor_idf
@@ -236,9 +241,7 @@ rel AS (
   SELECT row_id, employee_id, day, 'own account' AS kind, 12.0 AS idf, 0.0 AS floor_idf
   FROM uc WHERE uc.email_key = uc.m_email
   UNION ALL
-  SELECT DISTINCT uc.row_id, uc.employee_id, uc.day, 'co-worker' AS kind, 9.0 AS idf, 0.0 AS floor_idf
-  FROM uc JOIN employees o ON o.employee_id <> uc.employee_id
-   AND (o.email_key = uc.email_key OR (o.surname_key = uc.surname_key AND o.postcode_key = uc.postcode_key))
+  SELECT row_id, employee_id, day, 'co-worker' AS kind, 9.0 AS idf, 0.0 AS floor_idf FROM cw
 )
 SELECT 'relationship' AS detector, employee_id, day, kind AS ref, idf AS stat, 1 AS n,
        """ + _strength("idf - floor_idf + 1.0", "{relation_scale}") + """ AS strength, row_id
@@ -246,11 +249,7 @@ FROM rel WHERE idf >= floor_idf
 """
 
 _REFUSALS = """
-WITH d AS (
-  SELECT employee_id, MIN(team) AS team, MIN(role) AS role, day,
-         COUNT(DISTINCT CASE WHEN decision = 'deny' THEN customer_id END) AS n
-  FROM access GROUP BY employee_id, day
-),
+WITH d AS (SELECT employee_id, team, role, day, n_deny AS n FROM emp_day),
 x AS (SELECT d.*, LN(1.0 + n) AS x FROM d),""" + _robust("peer", "x", "team, role") + """,
 z AS (
   SELECT x.employee_id, x.day, x.n, """ + _z("x.x", "pm", "pa") + """ AS zz
@@ -312,11 +311,7 @@ WHERE d.n >= {rare_class_min_customers}
 
 _DEPARTING = """
 WITH m AS (SELECT employee_id, left_day FROM employees WHERE left_day IS NOT NULL),
-ed AS (
-  SELECT employee_id, MIN(team) AS team, MIN(role) AS role, day,
-         COUNT(DISTINCT CASE WHEN unexplained = 1 THEN customer_id END) AS n
-  FROM access GROUP BY employee_id, day
-),
+ed AS (SELECT employee_id, team, role, day, n_unx AS n FROM emp_day),
 peer AS (SELECT team, role, SUM(n) / CAST(COUNT(*) AS DOUBLE) AS rate FROM ed GROUP BY team, role),
 a AS (
   SELECT u.employee_id, u.customer_id, u.day, u.row_id,
@@ -398,7 +393,7 @@ _REGISTRY: list[Detector] = [
                       "data_class", "{class_min_customers}", "{class_z}")),
     Detector("spread", "Slow, steady unexplained lookups",
              "looked up {n} customers over four weeks with nothing to explain them, far more than peers in the same "
-             "weeks", _four_week_z("spread", "unexplained = 1", "{spread_min_customers}", "{spread_z}")),
+             "weeks", _four_week_z("spread", "unexplained = 1", "n_unx", "{spread_min_customers}", "{spread_z}")),
     Detector("seller_reviewers", "Lookups concentrated on one seller's negative reviewers",
              "{n} of the customers they looked up without a reason left negative reviews of seller {ref}, far more "
              "than chance", _SELLER),
@@ -413,11 +408,13 @@ _REGISTRY: list[Detector] = [
              _RARE_CLASS),
     Detector("break_glass", "A break-glass habit",
              "used break-glass on {n} customers over four weeks, far more than peers",
-             _four_week_z("break_glass", "purpose_kind = 'break_glass'", "{break_glass_min}", "{break_glass_z}")),
+             _four_week_z("break_glass", "purpose_kind = 'break_glass'", "n_break_glass",
+                          "{break_glass_min}", "{break_glass_z}")),
     Detector("self_ticket", "Tickets opened on customers who never made contact",
              "opened their own tickets to read {n} customers who never contacted the company, over four weeks, far "
              "more than peers",
-             _four_week_z("self_ticket", "self_ticket = 1 AND unexplained = 1", "{self_ticket_min_customers}",
+             _four_week_z("self_ticket", "self_ticket = 1 AND unexplained = 1", "n_self_ticket",
+                          "{self_ticket_min_customers}",
                           "{self_ticket_z}")),
     Detector("departing", "A departing employee's last weeks",
              "looked up {n} customers without a reason in their last weeks before leaving, {stat:.1f} times what "

@@ -18,14 +18,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ombud.insider import detectors as registry
+from ombud.insider import ranking
 from ombud.insider.explain import STAGES, SUMMARY_SQL
 from ombud.insider.frame import TABLES
 
 ENGINES = ("duckdb", "spark")
 
 Progress = Callable[[str], None]
-
-_WEAK_SCALE = 10.0  # the ranking score's gentle rise with unexplained customers in a day
 
 
 class Runner(Protocol):
@@ -36,13 +35,18 @@ class Runner(Protocol):
 
 
 class DuckRunner:
-    """DuckDB in process: Parquet files as views, stages as temporary tables."""
+    """DuckDB in process: each Parquet file read once into a table, stages as temporary tables.
+
+    Insertion order is not kept (every output is sorted before it leaves), which lets DuckDB build and scan
+    tables in parallel without reordering."""
 
     def __init__(self, threads: int | None = None, memory_limit: str | None = None) -> None:
         import duckdb
 
         self.con = duckdb.connect(":memory:")
         self.con.execute("SET TimeZone = 'UTC'")
+        self.con.execute("SET preserve_insertion_order = false")
+        self.con.execute("SET enable_progress_bar = false")  # the scan reports its own progress, per stage
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
         if memory_limit:
@@ -50,7 +54,8 @@ class DuckRunner:
 
     def load(self, name: str, path: Path) -> None:
         quoted = str(path).replace("'", "''")
-        self.con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet('{quoted}')")
+        # A table, not a view: the events and contacts are read by several stages, decoded once.
+        self.con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM read_parquet('{quoted}')")
 
     def materialise(self, name: str, sql: str) -> None:
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
@@ -211,34 +216,9 @@ FROM (SELECT detector, employee_id, day, ref, MAX(stat) AS stat, CAST(MAX(n) AS 
         evidence = _sorted(runner.fetch(f"""
 SELECT DISTINCT f.detector, f.employee_id, f.day, f.ref, a.event_id, a.source, a.audit_idx, a.customer_id,
        a.data_class, a.at_s, a.decision
-FROM finding_rows f JOIN access a ON a.row_id = f.row_id WHERE f.day >= {int(from_day)}
+FROM finding_rows f JOIN events a ON a.row_id = f.row_id WHERE f.day >= {int(from_day)}
 """), ["employee_id", "day", "detector", "ref", "event_id", "data_class"])
-        day_scores = _sorted(runner.fetch(f"""
-WITH w AS (
-  SELECT f.employee_id, f.day, f.detector, f.fresh,
-         LEAST(f.strength * COALESCE(t.weight, s.weight, 1.0), 0.999) AS s
-  FROM findings f LEFT JOIN employees m ON m.employee_id = f.employee_id
-  LEFT JOIN feedback t ON t.detector = f.detector AND t.team = m.team
-  LEFT JOIN feedback s ON s.detector = f.detector AND s.team = '*'
-),
-alert AS (SELECT employee_id, day,
-                 1.0 - EXP(SUM(CASE WHEN fresh = 1 THEN LN(1.0 - s) ELSE 0.0 END)) AS score,
-                 1.0 - EXP(SUM(LN(1.0 - s))) AS score_all,
-                 SUM(fresh) AS n_findings
-          FROM w GROUP BY employee_id, day),
-ed AS (SELECT employee_id, day, COUNT(DISTINCT CASE WHEN unexplained = 1 THEN customer_id END) AS n_unx
-       FROM access WHERE day >= {int(from_day)} GROUP BY employee_id, day),
--- the ranking score of a day also counts findings whose evidence falls on it (a four-week finding's days)
-evd AS (SELECT r.employee_id, a.day, r.detector, MAX(LEAST(r.strength, 0.999)) AS s
-        FROM finding_rows r JOIN access a ON a.row_id = r.row_id GROUP BY r.employee_id, a.day, r.detector),
-ev AS (SELECT employee_id, day, 1.0 - EXP(SUM(LN(1.0 - s))) AS s FROM evd GROUP BY employee_id, day)
-SELECT ed.employee_id, ed.day, ed.n_unx, COALESCE(alert.score, 0.0) AS score,
-       CAST(COALESCE(alert.n_findings, 0) AS BIGINT) AS n_findings,
-       1.0 - (1.0 - GREATEST(COALESCE(alert.score_all, 0.0), COALESCE(ev.s, 0.0)))
-           * (1.0 - 0.2 * (1.0 - EXP(-ed.n_unx / {_WEAK_SCALE}))) AS rank_score
-FROM ed LEFT JOIN alert ON alert.employee_id = ed.employee_id AND alert.day = ed.day
-LEFT JOIN ev ON ev.employee_id = ed.employee_id AND ev.day = ed.day
-"""), ["employee_id", "day"])
+        day_scores = _sorted(runner.fetch(ranking.day_scores_sql(values, from_day)), ["employee_id", "day"])
         summary = _sorted(runner.fetch(f"SELECT * FROM ({SUMMARY_SQL}) AS s WHERE reason IS NOT NULL"), ["reason"])
         employee_days = day_scores.num_rows
         timings["total"] = time.perf_counter() - started

@@ -27,7 +27,19 @@ def _in(values: tuple[str, ...]) -> str:
     return ", ".join(f"'{v}'" for v in values)
 
 
-#: (name, SQL) in order; each becomes a table the later ones (and the detectors) read.
+#: The reasons, in the order a row's reason is chosen when several explain it (alphabetical, as before codes).
+REASONS: Final = ("customer_contact", "customer_ticket", "order_problem", "process_case", "ticket_case")
+
+
+def _code(reason: str) -> int:
+    return REASONS.index(reason) + 1
+
+
+_REASON_OF = "CASE x.code " + " ".join(f"WHEN {i + 1} THEN '{r}'" for i, r in enumerate(REASONS)) + " END"
+
+#: (name, SQL) in order; each becomes a table the later ones (and the detectors) read. Explanation reasons are
+#: small integer codes until the end (grouping 2 rows per access by a string cost more than the joins), and the
+#: `access` table keeps only the columns detectors read: evidence goes back to `events` by row_id.
 STAGES: Final[list[tuple[str, str]]] = [
     ("ticket", """
 SELECT ticket_ref, MIN(customer_id) AS customer_id, MIN(employee_id) AS employee_id,
@@ -35,7 +47,7 @@ SELECT ticket_ref, MIN(customer_id) AS customer_id, MIN(employee_id) AS employee
 FROM contacts WHERE ticket_ref IS NOT NULL GROUP BY ticket_ref
 """),
     ("access_base", """
-SELECT e.row_id, e.event_id, e.source, e.audit_idx, e.employee_id, e.customer_id, e.data_class, e.at_s,
+SELECT e.row_id, e.event_id, e.employee_id, e.customer_id, e.data_class, e.at_s,
        CAST(FLOOR(e.at_s / 86400.0) AS BIGINT) AS day,
        CAST(FLOOR((e.at_s % 86400) / 3600.0) AS BIGINT) AS hour,
        e.decision, e.purpose_kind, e.case_id, e.ticket_ref,
@@ -48,41 +60,57 @@ LEFT JOIN cases k ON e.purpose_kind = 'case' AND k.case_id = e.case_id
 LEFT JOIN ticket t ON t.ticket_ref = e.ticket_ref
 """),
     ("explanation", f"""
-SELECT a.row_id, 'customer_ticket' AS reason
+SELECT a.row_id, {_code('customer_ticket')} AS code
 FROM access_base a JOIN contacts c ON c.ticket_ref = a.ticket_ref AND c.customer_id = a.customer_id
 WHERE c.initiated_by = 'customer' AND a.at_s BETWEEN c.opened_s - {{before_contact_s}} AND c.opened_s + {_WINDOW}
 UNION ALL
-SELECT a.row_id, 'customer_contact' AS reason
+SELECT a.row_id, {_code('customer_contact')} AS code
 FROM access_base a JOIN contacts c ON c.customer_id = a.customer_id
 WHERE c.initiated_by = 'customer' AND (c.employee_id = a.employee_id OR c.team = a.team)
   AND a.at_s BETWEEN c.opened_s - {{before_contact_s}} AND c.opened_s + {_WINDOW}
 UNION ALL
-SELECT a.row_id, 'ticket_case' AS reason
+SELECT a.row_id, {_code('ticket_case')} AS code
 FROM access_base a JOIN cases k ON a.purpose_kind = 'case' AND k.case_id = a.case_id
 JOIN contacts c ON c.ticket_ref = k.source AND c.customer_id = a.customer_id
 WHERE c.initiated_by = 'customer' AND a.at_s BETWEEN c.opened_s - {{before_contact_s}} AND c.opened_s + {_WINDOW}
 UNION ALL
-SELECT a.row_id, 'process_case' AS reason
+SELECT a.row_id, {_code('process_case')} AS code
 FROM access_base a JOIN cases k ON a.purpose_kind = 'case' AND k.case_id = a.case_id
 WHERE k.case_type IN ({_in(PROCESS_CASES)}) AND k.customer_id = a.customer_id
 UNION ALL
-SELECT a.row_id, 'order_problem' AS reason
+SELECT a.row_id, {_code('order_problem')} AS code
 FROM access_base a JOIN orders o ON o.customer_id = a.customer_id
 WHERE a.data_class IN ({_in(ORDER_CLASSES)}) AND a.at_s BETWEEN o.placed_s AND o.placed_s + {{order_s}}
 """),
-    ("access", """
-SELECT a.*, x.reason,
-       CASE WHEN x.reason IS NULL AND a.decision <> 'deny' THEN 1 ELSE 0 END AS unexplained
+    ("access", f"""
+SELECT a.row_id, a.event_id, a.employee_id, a.customer_id, a.data_class, a.day, a.hour, a.decision,
+       a.purpose_kind, a.team, a.role, a.self_ticket, {_REASON_OF} AS reason,
+       CASE WHEN x.code IS NULL AND a.decision <> 'deny' THEN 1 ELSE 0 END AS unexplained
 FROM access_base a
-LEFT JOIN (SELECT row_id, MIN(reason) AS reason FROM explanation GROUP BY row_id) x ON x.row_id = a.row_id
+LEFT JOIN (SELECT row_id, MIN(code) AS code FROM explanation GROUP BY row_id) x ON x.row_id = a.row_id
 """),
     ("u", "SELECT * FROM access WHERE unexplained = 1"),
     ("pop", "SELECT GREATEST(COUNT(DISTINCT customer_id), 1) AS big_n FROM customers"),
+    # Per employee-day and per employee-week facts several detectors and the ranking share, computed once.
+    ("emp_day", """
+SELECT employee_id, day, MIN(team) AS team, MIN(role) AS role,
+       COUNT(DISTINCT CASE WHEN unexplained = 1 THEN customer_id END) AS n_unx,
+       COUNT(DISTINCT CASE WHEN decision = 'deny' THEN customer_id END) AS n_deny
+FROM access GROUP BY employee_id, day
+"""),
+    ("emp_week", """
+SELECT employee_id, CAST(FLOOR(day / 7.0) AS BIGINT) AS wk, MIN(team) AS team, MIN(role) AS role,
+       COUNT(DISTINCT CASE WHEN unexplained = 1 THEN customer_id END) AS n_unx,
+       COUNT(DISTINCT CASE WHEN purpose_kind = 'break_glass' THEN customer_id END) AS n_break_glass,
+       COUNT(DISTINCT CASE WHEN self_ticket = 1 AND unexplained = 1 THEN customer_id END) AS n_self_ticket
+FROM access GROUP BY employee_id, CAST(FLOOR(day / 7.0) AS BIGINT)
+"""),
 ]
 
 #: What the scan reports about explanation, per reason (NULL: unexplained; 'refused': denied).
 SUMMARY_SQL: Final = """
-SELECT CASE WHEN decision = 'deny' THEN 'refused' ELSE COALESCE(reason, 'unexplained') END AS reason,
-       COUNT(*) AS n_rows, COUNT(DISTINCT event_id) AS n_events
-FROM access GROUP BY CASE WHEN decision = 'deny' THEN 'refused' ELSE COALESCE(reason, 'unexplained') END
+SELECT reason, COUNT(*) AS n_rows, COUNT(DISTINCT event_id) AS n_events
+FROM (SELECT event_id, CASE WHEN decision = 'deny' THEN 'refused' ELSE COALESCE(reason, 'unexplained') END AS reason
+      FROM access) r
+GROUP BY reason
 """
