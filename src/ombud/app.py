@@ -15,6 +15,7 @@ from ombud.api import access as access_api
 from ombud.api import audit as audit_api
 from ombud.api import contract, errors, health
 from ombud.api import identity as identity_api
+from ombud.api import incident_wording as incident_wording_api
 from ombud.api import incidents as incidents_api
 from ombud.api import insider as insider_api
 from ombud.api import notify as notify_api
@@ -62,6 +63,7 @@ ROUTERS = [
     access_pages.router,
     audit_pages.router,
     transparency_public.router,
+    incident_wording_api.router,  # before incidents_api: /api/incidents/notice-wording is not an incident id
     incidents_api.router,
     insider_api.router,
     insider_pages.router,

@@ -8,6 +8,7 @@ import re
 
 import pytest
 from accessutil import employee
+from fastapi.testclient import TestClient
 from incidentutil import alert_of, build, signed_in
 from sqlalchemy import select, update
 
@@ -16,6 +17,7 @@ from ombud.audit.models import AuditEntry
 from ombud.incidents import service
 from ombud.incidents.models import IncidentStatus, Notice, NoticeTemplate
 from ombud.notify.models import MailStatus, OutboxMessage
+from ombud.staff import service as staff_service
 from ombud.staff.models import Role
 
 
@@ -251,3 +253,24 @@ def test_regulator_report_pdf_and_submission_from_the_console(app, session, sett
     assert browser.post(f"{where}/reports/TX/submitted", data={"csrf_token": csrf}).status_code == 303
     session.refresh(deadline)
     assert deadline.met_at is not None
+
+
+def test_the_api_previews_and_versions_wording_naming_the_missing_field(app, session, settings, frozen):
+    s = build(session, frozen)
+    _browser_client, _csrf, _where, incident_id = _scoped_incident(app, session, settings, s)
+    token = staff_service.create_api_token(session, employee(session, Role.security_analyst), name="tool").token
+    session.commit()
+    api = TestClient(app, headers={"authorization": f"Bearer {token}"})
+    current = api.get(f"/api/incidents/{incident_id}/notice-wording").json()
+    assert current["current"]["template_id"] is None and current["versions"] == []
+    draft = {"subject": current["current"]["subject"], "text": current["current"]["text"] + "\n{{ coupon_code }}\n"}
+    previews = api.post(f"/api/incidents/{incident_id}/notice-wording/preview", json=draft).json()
+    assert {p["jurisdiction"] for p in previews} == {"CA", "TX", "NY", "default"}
+    assert all("coupon_code" in p["error"] for p in previews)
+    refused = api.post(f"/api/incidents/{incident_id}/notice-wording", json=draft)
+    assert refused.status_code == 422 and "coupon_code" in refused.json()["detail"]
+    draft["text"] = current["current"]["text"] + "\nThank you.\n"
+    saved = api.post(f"/api/incidents/{incident_id}/notice-wording", json={**draft, "note": "thanks"})
+    assert saved.status_code == 201 and saved.json()["version"] == 1
+    assert api.get(f"/api/incidents/{incident_id}/notice-wording").json()["versions"][0]["note"] == "thanks"
+    assert api.post("/api/incidents/notice-wording", json=draft).status_code == 403  # the default: officers only

@@ -89,6 +89,7 @@ class IncidentRead(BaseModel):
     what_we_are_doing: str
     law_enforcement_delay: bool
     approved_at: datetime | None
+    approved_template_id: int | None = Field(None, description="The notice wording version the approval is of.")
     notices_sent_at: datetime | None
     scope: ScopeRead | None = None
     deadlines: list[DeadlineRead] = Field(default_factory=list)
@@ -142,3 +143,41 @@ class SendRead(BaseModel):
     letters: int
     skipped: int
     no_address: int
+
+
+class WordingDraft(BaseModel):
+    """Notice wording to preview or save: Jinja texts over the notice's fields."""
+
+    subject: str = Field(min_length=1, max_length=500)
+    text: str = Field(min_length=1, max_length=40_000)
+    html: str | None = Field(None, max_length=80_000)
+    note: str = Field("", max_length=300, description="What changed (kept with the version).")
+    customer_id: str | None = Field(None, max_length=64, description="Preview for this affected customer too.")
+
+
+class WordingVersion(BaseModel):
+    template_id: int | None
+    version: int | None
+    owner: str
+    label: str
+    subject: str
+    text: str
+    html: str | None
+    created_at: datetime | None
+    created_by: str | None
+    note: str
+
+
+class WordingRead(BaseModel):
+    current: WordingVersion
+    versions: list[WordingVersion]
+    approved_template_id: int | None = None
+
+
+class PreviewRead(BaseModel):
+    jurisdiction: str
+    customer_id: str | None
+    subject: str | None
+    text: str | None
+    html: str | None
+    error: str | None
