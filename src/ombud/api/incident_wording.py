@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from ombud.api.deps import DbSession, Staff, get_context, require_roles
 from ombud.incidents import service, wording
 from ombud.incidents.models import Incident
-from ombud.incidents.schemas import PreviewRead, WordingDraft, WordingRead, WordingVersion
+from ombud.incidents.schemas import WordingDraft, WordingRead, WordingVersion
+from ombud.incidents.wording import PreviewItem
 from ombud.staff.models import Role
 
 router = APIRouter(prefix="/api/incidents", tags=["incidents"])
@@ -34,11 +35,9 @@ def _read(request: Request, session: Session, incident: Incident | None) -> Word
                        approved_template_id=incident.approved_template_id if incident else None)
 
 
-def _preview(request: Request, session: Session, incident: Incident | None, body: WordingDraft) -> list[PreviewRead]:
+def _preview(request: Request, session: Session, incident: Incident | None, body: WordingDraft) -> list[PreviewItem]:
     draft = wording.Wording(body.subject, body.text, body.html)
-    items = wording.preview(session, incident, draft, get_context(request).settings, body.customer_id)
-    return [PreviewRead(jurisdiction=p.jurisdiction, customer_id=p.customer_id, subject=p.subject, text=p.text,
-                        html=p.html, error=p.error) for p in items]
+    return wording.preview(session, incident, draft, get_context(request).settings, body.customer_id)
 
 
 def _save(request: Request, session: Session, staff: Staff, incident: Incident | None,
@@ -55,8 +54,8 @@ def default_wording(request: Request, session: DbSession, staff: Responder) -> W
     return _read(request, session, None)
 
 
-@router.post("/notice-wording/preview", response_model=list[PreviewRead])
-def default_preview(body: WordingDraft, request: Request, session: DbSession, staff: Responder) -> list[PreviewRead]:
+@router.post("/notice-wording/preview", response_model=list[PreviewItem])
+def default_preview(body: WordingDraft, request: Request, session: DbSession, staff: Responder) -> list[PreviewItem]:
     """A draft of the default wording rendered with the sample customer; nothing saved."""
     return _preview(request, session, None, body)
 
@@ -73,9 +72,9 @@ def incident_wording(incident_id: int, request: Request, session: DbSession, sta
     return _read(request, session, service.get_incident(session, incident_id))
 
 
-@router.post("/{incident_id}/notice-wording/preview", response_model=list[PreviewRead])
+@router.post("/{incident_id}/notice-wording/preview", response_model=list[PreviewItem])
 def incident_preview(incident_id: int, body: WordingDraft, request: Request, session: DbSession,
-                     staff: Responder) -> list[PreviewRead]:
+                     staff: Responder) -> list[PreviewItem]:
     """A draft rendered for one real affected customer per jurisdiction (and `customer_id`); nothing saved."""
     return _preview(request, session, service.get_incident(session, incident_id), body)
 

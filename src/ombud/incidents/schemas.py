@@ -173,11 +173,3 @@ class WordingRead(BaseModel):
     versions: list[WordingVersion]
     approved_template_id: int | None = None
 
-
-class PreviewRead(BaseModel):
-    jurisdiction: str
-    customer_id: str | None
-    subject: str | None
-    text: str | None
-    html: str | None
-    error: str | None
