@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -131,3 +132,28 @@ def test_bad_rules_are_refused_naming_the_entry():
 def test_every_rule_cites_its_source_and_the_required_headings():
     for rule in rules.load_rules().values():
         assert rule.source and tuple(rule.headings) == rules.REQUIRED_HEADINGS
+
+
+_SAMPLE = json.loads((Path(__file__).parents[2] / "src/ombud/notify/templates/incident_notice.sample.json").read_text())
+
+
+@settings(max_examples=60, deadline=None)
+@given(field=st.from_regex(r"[a-z][a-z0-9_]{0,20}", fullmatch=True).filter(lambda f: f not in _SAMPLE),
+       line=st.integers(min_value=0, max_value=6))
+def test_wording_naming_an_unknown_field_fails_with_the_field_named(field, line):
+    from ombud.incidents.wording import Wording, render
+
+    text = "\n" * line + "Dear {{ name }}, {{ " + field + " }}\n"
+    with pytest.raises(InvalidInput) as caught:
+        render(Wording("{{ title }}", text, None), _SAMPLE)
+    assert field in caught.value.message and caught.value.field == "text"
+
+
+def test_wording_cannot_reach_python_internals():
+    from ombud.incidents.wording import Wording, render
+
+    escape = "{{ name.__class__.__mro__[1].__subclasses__() }}"
+    with pytest.raises(InvalidInput):
+        render(Wording("{{ title }}", escape, None), _SAMPLE)
+    escaped = render(Wording("{{ title }}", "x", "<p>{{ name }}</p>"), {**_SAMPLE, "name": "<b>A</b>"})
+    assert escaped.html == "<p>&lt;b&gt;A&lt;/b&gt;</p>"

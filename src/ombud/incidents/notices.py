@@ -396,6 +396,10 @@ def resend(session: Session, incident: Incident, customer_id: str, by: Employee,
     # The wording the customer was sent before (else the approved one): a resend says the same thing.
     pinned = notices[0].template_id or incident.approved_template_id
     source = wording.by_id(session, pinned) if pinned else wording.effective(session, incident, settings)
+    if channel is NoticeChannel.email and not recipient.email:
+        raise InvalidInput(f"customer {customer_id} has no email address", field="channel")
+    if channel is NoticeChannel.letter and not recipient.postal:
+        raise InvalidInput(f"customer {customer_id} has no postal address", field="channel")
     notice = next((n for n in notices if n.channel is channel), None)
     now = clock.now()
     if notice is None:
@@ -409,9 +413,7 @@ def resend(session: Session, incident: Incident, customer_id: str, by: Employee,
         notice.sends += 1
         notice.dedupe_key = _dedupe_key(incident.id, customer_id, channel, notice.sends)
         notice.status, notice.updated_at = NoticeStatus.queued, now
-    if channel is NoticeChannel.email:
-        if not recipient.email:
-            raise InvalidInput(f"customer {customer_id} has no email address", field="channel")
+    if channel is NoticeChannel.email and recipient.email:
         context = context_for(incident, recipient, settings)
         enqueue_mail_many(session, [MailItem(recipient.email, TEMPLATE, context, notice.dedupe_key,
                                              f"incident:{incident.id}", render(context, source))], settings=settings)
