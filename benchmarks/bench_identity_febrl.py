@@ -8,8 +8,9 @@ swapped and missing values). The truth is the entity number in each record id. A
 one entity; precision, recall and F1 are over pairs.
 
 Ombud: every record normalised into an identity (names, the address with the building name as its second
-line, date of birth, the social-security id compared exactly as a card-like identifier would be), candidate
-pairs from Ombud's own blocking keys (the index's kinds; blocks over the discovery cap skipped), each pair
+line, date of birth, the social-security id compared exactly as a card-like identifier would be); candidate
+pairs as discovery finds them: each record's query keys (its keys plus the variants for slips that discovery
+adds to a profile's) looked up among the other records' stored keys, blocks over the discovery cap skipped; each pair
 scored with term frequencies counted from the data; a pair is linked when its Fellegi-Sunter probability is
 >= 0.5 (the discovery threshold). Two models: the documented defaults (nothing fitted on FEBRL), and the model
 `ombud identity train` estimates without labels (its steps run in memory: u from random pairs, m by EM in
@@ -40,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from benchutil import load_average, load_line, print_markdown
 from ombud.identity import em
 from ombud.identity.address import normalize_address
-from ombud.identity.blocking import STRONG_KINDS, KeyKind, record_key_texts
+from ombud.identity.blocking import STRONG_KINDS, KeyHasher, KeyKind, query_keys, record_keys
 from ombud.identity.normalize import parse_date_of_birth, parse_name, ssn_transpositions
 from ombud.identity.record import Identity
 from ombud.identity.scoring import COMPARISONS, LEVEL_NAMES, Model, compare, level_vector, score
@@ -122,24 +123,40 @@ def trained(idents: dict[str, Identity], pair_kinds: dict[tuple[str, str], set[K
     m = em.combine_sessions(results, prior_m) if results else prior_m
     overall = em.run_em(Counter(vectors.values()), m, u, 0.05, max_iterations=1)
     links = 1.0 + overall.lambda_ * len(vectors) / len(idents)
+    u = em.cap_unestimated(m, u, [[count >= 5 for count in row] for row in seen])
     params = {name: {level: (m[c][i], u[c][i]) for i, level in enumerate(LEVEL_NAMES[name])}
               for c, name in enumerate(names)}
     return Model(params=params, links_per_identity=min(max(links, 1.5), 10.0), n_records=len(idents), trained=True)
 
 
-def ombud_pairs(idents: dict[str, Identity], train: bool = False) -> tuple[set[tuple[str, str]], int]:
-    blocks: dict[str, list[str]] = defaultdict(list)
-    kinds: dict[str, int] = {}
+def _ssn_variants(ident: Identity) -> dict[str, str]:
+    """As discovery does for a profile's SSN: the id with two adjacent digits swapped is a slip."""
+    return {"febrl:" + v: own for own in ident.ssns for v in ssn_transpositions(own.split(":", 1)[1])}
+
+
+def candidate_pairs(idents: dict[str, Identity]) -> dict[tuple[str, str], set[KeyKind]]:
+    """Every record searched for as discovery searches for a profile: its query keys (the record's keys plus
+    the variants for slips: swapped names, day and month, transposed digits) looked up among the other records'
+    stored keys, blocks over the discovery cap skipped. Each candidate pair with the kinds of key that found it."""
+    hasher = KeyHasher(b"febrl-benchmark-blocking-key-000")
+    blocks: dict[int, list[str]] = defaultdict(list)
     for rec, ident in idents.items():
-        for text, kind in record_key_texts(ident).items():
-            blocks[text].append(rec)
-            kinds[text] = kind
+        for key, _kind in record_keys(ident, hasher):
+            blocks[key].append(rec)
     pair_kinds: dict[tuple[str, str], set[KeyKind]] = defaultdict(set)
-    for text, members in blocks.items():
-        cap = STRONG_BLOCK_CAP if KeyKind(kinds[text]) in STRONG_KINDS else BLOCK_CAP
-        if 1 < len(members) <= cap:
-            for pair in combinations(members, 2):
-                pair_kinds[tuple(sorted(pair))].add(KeyKind(kinds[text]))  # type: ignore[index]
+    for rec, ident in idents.items():
+        for key, kind in query_keys(ident, hasher, set(_ssn_variants(ident))).items():
+            members = blocks.get(key, ())
+            if len(members) > (STRONG_BLOCK_CAP if kind in STRONG_KINDS else BLOCK_CAP):
+                continue
+            for other in members:
+                if other != rec:
+                    pair_kinds[(rec, other) if rec < other else (other, rec)].add(kind)
+    return pair_kinds
+
+
+def ombud_pairs(idents: dict[str, Identity], train: bool = False) -> tuple[set[tuple[str, str]], int]:
+    pair_kinds = candidate_pairs(idents)
     candidates = set(pair_kinds)
     n = len(idents)
     counts: Counter[tuple[str, str]] = Counter()
@@ -153,9 +170,7 @@ def ombud_pairs(idents: dict[str, Identity], train: bool = False) -> tuple[set[t
             counts[("address", a.key)] += 1
     tf = {key: c / n for key, c in counts.items()}
     model = trained(idents, pair_kinds) if train else Model.default(n_records=n)
-    # As discovery does for a profile's SSN, the left record's id with two adjacent digits swapped is a slip.
-    variants = {rec: {"febrl:" + v: own for own in ident.ssns for v in ssn_transpositions(own.split(":", 1)[1])}
-                for rec, ident in idents.items()}
+    variants = {rec: _ssn_variants(ident) for rec, ident in idents.items()}
     found = {(a, b) for a, b in candidates
              if score(idents[a], idents[b], model, tf, variants[a]).fs_probability >= 0.5}
     return found, len(candidates)

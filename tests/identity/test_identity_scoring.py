@@ -150,6 +150,31 @@ def test_query_keys_cover_slips():
         assert {k for k, _ in record_keys(record, HASHER)} & set(query_keys(profile, HASHER))
 
 
+def test_query_keys_reach_records_with_a_mistyped_or_missing_zip_or_another_surname():
+    profile = ident("Jane Morrison", address=("12 Oak St", None, "Springfield", "IL", "62704"),
+                    dob=date(1984, 7, 19))
+    found = set(query_keys(profile, HASHER))
+    for record in (
+        ident("Jane Morrison", address=("12 Oak St", None, None, None, "62740")),  # ZIP digits transposed
+        ident("Jane Morrison", address=("40 Elm Rd", None, "Springfield", "IL", None)),  # no ZIP, another street
+        ident("Jane Whitaker", address=("9 Pine Ave", None, "Springfield", "IL", "62704")),  # a married name
+        ident("J. Morrion", dob=date(1984, 7, 19)),  # an initial, and a surname misspelt out of its sound
+    ):
+        assert {k for k, _ in record_keys(record, HASHER)} & found, record
+
+
+def test_a_rare_level_is_never_stronger_evidence_than_exact_agreement():
+    m = [[0.86, 0.002, 0.138]]
+    u = [[5.5e-4, 1e-9, 0.9994]]
+    capped = em.cap_unestimated(m, u, [[True, False, True]])
+    assert capped[0][1] > u[0][1]
+    assert abs(m[0][1] / capped[0][1] - m[0][0] / u[0][0]) < 1e-6 * m[0][0] / u[0][0]
+    assert capped[0][0] == u[0][0] and capped[0][2] == u[0][2]
+    # An estimated u, or one already weaker than exact, is left as it is.
+    assert em.cap_unestimated(m, u, [[True, True, True]]) == u
+    assert em.cap_unestimated(m, [[1e-10, 1e-9, 0.99]], [[False, False, True]]) == [[1e-10, 1e-9, 0.99]]
+
+
 def test_keys_are_keyed():
     record = ident("Jane Doe", dob=date(1984, 7, 19))
     assert record_keys(record, HASHER) != record_keys(record, KeyHasher(b"x" * 32))

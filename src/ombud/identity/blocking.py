@@ -4,7 +4,8 @@ Each key combines identifiers that together are rare (a card, an SSN, surname so
 house number + street + ZIP, ...). Keys are stored as 64-bit keyed hashes (BLAKE2b with a key derived
 from the deployment's identifier-hash key): compact, fast to index, and meaningless without the key.
 The record side stores a plain set of keys; the query side adds variants (swapped day and month,
-transposed SSN digits, first and last name swapped) so typing slips still land in the right block.
+transposed SSN, birth-date and postal-code digits, first and last name swapped) so typing slips still land
+in the right block.
 Pure: no database.
 """
 
@@ -35,6 +36,9 @@ class KeyKind(IntEnum):
     email_local = 10
     house_zip = 11
     address_city = 12
+    name_city = 13
+    dob_initial = 14
+    given_zip = 15
 
 
 #: Kinds whose blocks are normally tiny; a larger cap applies before a block counts as "too common".
@@ -75,6 +79,13 @@ class KeyHasher:
 _SIGNED_64 = struct.Struct(">q").unpack
 
 
+def zip_transpositions(zip5: str | None) -> list[str]:
+    """The postal codes one adjacent-digit swap away (a common typing slip), without the original."""
+    if not zip5:
+        return []
+    return [zip5[:i] + zip5[i + 1] + zip5[i] + zip5[i + 2:] for i in range(len(zip5) - 1) if zip5[i] != zip5[i + 1]]
+
+
 def _surname_sounds(identity: Identity, swapped: bool = False) -> set[str]:
     out: set[str] = set()
     for name in identity.names:
@@ -113,6 +124,8 @@ def _raw_keys(
     for phone in identity.phones:
         yield KeyKind.phone, phone
     zips = {a.zip5 for a in identity.addresses if a.zip5}
+    towns = {f"{a.city}|{a.region}" for a in identity.addresses if a.city}
+    initials = {name.surname[0] for name in identity.names if name.surname}
     for dob in dobs:
         text = dob.isoformat()
         for sound in surnames:
@@ -121,10 +134,20 @@ def _raw_keys(
             yield KeyKind.dob_given, f"{text}|{given}"
         for zip5 in zips:
             yield KeyKind.dob_zip, f"{text}|{zip5}"
+        # A misspelt surname that no longer sounds the same keeps its first letter more often than not.
+        for initial in initials:
+            yield KeyKind.dob_initial, f"{text}|{initial}"
     for zip5 in zips:
         for given in givens:
             for sound in surnames:
                 yield KeyKind.name_zip, f"{given}|{sound}|{zip5}"
+            # The first name at the ZIP code, whatever the surname: a married name, a misspelt surname.
+            yield KeyKind.given_zip, f"{given}|{zip5}"
+    # The name in the town: for a ZIP code left out or mistyped, and a date of birth missing or wrong.
+    for town in towns:
+        for given in givens:
+            for sound in surnames:
+                yield KeyKind.name_city, f"{given}|{sound}|{town}"
     for address in identity.addresses:
         if address.number and address.zip5:
             yield KeyKind.address, address.key
@@ -164,6 +187,17 @@ def query_keys(
     for dob in dob_transpositions(identity.dobs):
         for sound in _surname_sounds(identity):
             keys.setdefault(hasher(KeyKind.dob_surname, f"{dob.isoformat()}|{sound}"), KeyKind.dob_surname)
+    # A ZIP code with two adjacent digits transposed, under the keys that hold a ZIP code.
+    givens, sounds = _given_forms(identity), _surname_sounds(identity)
+    for address in identity.addresses:
+        for zip5 in zip_transpositions(address.zip5):
+            if address.number:
+                keys.setdefault(hasher(KeyKind.house_zip, f"{address.number}|{zip5}"), KeyKind.house_zip)
+            for dob in identity.dobs:
+                keys.setdefault(hasher(KeyKind.dob_zip, f"{dob.isoformat()}|{zip5}"), KeyKind.dob_zip)
+            for given in givens:
+                for sound in sounds:
+                    keys.setdefault(hasher(KeyKind.name_zip, f"{given}|{sound}|{zip5}"), KeyKind.name_zip)
     # First and last name swapped ("Smith John"): only the name-bearing kinds need the swap.
     swapped_sur, swapped_given = _surname_sounds(identity, swapped=True), _given_forms(identity, swapped=True)
     for kind, text in _raw_keys(Identity(addresses=identity.addresses), dobs, swapped_sur, swapped_given, set()):

@@ -124,3 +124,23 @@ def combine_sessions(results: Sequence[tuple[EMResult, set[int]]], prior_m: Sequ
 def count_patterns(vectors: Iterable[Pattern]) -> Counter[Pattern]:
     """A bag of comparison vectors."""
     return Counter(vectors)
+
+
+def cap_unestimated(m: Sequence[Sequence[float]], u: Sequence[Sequence[float]], estimated: Sequence[Sequence[bool]]
+                    ) -> list[list[float]]:
+    """u with each level whose u was not estimated (too rare among random pairs, a documented default kept)
+    made no stronger evidence than its comparison's first, exact level: m/u never above the exact level's.
+
+    The defaults are bounds for large populations; estimated data can show the exact level itself to be weaker
+    (short identifiers, duplicates among random pairs), and a slip of an identifier is never better evidence
+    than the identifier itself.
+    """
+    out = [list(row) for row in u]
+    for c, row in enumerate(out):
+        if not row or m[c][0] <= 0:
+            continue
+        exact_ratio = m[c][0] / row[0]
+        for i in range(1, len(row)):
+            if not estimated[c][i] and m[c][i] / row[i] > exact_ratio:
+                row[i] = m[c][i] / exact_ratio
+    return out

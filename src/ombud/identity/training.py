@@ -176,6 +176,7 @@ def train(
     links = 1.0 + matched_pairs / max(len(sample), 1)
     report.links_per_identity = round(min(max(links, 1.5), 10.0), 3)
 
+    u = em.cap_unestimated(m, u, [[count >= _RARE for count in row] for row in level_counts])
     params = {name: {level: (m[c][i], u[c][i]) for i, level in enumerate(LEVEL_NAMES[name])}
               for c, name in enumerate(names)}
     model = Model(params=params, links_per_identity=report.links_per_identity, n_records=max(n_records, 1),
