@@ -189,3 +189,20 @@ def test_migration_stops_when_a_decision_row_disagrees_with_its_leaf(scratch_sto
     with pytest.raises(RuntimeError, match="do not match their audit leaf"):
         migrate.upgrade(connection=conn)
     conn.rollback()
+
+
+def test_a_read_rolled_back_with_its_savepoint_takes_its_count_and_its_leaf_back(session, frozen):
+    agent = employee(session)
+    acct = customer(session)
+    purpose = f"case:{case(session, acct, agent).id}"
+    first = broker.read(session, agent, customer_id=acct.external_id, fields=["email"], purpose=purpose)
+    leaves = session.scalar(select(func.count()).select_from(access_events.VIEW))
+    savepoint = session.begin_nested()  # the store and the log's connection were looked up before it began
+    broker.read(session, agent, customer_id=acct.external_id, fields=["email"], purpose=purpose)
+    savepoint.rollback()
+    assert session.scalar(select(func.count()).select_from(access_events.VIEW)) == leaves
+    again = broker.read(session, agent, customer_id=acct.external_id, fields=["email"], purpose=purpose)
+    assert again.audit_index == first.audit_index + 1
+    detail = json.loads(session.execute(text("SELECT detail FROM audit_event WHERE idx = :i"),
+                                        {"i": again.audit_index}).scalar())
+    assert detail["reads_today"] == 2  # the rolled-back read is not counted

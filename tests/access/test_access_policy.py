@@ -11,7 +11,8 @@ from ombud.errors import ConfigurationError
 from ombud.staff.models import Role
 
 C = DataClass
-ALL = frozenset(DataClass)
+#: Every class a customer read can show: a victim's evidence never comes with a customer's record (evidence.cedar).
+ALL = frozenset(DataClass) - {DataClass.evidence}
 NAME = frozenset({C.identity_basic})
 
 #: What each role sees for each case type; everything else is masked. Admins see the name only.

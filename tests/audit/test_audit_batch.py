@@ -13,7 +13,7 @@ from sqlalchemy import select, text
 
 from ombud.audit import batch, service
 from ombud.audit.batch import prepare_many
-from ombud.audit.events import AuditEvent, prepare
+from ombud.audit.events import AuditEvent, detail_json, prepare
 from ombud.audit.models import AuditSequence
 from ombud.audit.verify import recompute_leaf
 from ombud.clock import FrozenClock, use_clock
@@ -164,3 +164,39 @@ def test_a_bad_event_anywhere_in_a_batch_writes_nothing(session):
         service.append_events(session, events)
     assert caught.value.field == "customer_id"
     assert _rows(session) == []
+
+
+_fixed_details = st.dictionaries(
+    st.sampled_from(["team", "region", "reason", "policy_ids", "classes_allowed", "a.b", "z", "reads"]),
+    st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.text(max_size=6),
+              st.lists(st.sampled_from(["contact", "x-y", "jane@example.com"]), max_size=2),
+              st.sampled_from(["jane@example.com", "078-05-1120", "grant:4"])),
+    max_size=6,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_fixed_details, st.sampled_from(["reads_today", "a", "zz", "m"]),
+       st.one_of(st.integers(-(2**53) + 1, 2**53 - 1), st.just(2**60), st.just(True)))
+def test_a_filled_detail_template_is_prepared_exactly_as_its_plain_detail(fixed, slot, value):
+    fixed = {k: v for k, v in fixed.items() if k != slot}
+    try:
+        template = batch.DetailTemplate(fixed, slot)
+    except InvalidInput as exc:  # what the template refuses, prepare refuses with the same words
+        with pytest.raises(InvalidInput) as plain:
+            prepare(AuditEvent(action="access.read", detail={**fixed, slot: 0}), NOW)
+        assert (plain.value.field, str(plain.value)) == (exc.field, str(exc))
+        return
+    filled = template.fill(value)
+    if type(filled) is batch.CanonicalDetail:
+        assert filled.canonical == detail_json({**fixed, slot: value})
+        with pytest.raises(TypeError):
+            filled[slot] = 1
+    else:  # not a safe integer: a plain detail, decided by the usual checks
+        assert detail_json(filled) == detail_json({**fixed, slot: value})
+    event = AuditEvent(action="access.read", actor_type="employee", actor_id="E-1", detail=filled)
+    plain = AuditEvent(action="access.read", actor_type="employee", actor_id="E-1",
+                       detail={**fixed, slot: value})
+    expected = _outcome(lambda: prepare(plain, NOW))
+    assert _outcome(lambda: batch.prepare_one(event, NOW)) == expected
+    assert _outcome(lambda: prepare_many([event, event], NOW)) == _outcome(lambda: [prepare(plain, NOW)] * 2)

@@ -33,6 +33,7 @@ from ombud.access.masking import MASKERS, mask_value
 from ombud.access.models import AccessProfile, Decision, PurposeKind
 from ombud.access.policy import PolicyEngine, Principal, default_engine
 from ombud.access.regions import countries_served, customer_country
+from ombud.audit.batch import DetailTemplate
 from ombud.audit.events import pinned
 from ombud.crypto import FieldCipher
 from ombud.errors import InvalidInput
@@ -74,7 +75,7 @@ def parse_purpose(value: str | PurposeRef | None) -> PurposeRef:
     return PurposeRef(PurposeKind(kind), int(match.group(2)))
 
 
-@dataclass
+@dataclass(slots=True)
 class AccessView:
     """What the broker gives back: the (partly masked) fields, or a refusal and its reason."""
 
@@ -96,7 +97,7 @@ class AccessView:
         return self.decision is Decision.denied
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Purpose:
     ref: PurposeRef
     problem: str | None
@@ -311,13 +312,14 @@ def read(
             "purpose": resolved.policy_purpose or kind.value,
             "case_type": resolved.case_type,
             "case_origin": resolved.case_origin,
-            "granted": list(resolved.granted),
+            "granted": resolved.granted,
             "customer_country": customer_country(facts.country),
             "local_hour": local_hour,
             "reads_today": reads_today,
         }
         decisions = engine.decide(principal, needed, context, customer_id)
-        guards = sorted({g for d in decisions.values() for g in d.refused_by})
+        # A closed gate refuses every class with the same guards (PolicyEngine.decide): the first class says which.
+        guards = decisions[needed[0]].refused_by if needed else ()
         if guards:
             view.reason = "; ".join(engine.reason(g) for g in guards)
             view.policy_ids = tuple(guards)
@@ -333,29 +335,48 @@ def read(
             view.classes = {cls.value: "allowed" if ok else "masked" for cls, ok in allowed.items()}
             view.policy_ids = tuple(sorted({i for d in decisions.values() for i in d.policy_ids}))
             view.decision = Decision.allowed if all(allowed.values()) else Decision.masked
-    allowed_classes = [c for c, s in view.classes.items() if s == "allowed"]
-    masked_classes = [c for c, s in view.classes.items() if s == "masked"]
     # The decision's one record: its audit leaf (reports read it through ombud.access.events).
     view.audit_index = trail.record(
         session, READ_ACTION, employee, customer_id=customer_id,
         subject_type=None if kind is PurposeKind.none else kind.value,
         subject_id=purpose_id, fields=names, purpose=view.purpose, decision=_AUDIT_DECISION[view.decision],
-        detail={
-            "classes_allowed": allowed_classes,
-            "classes_masked": masked_classes,
-            "policy_ids": list(view.policy_ids),
-            "policy_digest": engine.digest[:16],
-            "case_type": resolved.case_type or None,
-            "case_origin": resolved.case_origin or None,
-            "reads_today": reads_today,
-            "reason": view.reason,
-            "team": employee.team,
-            "region": employee.region,
-            **({"channel": channel} if channel else {}),
-            **({"operator": operator} if operator else {}),
-        },
+        detail=_detail(view, engine.digest, resolved, employee, channel, operator).fill(reads_today),
     )
     return view
+
+
+_DETAILS: dict[tuple[Any, ...], DetailTemplate] = {}
+
+
+def _detail(view: AccessView, digest: str, resolved: _Purpose, employee: Reader, channel: str | None,
+            operator: str | None) -> DetailTemplate:
+    """The leaf detail of a decision, as a template with today's count to fill in.
+
+    Reads by one employee for one kind of purpose mostly share every detail value but the count, so the
+    template (checked and encoded once, ``ombud.audit.batch.DetailTemplate``) is kept, keyed on every value.
+    """
+    team, region = employee.team, employee.region
+    key = (view.decision, tuple(view.classes.items()), view.policy_ids, digest, resolved.case_type,
+           resolved.case_origin, view.reason, team, region, channel, operator)
+    template = _DETAILS.get(key)
+    if template is None:
+        template = DetailTemplate({
+            "classes_allowed": [c for c, s in view.classes.items() if s == "allowed"],
+            "classes_masked": [c for c, s in view.classes.items() if s == "masked"],
+            "policy_ids": list(view.policy_ids),
+            "policy_digest": digest[:16],
+            "case_type": resolved.case_type or None,
+            "case_origin": resolved.case_origin or None,
+            "reason": view.reason,
+            "team": team,
+            "region": region,
+            **({"channel": channel} if channel else {}),
+            **({"operator": operator} if operator else {}),
+        }, "reads_today")
+        if len(_DETAILS) >= 4096:
+            _DETAILS.clear()
+        _DETAILS[key] = template
+    return template
 
 
 #: The audit action of a read refused because what was typed as the customer id is not one (a phone, an email):

@@ -27,6 +27,10 @@ class DataClass(StrEnum):
     # stored masks keep their meaning only if no class moves. Ombud does not broker video: the class names
     # what the retailer's home-camera system logs (imported access events), so no field belongs to it yet.
     video = "video"
+    # Documents a victim sent with a records request (government ID, FTC or police report, affidavit, a letter's
+    # scan). No customer field belongs to it: each document is opened on its own, with its request as purpose,
+    # through ombud.access.documents (the Cedar action ``open_evidence``), never read with a customer's record.
+    evidence = "evidence"
 
 
 #: What each class holds, for people reading reports and pages.
@@ -40,11 +44,14 @@ DESCRIPTIONS: dict[DataClass, str] = {
     DataClass.login_device: "sign-ins, IP addresses and devices",
     DataClass.support_notes: "notes of customer-service contacts",
     DataClass.video: "recordings of the customer's home cameras (in the retailer's video system)",
+    DataClass.evidence: "documents a victim sent with a records request: government ID, FTC or police report, "
+                        "affidavit",
 }
 
 #: Classes whose exposure does most harm; the minimisation report counts who can reach each.
 SENSITIVE: frozenset[DataClass] = frozenset(
-    {DataClass.contact, DataClass.address, DataClass.payment, DataClass.government_id, DataClass.video}
+    {DataClass.contact, DataClass.address, DataClass.payment, DataClass.government_id, DataClass.video,
+     DataClass.evidence}
 )
 
 

@@ -79,7 +79,8 @@ class AccessEvent:
     employee_id: int | None
     team: str
     region: str
-    customer_id: str
+    #: None for the opening of a victim's evidence file (field ``evidence``, purpose ``request:<id>``).
+    customer_id: str | None
     purpose_kind: PurposeKind
     purpose_id: int | None
     case_type: str | None

@@ -62,16 +62,18 @@ _STORE_KEY = "ombud.access.store"
 def store(session: Session) -> Store:
     """The store under the session (flushing pending ORM changes first, so the SQL sees them).
 
-    Kept in the session's info for the rest of its transaction (the connection does not change within one).
+    Kept in the session's info for the rest of its innermost transaction (the connection does not change within
+    one). A savepoint begun since is another transaction: asking the session for its connection is what emits the
+    SAVEPOINT, so the SQL here lands inside it and its rollback takes it back.
     """
     session.flush()  # returns at once when nothing is pending
-    transaction = session.get_transaction()
+    transaction = session.get_nested_transaction() or session.get_transaction()
     kept = session.info.get(_STORE_KEY)
     if kept is not None and transaction is not None and kept[0] is transaction:
         return kept[1]  # type: ignore[no-any-return]
     conn = session.connection()
     found = Store(conn.connection.dbapi_connection, conn.dialect.name == "sqlite")
-    session.info[_STORE_KEY] = (session.get_transaction(), found)
+    session.info[_STORE_KEY] = (session.get_nested_transaction() or session.get_transaction(), found)
     return found
 
 
@@ -205,6 +207,13 @@ def read_facts(
         account_id=None if row[17] is None else int(row[17]), country=row[18],
         plain={"name": row[19], "email": row[20], "phone": row[21]}, profile=profile, standing=standing,
     )
+
+
+def count_read(db: Store, employee_id: int, now: datetime) -> int:
+    """Count one more read for the employee today (atomic upsert); today's count, this one included."""
+    row = db.one(_BUMP, (employee_id, now.date().isoformat() if db.sqlite else now.date()))
+    assert row is not None  # an upsert with RETURNING always returns its row
+    return int(row[0])
 
 
 def case_facts(db: Store, case_id: int) -> CaseFacts | None:

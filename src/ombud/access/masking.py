@@ -169,6 +169,7 @@ MASKERS: dict[DataClass, dict[str, Masker]] = {
     DataClass.login_device: {"login": mask_login, "signup": mask_signup, "ip": mask_ip, "device": hide},
     DataClass.support_notes: {"note": mask_note},
     DataClass.video: {"clip": hide},
+    DataClass.evidence: {"document": hide},  # a refused opening shows nothing of the file
 }
 
 

@@ -27,6 +27,8 @@ POLICY_DIR = Path(__file__).parent / "policies"
 SCHEMA_FILE = "schema.cedarschema"
 ACTION = {"type": "Ombud::Action", "id": "read"}
 GATE = {"type": "Ombud::Action", "id": "access"}
+#: Opening one document of a victim's request (``ombud.access.documents``).
+OPEN_EVIDENCE = {"type": "Ombud::Action", "id": "open_evidence"}
 GATE_CONTEXT = ("purpose", "customer_country", "local_hour", "reads_today")
 _CACHE_LIMIT = 4096
 
@@ -226,7 +228,8 @@ class PolicyEngine:
         ordered = tuple(classes)
         if not ordered:
             return {}
-        granted = tuple(sorted(context["granted"]))
+        granted = context["granted"]
+        granted = tuple(sorted(granted)) if granted else ()
         base = (principal, context["purpose"], context["case_type"], granted, context.get("case_origin", ""))
         known = {cls: self._answers.get((base, cls)) for cls in ordered}
         missing = [cls for cls, answer in known.items() if answer is None]
@@ -292,6 +295,29 @@ class PolicyEngine:
                 classes[cls] = self._answers[(base, cls)] = ClassDecision(
                     cls, result.allowed and not errors, ids, (), errors)
         return answer, classes
+
+    def decide_document(
+        self, principal: Principal, gate_context: Mapping[str, Any], context: Mapping[str, Any], request_id: int
+    ) -> ClassDecision:
+        """Cedar's answer to opening one document of a victim's request: the gate (guards) on the request and the
+        ``open_evidence`` question, asked together in one call (never memoised: openings are rare and each one's
+        facts differ)."""
+        who = {"type": "Ombud::Employee", "id": str(principal.employee_id)}
+        requests = [
+            {"principal": who, "action": GATE, "context": _gate_json(gate_context),
+             "resource": {"type": "Ombud::VictimRequest", "id": str(request_id)}},
+            {"principal": who, "action": OPEN_EVIDENCE, "context": json.dumps(dict(context), separators=(",", ":")),
+             "resource": {"type": "Ombud::DataClass", "id": DataClass.evidence.value}},
+        ]
+        gate_result, result = cedarpy.is_authorized_batch(requests, self.policy_set, self.entities_for(principal),
+                                                          self.schema)
+        errors = tuple(sorted(str(e) for r in (gate_result, result) for e in r.diagnostics.errors))
+        gate_ids = tuple(sorted(self.policies[p].id for p in gate_result.diagnostics.reasons if p in self.policies))
+        ids = tuple(sorted(self.policies[p].id for p in result.diagnostics.reasons if p in self.policies))
+        if not gate_result.allowed or gate_result.diagnostics.errors:
+            refused = tuple(i for i in gate_ids if self.by_id[i].effect == "forbid") or ("gate.error",)
+            return ClassDecision(DataClass.evidence, False, ids, refused, errors)
+        return ClassDecision(DataClass.evidence, result.allowed and not errors, ids, (), errors)
 
     def reason(self, policy_id: str) -> str:
         """The ``@reason`` of a policy (its id when it has none)."""

@@ -195,7 +195,8 @@ class DecisionRead(BaseModel):
     employee: str | None = None
     team: str
     region: str
-    customer_id: str
+    customer_id: str | None = Field(
+        description="The customer read; null for the opening of a victim's evidence file (purpose request:<id>).")
     purpose_kind: str
     purpose_id: int | None
     case_type: str | None

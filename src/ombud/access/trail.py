@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 
 from sqlalchemy.orm import Session
 
+from ombud.audit.batch import CanonicalDetail
 from ombud.audit.events import AuditEvent, DetailValue
 from ombud.audit.service import append_event
 from ombud.staff.models import Employee
@@ -43,6 +44,7 @@ def record(
         fields=tuple(fields),
         purpose=purpose,
         decision=decision,
-        detail=dict(detail or {}),
+        # A detail filled from a template (the broker's reads) keeps its checked canonical form; others are copied.
+        detail=detail if type(detail) is CanonicalDetail else dict(detail or {}),
     )
     return append_event(session, event)

@@ -21,6 +21,7 @@ from ombud.victim_requests.schemas import (
     DeclineRead,
     DeclineReviewIn,
     EvidenceRead,
+    EvidenceRefusal,
     InformationIn,
     LetterIn,
     RequestCreate,
@@ -141,14 +142,21 @@ async def add_evidence(ref: str, request: Request, session: DbSession, staff: Wo
 
 
 @router.get("/{ref}/evidence/{evidence_id}", response_class=Response,
-            responses={200: {"content": {"application/pdf": {}, "image/jpeg": {}, "image/png": {}}}})
+            responses={200: {"content": {"application/pdf": {}, "image/jpeg": {}, "image/png": {}}},
+                       403: {"model": EvidenceRefusal}})
 def open_evidence(ref: str, evidence_id: int, request: Request, session: DbSession, staff: Worker) -> Response:
-    """The file, decrypted for someone working the request; the opening is an audit leaf (refusals too)."""
+    """The file, opened through the access broker with the request as purpose; 403 with the reason when the
+    policies refuse. Every opening is one decision on the audit log, refusals included."""
     ctx = get_context(request)
-    evidence, _name, data = service.open_evidence(session, ctx.keys, service.find_request(session, ref),
-                                                  evidence_id, staff.employee)
-    return Response(data, media_type=evidence.content_type, headers={
-        "content-disposition": f'attachment; filename="evidence-{evidence.id}"', "cache-control": "no-store",
+    opened = service.open_evidence(session, ctx.keys, service.find_request(session, ref), evidence_id,
+                                   staff.employee, channel="api")
+    if opened.data is None:
+        refusal = EvidenceRefusal(detail=opened.decision.reason or "refused", decision=opened.decision.decision.value,
+                                  purpose=opened.decision.purpose, policy_ids=list(opened.decision.policy_ids),
+                                  audit_index=opened.decision.audit_index)
+        return Response(refusal.model_dump_json(), status_code=403, media_type="application/json")
+    return Response(opened.data, media_type=opened.evidence.content_type, headers={
+        "content-disposition": f'attachment; filename="evidence-{opened.evidence.id}"', "cache-control": "no-store",
         "x-content-type-options": "nosniff"})
 
 

@@ -14,9 +14,9 @@ errors (and the handling of unusual but valid input) are prepare's own, word for
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Final
+from typing import Any, Final, NoReturn
 
 from ombud import customer_ids
 from ombud.audit.events import (
@@ -31,9 +31,12 @@ from ombud.audit.events import (
     MAX_SAFE_INT,
     ONE_MICROSECOND,
     AuditEvent,
+    DetailValue,
     PreparedEvent,
+    _check_detail,
     _check_personal,
     _quote,
+    _value_json,
     fields_json,
     prepare,
 )
@@ -182,6 +185,58 @@ class _Batch:
         return text
 
 
+class CanonicalDetail(dict[str, DetailValue]):
+    """An event's detail that carries its canonical JSON (made by ``DetailTemplate.fill``; read-only)."""
+
+    __slots__ = ("canonical",)
+    canonical: str
+
+    def _read_only(self, *_args: Any, **_kwargs: Any) -> NoReturn:
+        raise TypeError("a filled audit detail cannot be changed; build a new one")
+
+    __setitem__ = __delitem__ = update = pop = popitem = clear = setdefault = __ior__ = _read_only  # type: ignore[assignment]
+
+
+class DetailTemplate:
+    """A detail whose values are all fixed but one integer (a counter), checked and encoded once.
+
+    The hot path of the log is the broker's read, whose detail differs from read to read only in a count. A
+    template checks the fixed values as ``prepare`` does (InvalidInput for what it would refuse) and keeps the
+    canonical JSON before and after the counter; ``fill(n)`` gives the detail with that count and its canonical
+    JSON, exactly ``detail_json`` of the same dict (keys sorted; an integer's digits are all that differ, and an
+    integer holds no personal data). ``prepare_one`` and ``prepare_many`` use that text instead of encoding the
+    detail again; ``prepare`` itself reads the filled detail as the plain mapping it is.
+    """
+
+    __slots__ = ("fixed", "head", "slot", "tail")
+
+    def __init__(self, fixed: Mapping[str, DetailValue], slot: str) -> None:
+        if slot in fixed:
+            raise ValueError(f"the counter {slot!r} is one of the fixed values")
+        whole = {**fixed, slot: 0}
+        _check_detail(whole)
+        keys = sorted(whole)
+        at = keys.index(slot)
+        before = [_quote(k) + ":" + _value_json(whole[k]) for k in keys[:at]]
+        after = [_quote(k) + ":" + _value_json(whole[k]) for k in keys[at + 1:]]
+        self.head = "{" + "".join(m + "," for m in before) + _quote(slot) + ":"
+        self.tail = "".join("," + m for m in after) + "}"
+        if len(self.head) + len(self.tail) + 17 > MAX_DETAIL_JSON:  # 17: the longest safe integer, signed
+            raise ValueError("this detail is too long for a template")
+        # Lists become tuples: the filled details share these values, and nothing may change them afterwards.
+        self.fixed = {k: tuple(v) if isinstance(v, list) else v for k, v in fixed.items()}
+        self.slot = slot
+
+    def fill(self, value: int) -> dict[str, DetailValue]:
+        """The detail with the counter at ``value`` (a plain dict, checked as usual, when value is not a safe int)."""
+        if type(value) is not int or not -MAX_SAFE_INT <= value <= MAX_SAFE_INT:
+            return {**self.fixed, self.slot: value}
+        out = CanonicalDetail(self.fixed)
+        dict.__setitem__(out, self.slot, value)
+        out.canonical = self.head + int.__repr__(value) + self.tail
+        return out
+
+
 def _prepare_plain(event: AuditEvent, batch: _Batch, now: datetime | None = None) -> PreparedEvent:
     """`prepare` for an event of the plain shape; raises _Unusual (or InvalidInput) for anything else.
 
@@ -208,7 +263,10 @@ def _prepare_plain(event: AuditEvent, batch: _Batch, now: datetime | None = None
     ]
     fields_text, parts[7] = batch.field_set(event.fields)
     detail = event.detail
-    if detail:
+    if type(detail) is CanonicalDetail:  # checked and encoded by its template
+        detail_text = detail.canonical
+        parts[10] = _encoded(detail_text)
+    elif detail:
         detail_text = batch.detail(detail)
         parts[10] = _encoded(detail_text)
     else:

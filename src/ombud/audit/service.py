@@ -69,8 +69,26 @@ _POSTGRES = Dialect(
 )
 
 
+_RAW_KEY = "ombud.audit.raw_connection"
+
+
 def raw_connection(session: Session) -> tuple[Any, Dialect]:
-    """The DB-API connection under the session's current transaction, and how to talk to it."""
+    """The DB-API connection under the session's current transaction, and how to talk to it.
+
+    Kept in the session's info for the rest of the innermost transaction (its connection does not change within
+    one; the transaction object is held, so a later one can never be mistaken for it). A savepoint begun since
+    is another transaction: asking the session for its connection is what emits the SAVEPOINT.
+    """
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    kept = session.info.get(_RAW_KEY)
+    if kept is not None and transaction is not None and kept[0] is transaction:
+        return kept[1], kept[2]
+    dbapi, dialect = _raw_connection(session)
+    session.info[_RAW_KEY] = (session.get_nested_transaction() or session.get_transaction(), dbapi, dialect)
+    return dbapi, dialect
+
+
+def _raw_connection(session: Session) -> tuple[Any, Dialect]:
     conn: Connection = session.connection()
     name = conn.dialect.name
     if name == "sqlite":

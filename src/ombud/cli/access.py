@@ -108,7 +108,7 @@ def operator_of_shell() -> str:
     return f"{_SAFE_NAME.sub('_', user)[:40]}:{_SAFE_NAME.sub('_', host)[:40]}"
 
 
-def _token_holder(session: Session, token: str | None, actor: str | None) -> Employee:
+def token_holder(session: Session, token: str | None, actor: str | None) -> Employee:
     """The employee whose API token this is (and who ``--as`` names, when given): a shell reads only as the
     holder of a live token of theirs, never as anyone it names."""
     if not token:
@@ -138,7 +138,7 @@ def read(
     """Read a customer's fields through the broker as the holder of an API token (masked where denied; refused
     reads exit 3, on the record with the channel ``cli`` and the machine account that ran the command)."""
     with _unit_of_work() as (session, ctx):
-        employee = _token_holder(session, token, actor)
+        employee = token_holder(session, token, actor)
         view = broker.read(session, employee, customer_id=customer_id, fields=field or None,
                            classes=data_class or None, purpose=purpose, cipher=ctx.keys.field_cipher,
                            channel="cli", operator=operator_of_shell())
@@ -176,8 +176,9 @@ def decisions(
             shown = ", ".join(cli_tables.words(c) for c in r.classes_allowed)
             masked = ", ".join(cli_tables.words(c) for c in r.classes_masked)
             data = (shown or "—") + (f"; masked: {masked}" if masked else "")
-            table.add_row(cli_tables.when(r.at), who.get(r.employee_id or 0, r.employee or "—"), r.customer_id,
-                          r.purpose, r.decision.value + (f": {r.reason}" if r.reason else ""), data)
+            table.add_row(cli_tables.when(r.at), who.get(r.employee_id or 0, r.employee or "—"),
+                          r.customer_id or "(evidence file)", r.purpose,
+                          r.decision.value + (f": {r.reason}" if r.reason else ""), data)
     console.print(table)
 
 

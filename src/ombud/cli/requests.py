@@ -1,5 +1,5 @@
-"""Commands of victims' records requests: `ombud requests list|show|receive-letter|verify|information|discover|
-verdict|finish-review|decline|sweep|sla`. They call the same workflow as the API and the pages."""
+"""Commands of victims' records requests: `ombud requests list|show|evidence|receive-letter|verify|information|
+discover|verdict|finish-review|decline|sweep|sla`. They call the same workflow as the API and the pages."""
 
 from __future__ import annotations
 
@@ -108,6 +108,38 @@ def show_command(ref: str = typer.Argument(..., help="Reference (VR-XXXX-XXXX) o
         what = e.kind + (f" {e.from_status} -> {e.to_status}" if e.to_status else "")
         timeline.add_row(f"{e.at:%Y-%m-%d %H:%M}", what, e.actor, "" if e.audit_index is None else str(e.audit_index))
     console.print(timeline)
+
+
+@requests_app.command("evidence")
+def evidence_command(
+    ref: str = typer.Argument(..., help="Reference (VR-XXXX-XXXX) or id."),
+    evidence_id: int = typer.Argument(..., help="The file's id (as `requests show` lists it)."),
+    out: Path = typer.Option(..., "--out", dir_okay=False, help="Where to write the file (must not exist yet)."),
+    actor: str = typer.Option(None, "--as", help=AS_HELP + " Must be the token's holder (default: the holder)."),
+    token: str = typer.Option(None, "--token", envvar="OMBUD_TOKEN", show_envvar=True,
+                              help="The employee's API token (better in OMBUD_TOKEN than on the command line)."),
+) -> None:
+    """Open one evidence file through the access broker, the request as purpose, as the holder of an API token:
+    written to --out (readable by you only) when allowed; refused openings exit 3. Either way the decision is on
+    the record with the channel ``cli`` and the machine account that ran the command."""
+    from ombud.cli.access import operator_of_shell, token_holder
+    from ombud.errors import InvalidInput
+    from ombud.victim_requests import service
+
+    if out.exists():
+        raise InvalidInput(f"{out} exists; name a new file", field="out")
+    with _work() as (session, ctx):
+        employee = token_holder(session, token, actor)
+        opened = service.open_evidence(session, ctx.keys, service.find_request(session, ref), evidence_id,
+                                       employee, channel="cli", operator=operator_of_shell())
+    decision = opened.decision
+    if opened.data is None:
+        raise fail(f"refused: {decision.reason} (audit leaf {decision.audit_index})", code=3)
+    with open(out, "xb") as handle:  # never over a file that appeared meanwhile
+        out.chmod(0o600)
+        handle.write(opened.data)
+    console.print(f"{opened.evidence.kind.value} ({opened.evidence.content_type}, {opened.evidence.size} bytes) "
+                  f"written to {out}; audit leaf {decision.audit_index}")
 
 
 @requests_app.command("receive-letter")

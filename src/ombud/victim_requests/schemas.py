@@ -288,6 +288,16 @@ class EvidenceRead(BaseModel):
     uploaded_by: str
 
 
+class EvidenceRefusal(BaseModel):
+    """A refused opening of an evidence file: why, and the audit leaf that records the decision."""
+
+    detail: str
+    decision: str = Field(description="Always \"denied\".")
+    purpose: str = Field(description="The purpose the opening was decided for: request:<id>.")
+    policy_ids: list[str]
+    audit_index: int
+
+
 class MatchRead(BaseModel):
     id: int
     subject_kind: SubjectKind

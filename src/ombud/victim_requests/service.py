@@ -19,6 +19,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from ombud import clock
+from ombud.access import documents
+from ombud.access.documents import DocumentDecision
 from ombud.config import Settings
 from ombud.crypto import card_fingerprint, keyed_hash
 from ombud.errors import ConfigurationError, InvalidInput, NotFound, PolicyDenied
@@ -297,21 +299,27 @@ def add_evidence(session: Session, keys: KeyRing, settings: Settings, request: V
                        actor)
 
 
-def open_evidence(session: Session, keys: KeyRing, request: VictimRequest, evidence_id: int,
-                  employee: Employee) -> tuple[RequestEvidence, str, bytes]:
-    """Decrypt a file for a member of staff working the request; the opening is an audit leaf with the request as
-    purpose, refusals included."""
+@dataclass
+class EvidenceOpening:
+    """The broker's decision on opening a file, and the file (its bytes only when the decision allows)."""
+
+    decision: DocumentDecision
+    evidence: RequestEvidence
+    data: bytes | None
+
+
+def open_evidence(session: Session, keys: KeyRing, request: VictimRequest, evidence_id: int, employee: Any, *,
+                  channel: str | None = None, operator: str | None = None) -> EvidenceOpening:
+    """Open a file through the access broker with the request as purpose: one decision leaf, refusals included
+    (the caller commits either way, so a refusal stays on the record); decrypted only when allowed."""
     evidence = session.get(RequestEvidence, evidence_id)
     if evidence is None or evidence.request_id != request.id:
         raise NotFound(f"no file {evidence_id} on request {request.reference}")
-    allowed = may_work(request, employee)
-    trail.record(session, "victim_request.evidence.open", employee, request.id, fields=("evidence",),
-                 decision="allow" if allowed else "deny",
-                 detail={"evidence_id": evidence.id, "kind": evidence.kind.value})
-    if not allowed:
-        raise PolicyDenied(f"request {request.reference} is not assigned to you or your team")
-    name = keys.field_cipher.decrypt(bytes(evidence.filename_enc), FILE_NAME)
-    return evidence, name, open_bytes(keys, evidence.data_enc, FILE_DATA)
+    decision = documents.open_document(session, employee, document_id=evidence.id,
+                                       purpose=trail.purpose_of(request.id), channel=channel, operator=operator)
+    if not decision.allowed:
+        return EvidenceOpening(decision, evidence, None)
+    return EvidenceOpening(decision, evidence, open_bytes(keys, evidence.data_enc, FILE_DATA))
 
 
 # --- reading -----------------------------------------------------------------------------------------------

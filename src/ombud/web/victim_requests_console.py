@@ -15,6 +15,7 @@ from starlette.datastructures import UploadFile
 
 from ombud.access import service as access_service
 from ombud.api.deps import DbSession, Staff, get_context, require_roles
+from ombud.api.errors import error_page
 from ombud.errors import InvalidInput, OmbudError
 from ombud.staff.models import Role
 from ombud.victim_requests import discovery, service, sla, states, views, workflow
@@ -119,12 +120,16 @@ def request_page(ref: str, request: Request, session: DbSession, staff: Worker) 
 
 @router.get("/{ref}/evidence/{evidence_id}")
 def evidence_file(ref: str, evidence_id: int, request: Request, session: DbSession, staff: Worker) -> Response:
-    """Open an evidence file (decrypted; on the audit log)."""
+    """Open an evidence file through the access broker, the request as purpose: the file, or 403 with the reason
+    (either way one decision on the record, committed with this page)."""
     ctx = get_context(request)
-    evidence, _name, data = service.open_evidence(session, ctx.keys, service.find_request(session, ref),
-                                                  evidence_id, staff.employee)
-    return Response(data, media_type=evidence.content_type, headers={
-        "content-disposition": f'inline; filename="evidence-{evidence.id}"', "cache-control": "no-store",
+    opened = service.open_evidence(session, ctx.keys, service.find_request(session, ref), evidence_id,
+                                   staff.employee, channel="console")
+    if opened.data is None:
+        return error_page(request, 403, f"{opened.decision.reason} (decision recorded at leaf "
+                                        f"{opened.decision.audit_index})")
+    return Response(opened.data, media_type=opened.evidence.content_type, headers={
+        "content-disposition": f'inline; filename="evidence-{opened.evidence.id}"', "cache-control": "no-store",
         "x-content-type-options": "nosniff", "content-security-policy": "default-src 'none'; sandbox"})
 
 
