@@ -41,11 +41,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 from benchutil import load_average, load_line, print_markdown
 from ombud.identity import em
 from ombud.identity.address import normalize_address
-from ombud.identity.blocking import STRONG_KINDS, KeyHasher, KeyKind, query_keys, record_keys
+from ombud.identity.blocking import KeyHasher, KeyKind, block_cap, query_keys, record_keys
 from ombud.identity.normalize import parse_date_of_birth, parse_name, ssn_transpositions
 from ombud.identity.record import Identity
 from ombud.identity.scoring import COMPARISONS, LEVEL_NAMES, Model, compare, level_vector, score
-from ombud.identity.service import BLOCK_CAP, STRONG_BLOCK_CAP
 from ombud.identity.training import SESSIONS
 
 
@@ -147,7 +146,7 @@ def candidate_pairs(idents: dict[str, Identity]) -> dict[tuple[str, str], set[Ke
     for rec, ident in idents.items():
         for key, kind in query_keys(ident, hasher, set(_ssn_variants(ident))).items():
             members = blocks.get(key, ())
-            if len(members) > (STRONG_BLOCK_CAP if kind in STRONG_KINDS else BLOCK_CAP):
+            if len(members) > block_cap(kind):
                 continue
             for other in members:
                 if other != rec:

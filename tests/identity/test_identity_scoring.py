@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from ombud.identity import em
 from ombud.identity.address import normalize_address
-from ombud.identity.blocking import KeyHasher, query_keys, record_keys
+from ombud.identity.blocking import KeyHasher, KeyKind, block_cap, query_keys, record_keys
 from ombud.identity.explain import evidence_text
 from ombud.identity.normalize import parse_name
 from ombud.identity.record import Identity
@@ -161,6 +161,13 @@ def test_query_keys_reach_records_with_a_mistyped_or_missing_zip_or_another_surn
         ident("J. Morrion", dob=date(1984, 7, 19)),  # an initial, and a surname misspelt out of its sound
     ):
         assert {k for k, _ in record_keys(record, HASHER)} & found, record
+
+
+def test_fallback_keys_count_only_while_their_blocks_are_small():
+    # A placeholder birth date shared by hundreds, or a big town's "John": a fallback made of one part of a
+    # name is skipped long before a full name's or an identifier's block would be.
+    assert block_cap(KeyKind.dob_initial) < block_cap(KeyKind.dob_surname) < block_cap(KeyKind.email)
+    assert block_cap(KeyKind.given_zip) == block_cap(KeyKind.name_city) == block_cap(KeyKind.dob_initial)
 
 
 def test_a_rare_level_is_never_stronger_evidence_than_exact_agreement():

@@ -43,6 +43,20 @@ class KeyKind(IntEnum):
 
 #: Kinds whose blocks are normally tiny; a larger cap applies before a block counts as "too common".
 STRONG_KINDS = frozenset({KeyKind.card, KeyKind.ssn, KeyKind.email, KeyKind.phone})
+#: Kinds made of one part of a name with a coarse place or date: fallbacks for slips, useful only while their
+#: blocks stay small (a placeholder birth date or a big town's "John" points at nobody in particular).
+WEAK_KINDS = frozenset({KeyKind.dob_initial, KeyKind.given_zip, KeyKind.name_city})
+#: The most records a block may hold before it counts as too common and is skipped.
+BLOCK_CAP = 200
+STRONG_BLOCK_CAP = 1000
+WEAK_BLOCK_CAP = 25
+
+
+def block_cap(kind: KeyKind) -> int:
+    """The most records a block of this kind may hold before a lookup skips it as too common."""
+    if kind in STRONG_KINDS:
+        return STRONG_BLOCK_CAP
+    return WEAK_BLOCK_CAP if kind in WEAK_KINDS else BLOCK_CAP
 _MIN_LOCAL_PART = 6
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ombud.identity.blocking import STRONG_KINDS, KeyHasher, KeyKind, query_keys
+from ombud.identity.blocking import BLOCK_CAP, STRONG_BLOCK_CAP, KeyHasher, KeyKind, block_cap, query_keys
 from ombud.identity.enrich import THIN_PROFILE, Scored, build_matches, enough_identifiers, marks, rows
 from ombud.identity.models import IdentityModel, IdentityRecord
 from ombud.identity.profile import Query, parse_profile, prepare
@@ -30,8 +30,7 @@ from ombud.keys import KeyRing
 
 #: A block larger than this is "too common" to point at anyone (a shared office address, "John Smith"
 #: born on 1 January in a big ZIP); strong identifiers get a larger allowance.
-BLOCK_CAP = 200
-STRONG_BLOCK_CAP = 1000
+__all__ = ["BLOCK_CAP", "STRONG_BLOCK_CAP", "discover", "find_candidates"]
 
 
 # -------------------------------------------------------------------------------------- the model
@@ -96,7 +95,7 @@ def find_candidates(session: Session, keys: dict[int, KeyKind]) -> Candidates:
         return Candidates(set(), {}, 0)
     params: list[int] = []
     for key, kind in keys.items():
-        params.extend((key, (STRONG_BLOCK_CAP if kind in STRONG_KINDS else BLOCK_CAP) + 1))
+        params.extend((key, block_cap(kind) + 1))
     found = rows(session, block_sql(len(keys)), params)
     members: dict[int, list[int]] = defaultdict(list)
     for key, record_id in found:
@@ -107,7 +106,7 @@ def find_candidates(session: Session, keys: dict[int, KeyKind]) -> Candidates:
     for key, ids in members.items():
         kind = keys[key]
         sizes[key] = len(ids)
-        if len(ids) > (STRONG_BLOCK_CAP if kind in STRONG_KINDS else BLOCK_CAP):
+        if len(ids) > block_cap(kind):
             skipped += 1
             continue
         out.update(ids)

@@ -22,13 +22,13 @@ from sqlalchemy.orm import Session
 
 from ombud import clock
 from ombud.identity import em
-from ombud.identity.blocking import KeyHasher, KeyKind, record_keys
+from ombud.identity.blocking import KeyHasher, KeyKind, block_cap, record_keys
 from ombud.identity.enrich import rows
 from ombud.identity.index import recount_terms
 from ombud.identity.models import IdentityModel, IdentityRecord
 from ombud.identity.record import Identity
 from ombud.identity.scoring import COMPARISONS, LEVEL_NAMES, Model, compare, level_vector
-from ombud.identity.service import BLOCK_CAP, block_sql, forget_model, load_records
+from ombud.identity.service import block_sql, forget_model, load_records
 from ombud.keys import KeyRing
 
 #: Training sessions: the key kinds a session's pairs were found by, and the comparisons left out.
@@ -134,13 +134,13 @@ def train(
         if not kinds:
             continue
         params: list[int] = []
-        for key in kinds:
-            params.extend((key, BLOCK_CAP + 1))
+        for key, kind in kinds.items():
+            params.extend((key, block_cap(KeyKind(kind)) + 1))
         members: dict[int, list[int]] = {}
         for key, other in rows(session, block_sql(len(kinds)), params):
             members.setdefault(key, []).append(other)
         for key, others in members.items():
-            if len(others) > BLOCK_CAP:
+            if len(others) > block_cap(KeyKind(kinds[key])):
                 continue
             for other in others:
                 if other != rid:
