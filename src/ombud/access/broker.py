@@ -57,9 +57,14 @@ class PurposeRef:
 
     kind: PurposeKind
     id: int | None = None
+    #: The text form, built once (every read writes it on its record).
+    text: str = field(init=False, repr=False, compare=False, default="")
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text", "none" if self.kind is PurposeKind.none else f"{self.kind.value}:{self.id}")
 
     def __str__(self) -> str:
-        return "none" if self.kind is PurposeKind.none else f"{self.kind.value}:{self.id}"
+        return self.text
 
 
 def parse_purpose(value: str | PurposeRef | None) -> PurposeRef:
@@ -341,6 +346,7 @@ def read(
         subject_type=None if kind is PurposeKind.none else kind.value,
         subject_id=purpose_id, fields=names, purpose=view.purpose, decision=_AUDIT_DECISION[view.decision],
         detail=_detail(view, engine.digest, resolved, employee, channel, operator).fill(reads_today),
+        at=now,  # the decision's time, as the view gives it
     )
     return view
 

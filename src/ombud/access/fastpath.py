@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ombud.access.models import CaseStatus, CaseType, GrantKind, GrantStatus
+from ombud.audit.service import sqlite_time
 
 
 @dataclass(slots=True)
@@ -44,7 +45,7 @@ class Store:
             return last[1]
         stored = value if value.tzinfo is UTC else value.astimezone(UTC)
         if self.sqlite:
-            stored = stored.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+            stored = sqlite_time(stored)  # the log's own conversion, which keeps the last one for the leaf
         self._last_time = (value, stored)
         return stored
 

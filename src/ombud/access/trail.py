@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -31,6 +32,7 @@ def record(
     purpose: str | None = None,
     decision: str | None = None,
     detail: Mapping[str, DetailValue] | None = None,
+    at: datetime | None = None,
 ) -> int:
     """Append one audit event in the caller's transaction; returns its leaf index."""
     actor_type, actor_id = actor_of(actor)
@@ -46,5 +48,6 @@ def record(
         decision=decision,
         # A detail filled from a template (the broker's reads) keeps its checked canonical form; others are copied.
         detail=detail if type(detail) is CanonicalDetail else dict(detail or {}),
+        at=at,
     )
     return append_event(session, event)

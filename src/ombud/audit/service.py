@@ -100,9 +100,21 @@ def _raw_connection(session: Session) -> tuple[Any, Dialect]:
     return conn.connection.dbapi_connection, dialect
 
 
+_last_time: tuple[datetime | None, str] = (None, "")
+
+
 def sqlite_time(at: datetime) -> str:
-    """A UTC time in the text form SQLAlchemy stores on SQLite (so ORM reads and sorting agree)."""
-    return at.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+    """A UTC time in the text form SQLAlchemy stores on SQLite (so ORM reads and sorting agree).
+
+    The last time converted is kept: a brokered read stores its one time three times (its count's day aside).
+    """
+    global _last_time
+    last = _last_time
+    if last[0] is at:  # the same (immutable) object, kept alive here, so never another one at its address
+        return last[1]
+    text = at.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+    _last_time = (at, text)
+    return text
 
 
 def _allocate(cursor: Any, dialect: Dialect, count: int) -> int:
