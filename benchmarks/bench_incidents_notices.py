@@ -6,8 +6,9 @@
 Each run builds a fresh store: N customers with an email address and a billing address across the states, and
 an incident whose scope exposes each one's name and email (the scope rows written directly: verification and
 scoping have their own benchmark). Then, timed: the dry run (every notice rendered, nothing queued), the
-privacy officer's approval (which runs the dry run again), and the send: every notice rendered by the outbox's
-strict template and queued, with its notice row, in one transaction.
+privacy officer's approval (which runs the dry run again and pins the wording version), and the send: every
+notice rendered from exactly the approved wording version (strict, sandboxed Jinja) and queued through the outbox,
+with its notice row, in one transaction.
 """
 
 from __future__ import annotations

@@ -125,7 +125,7 @@ def test_wording_is_previewed_on_real_customers_refused_with_the_field_named_and
     assert good.status_code == 200 and "We at the store are writing" in good.text
     # One real affected customer per jurisdiction, the chosen one first; names masked; their own items.
     shown = re.findall(r'data-preview="([^"]+)"', good.text)
-    assert shown[0] == "CA" and set(shown) == {"CA", "TX", "NY", "default"}
+    assert shown[0] == "CA" and sorted(shown[1:]) == ["NY", "TX", "default"]
     assert s.customers["ca"].name not in good.text and "your phone number" in good.text
     assert browser.post(f"{where}/notice-wording", data={"csrf_token": csrf, "subject": subject, "text": mine,
                                                          "note": "friendlier opening"}).status_code == 303

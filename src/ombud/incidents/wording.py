@@ -141,14 +141,15 @@ def preview(session: Session, incident: Incident | None, wording: Wording, setti
                     Exposure.scope_id == scope.id, Exposure.customer_id == customer_id)):
                 raise InvalidInput(f"customer {customer_id} is not in this incident's scope", field="customer")
             picks.insert(0, customer_id)
+        people = notices.recipients(session, scope, list(dict.fromkeys(picks)))
+        people.sort(key=lambda p: (p.customer_id != customer_id, p.jurisdiction))  # the chosen customer first
         seen: set[str] = set()
-        for person in notices.recipients(session, scope, list(dict.fromkeys(picks))):
-            if person.jurisdiction in seen and person.customer_id != customer_id:
+        for person in people:
+            if person.jurisdiction in seen:  # one per jurisdiction: the chosen customer stands for theirs
                 continue
             seen.add(person.jurisdiction)
             context = notices.context_for(incident, person, settings, masked=True)
             out.append(_try(person.jurisdiction, person.customer_id, wording, context))
-        out.sort(key=lambda p: (p.customer_id != customer_id, p.jurisdiction))
     else:
         context = mail_templates.sample_context(FILE_TEMPLATE, settings.mail_templates_dir)
         out.append(_try(str(context.get("jurisdiction", "sample")), None, wording, context))
