@@ -22,8 +22,9 @@ from ombud.api import notify as notify_api
 from ombud.api import records as records_api
 from ombud.api import staff as staff_api
 from ombud.api import victim_requests as victim_requests_api
+from ombud.api.conform import check_request
 from ombud.api.deps import csrf_protect
-from ombud.api.limits import EdgeGuard, check_integers, quiet_server_address_logs
+from ombud.api.limits import EdgeGuard, quiet_server_address_logs
 from ombud.config import Settings
 from ombud.context import Context
 from ombud.db import transaction
@@ -136,9 +137,10 @@ def create_app(settings: Settings | None = None, *, ctx: Context | None = None) 
         docs_url=None,  # served offline by ombud.api.contract
         redoc_url=None,
         # One CSRF check for every route of every domain: a cookie-authenticated POST/PUT/PATCH/DELETE
-        # without the session's token is refused (403); bearer-token calls are exempt. And one check of every
-        # path and query integer against the store's 64-bit range (see ombud.api.limits).
-        dependencies=[Depends(csrf_protect), Depends(check_integers)],
+        # without the session's token is refused (403); bearer-token calls are exempt. And one check that every
+        # request is what the contract says (repeated parameters, 64-bit integers, dates, JSON types: see
+        # ombud.api.conform).
+        dependencies=[Depends(csrf_protect), Depends(check_request)],
         lifespan=_lifespan(ctx),
     )
     app.state.ctx = ctx

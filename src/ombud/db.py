@@ -38,6 +38,19 @@ def str_enum(cls: type[StrEnum], name: str) -> Enum:
                 values_callable=lambda members: [m.value for m in members])
 
 
+ROW_ID_MAX = 2**63 - 1
+
+
+def row_id(text: str) -> int | None:
+    """Text typed as a row id (ASCII digits, 1 to 2^63-1) as a number, or None: never a number the store cannot
+    hold, nor an int() that fails ("³", 5,000 digits)."""
+    text = text.strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 19):
+        return None
+    number = int(text)
+    return number if 1 <= number <= ROW_ID_MAX else None
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """A timestamp that only accepts aware datetimes and always gives back aware UTC."""
 

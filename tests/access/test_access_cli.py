@@ -107,3 +107,24 @@ def test_reviews_transparency_policies_profile_and_sweep(session, frozen, cli):
     bad = cli("access", "profile", agent.email, "--shift", "late")
     assert bad.exit_code == 2
     assert "0 grant(s) expired" in cli("access", "sweep").output
+
+
+@pytest.mark.parametrize("typed", ["555-010-0001", "jane.doe@example.com", "Jane Doe", "078-05-1120"])
+def test_a_read_of_a_value_that_is_no_customer_id_is_a_probe_recorded_by_a_keyed_hash(session, frozen, cli, ctx,
+                                                                                     typed):
+    from accessutil import events
+
+    from ombud.audit.events import pinned
+
+    agent = employee(session)
+    token = staff_service.create_api_token(session, agent, name="shell").token
+    refused = cli("access", "read", typed, "--field", "email", "--purpose", "case:1", "--token", token)
+    assert refused.exit_code == 2 and "customer_id" in refused.output
+    assert typed not in refused.output and typed.replace("-", "") not in refused.output
+    [probe] = events(session, "access.probe")
+    assert probe.customer_id is None and probe.decision == "deny"
+    assert probe.detail["probe"] == pinned(ctx.keys.identifier_hash_key, "customer_id", typed)
+    assert probe.detail["channel"] == "cli" and probe.detail["operator"]
+    stored = json.dumps([probe.actor_id, probe.subject_id, probe.purpose, probe.detail])
+    assert typed not in stored and typed.replace("-", "") not in stored
+    assert events(session, "access.read") == []

@@ -108,3 +108,68 @@ def test_the_embedded_store_and_its_keys_are_private(tmp_path):
     for key in (data / "keys").iterdir():
         assert stat.S_IMODE(key.stat().st_mode) == 0o600
     assert stat.S_IMODE(Path(tmp_path).stat().st_mode) != 0  # an existing parent is left as it was
+
+
+def _leaf_commands() -> list[list[str]]:
+    """Every command of the `ombud` app (groups walked down to their leaves), as argument lists."""
+    import typer
+
+    from ombud.cli.main import app
+
+    out: list[list[str]] = []
+    todo = [([], typer.main.get_command(app))]
+    while todo:
+        path, command = todo.pop()
+        children = getattr(command, "commands", None)
+        if children:
+            todo.extend(([*path, name], child) for name, child in children.items())
+        else:
+            out.append(path)
+    return sorted(out)
+
+
+def test_production_is_refused_by_every_command_of_every_domain(monkeypatch, capsys, tmp_path):
+    """The worker, requests, incidents, insider, look-back, outbox... and any command added later: each one is
+    refused in production without its secrets before it reads a file or opens a store (`config` only describes)."""
+    leaves = _leaf_commands()
+    groups = {path[0] for path in leaves}
+    assert {"worker", "requests", "incidents", "insider", "lookback", "outbox", "access", "import"} <= groups
+    data = tmp_path / "data"
+    for path in leaves:
+        if path == ["config"]:
+            continue
+        code, printed = _run(monkeypatch, capsys, path, {"OMBUD_ENV": "production", "OMBUD_DATA_DIR": str(data)})
+        assert code == 2 and "OMBUD_DATABASE_URL" in printed, (path, printed)
+    assert not data.exists()
+
+
+@pytest.mark.parametrize("args", [
+    ["requests", "list"], ["requests", "sla"], ["incidents", "list"], ["insider", "alerts", "--as", "E1"],
+    ["outbox", "list"], ["lookback", "list"], ["worker", "--drain"], ["access", "decisions"], ["cases", "list"],
+])
+def test_every_domain_on_a_store_never_migrated_says_run_db_upgrade(monkeypatch, capsys, tmp_path, args):
+    env = {"OMBUD_ENV": "development", "OMBUD_DATA_DIR": str(tmp_path / "data")}
+    code, printed = _run(monkeypatch, capsys, args, env)
+    assert code == 2, (args, printed)
+    assert "ombud db upgrade" in printed and "Traceback" not in printed
+
+
+@pytest.mark.parametrize("content,reason", [
+    (b'{"full_name": "Ann \xff\xfe Doe"}', "not JSON in UTF-8"),
+    (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+    (b'["a list", "not the details"]', "must be a JSON object"),
+    (b'{"description": "' + b"x" * (2 * 1024 * 1024) + b'"}', "larger than"),
+])
+def test_a_letter_or_template_file_that_is_not_small_json_is_named_not_a_traceback(monkeypatch, capsys, tmp_path,
+                                                                                   content, reason):
+    env = {"OMBUD_ENV": "development", "OMBUD_DATA_DIR": str(tmp_path / "data")}
+    letter = tmp_path / "letter.json"
+    letter.write_bytes(content)
+    code, printed = _run(monkeypatch, capsys, ["requests", "receive-letter", str(letter), "--received-at",
+                                               "2026-12-01T09:00:00Z", "--as", "E1"], env)
+    assert code == 1 and reason in printed and "Traceback" not in printed and "letter.json" in printed
+    assert "xxxxxxxx" not in printed
+    if reason != "must be a JSON object":
+        code, printed = _run(monkeypatch, capsys, ["outbox", "preview", "victim_request_receipt", "--context",
+                                                   str(letter)], env)
+        assert code == 1 and reason in printed and "Traceback" not in printed

@@ -17,6 +17,7 @@ from ombud.access import grants, trail, versions
 from ombud.access.broker import DEFAULT_DAILY_LIMIT
 from ombud.access.models import AccessProfile, Grant
 from ombud.access.policy import PolicyEngine, default_engine
+from ombud.db import row_id
 from ombud.errors import InvalidInput, NotFound, PolicyDenied
 from ombud.staff.models import Employee, Role
 
@@ -104,8 +105,8 @@ def find_employee(session: Session, ref: str) -> Employee:
     text = (ref or "").strip()
     query = select(Employee).where((Employee.external_id == text) | (Employee.email == text.lower()))
     employee = session.scalar(query)
-    if employee is None and text.isdigit():
-        employee = session.get(Employee, int(text))
+    if employee is None and (number := row_id(text)) is not None:
+        employee = session.get(Employee, number)
     if employee is None:
-        raise NotFound(f"no employee {text!r}", field="employee")
+        raise NotFound(f"no employee {text[:64]!r}", field="employee")
     return employee

@@ -8,9 +8,10 @@ operation added by any router tomorrow gets the same treatment without a line of
   operation; a route that resolves its caller by hand says so in ``openapi_extra={"security": SIGNED_IN}``;
 - every ``/api/`` operation documents 401, 403, 404, 409, 413 and 422 with the one error shape the API answers
   (``ErrorOut``), unless it declares its own model for a status (a refused read's 403 is ``Refusal``);
-- every request integer carries the store's 64-bit bounds, every request string the generic length limit,
-  every request list the generic item limit (``ombud.api.limits``), where the route declared nothing
-  narrower: the document accepts only what the code accepts.
+- every request integer carries the store's 64-bit bounds, every request string the generic length limit (a
+  path or query value the shorter limit the edge holds it to), every request list the generic item limit
+  (``ombud.api.limits``), where the route declared nothing narrower: the document accepts only what the code
+  accepts, and ``ombud.api.conform`` makes the code refuse what the document calls invalid.
 
 ``/docs`` is Swagger UI served from the ``swagger-ui-py`` package (its licence at /docs/assets/LICENSE): no
 script, style or image from another host.
@@ -26,8 +27,9 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import FileResponse, HTMLResponse
 
+from ombud.api.conform import MAX_PATH_VALUE
 from ombud.api.errors import ErrorOut, Problem
-from ombud.api.limits import INT64_MAX, INT64_MIN, MAX_ITEMS, MAX_TEXT
+from ombud.api.limits import INT64_MAX, INT64_MIN, MAX_ITEMS, MAX_QUERY_VALUE, MAX_TEXT
 
 BEARER = "bearer"
 COOKIE = "cookie"
@@ -48,28 +50,31 @@ _ASSETS = {
     "LICENSE": "text/plain",
 }
 _ERROR_REF = {"$ref": "#/components/schemas/ErrorOut"}
+#: The longest path and query values the edge takes (ombud.api.conform, ombud.api.limits).
+_PARAMETER_TEXT = {"path": MAX_PATH_VALUE, "query": MAX_QUERY_VALUE}
 
 
-def _bound(schema: dict[str, Any]) -> None:
-    """Add the generic limits to a request schema wherever it declares none narrower (in place, recursively)."""
+def _bound(schema: dict[str, Any], text: int = MAX_TEXT) -> None:
+    """Add the generic limits to a request schema wherever it declares none narrower (in place, recursively);
+    ``text`` is the longest string (shorter for path and query values than in a JSON body)."""
     kind = schema.get("type")
     if kind == "integer":
         schema.setdefault("minimum", INT64_MIN)
         schema.setdefault("maximum", INT64_MAX)
-    elif kind == "string" and "enum" not in schema and "format" not in schema:
-        schema.setdefault("maxLength", MAX_TEXT)
+    elif kind == "string" and not {"enum", "format", "contentMediaType"} & schema.keys():
+        schema.setdefault("maxLength", text)  # a file's bytes (contentMediaType) are bounded by the body limit
     elif kind == "array":
         schema.setdefault("maxItems", MAX_ITEMS)
     for key in ("items", "additionalProperties"):
         if isinstance(schema.get(key), dict):
-            _bound(schema[key])
+            _bound(schema[key], text)
     for key in ("anyOf", "oneOf", "allOf", "prefixItems"):
         for sub in schema.get(key, []):
             if isinstance(sub, dict):
-                _bound(sub)
+                _bound(sub, text)
     for sub in schema.get("properties", {}).values():
         if isinstance(sub, dict):
-            _bound(sub)
+            _bound(sub, text)
 
 
 def _refs(node: Any, out: set[str]) -> None:
@@ -117,7 +122,7 @@ def post_process(doc: dict[str, Any]) -> dict[str, Any]:
             if not isinstance(op, dict) or "responses" not in op:
                 continue
             for parameter in op.get("parameters", []):
-                _bound(parameter.get("schema", {}))
+                _bound(parameter.get("schema", {}), _PARAMETER_TEXT.get(parameter.get("in"), MAX_TEXT))
             for media in op.get("requestBody", {}).get("content", {}).values():
                 _bound(media.get("schema", {}))
             if not path.startswith("/api/"):

@@ -14,8 +14,9 @@ added tomorrow gets the same protection without a line of its own:
 - each request gets one access-log line naming the route's *template* (``/api/access/cases/{case_id}``), not the
   address as sent (which may carry a customer id, a token or an email in its path or query).
 
-Path and query integers are checked against the 64-bit range by ``check_integers``, an app-wide dependency
-(it needs the matched route). Routes narrow further with the shared types below (``RowId``, ``Text``...).
+What needs the matched route (repeated query parameters, path and query integers beyond the 64-bit range,
+numbers where a date belongs, JSON types) is checked by ``ombud.api.conform.check_request``, an app-wide
+dependency. Routes narrow further with the shared types below (``RowId``, ``Text``...).
 """
 
 from __future__ import annotations
@@ -27,8 +28,6 @@ from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
 import orjson
-from fastapi import Request
-from fastapi.exceptions import RequestValidationError
 from pydantic import Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -79,7 +78,8 @@ def quiet_server_address_logs() -> None:
         if _DROP not in logger.filters:
             logger.addFilter(_DROP)
 
-_JSON_TYPES = (b"application/json",)
+#: Where EdgeGuard leaves a JSON body it parsed, for ombud.api.conform (which knows the route's schema).
+JSON_BODY_SCOPE_KEY = "ombud.json_body"
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -241,8 +241,7 @@ class EdgeGuard:
                 raise Refused(400, "content-length", "the Content-Length header is not a number") from None
             if too_large:
                 raise Refused(413, "body", f"the body is larger than {limit} bytes")
-        content_type = (_header(scope, b"content-type") or b"").split(b";", 1)[0].strip().lower()
-        if content_type not in _JSON_TYPES:
+        if not is_json(_header(scope, b"content-type")):
             return _counting(receive, limit)
         chunks: list[bytes] = []
         size = 0
@@ -264,7 +263,14 @@ class EdgeGuard:
             except orjson.JSONDecodeError:
                 raise Refused(422, "body", "the body is not valid JSON in UTF-8") from None
             check_json(parsed)
+            scope[JSON_BODY_SCOPE_KEY] = parsed
         return _replay(body, None)
+
+
+def is_json(content_type: bytes | None) -> bool:
+    """Whether FastAPI parses a body of this type as JSON (application/json and every application/*+json)."""
+    media = (content_type or b"").split(b";", 1)[0].strip().lower()
+    return media == b"application/json" or (media.startswith(b"application/") and media.endswith(b"+json"))
 
 
 def _replay(body: bytes, then: Message | None) -> Receive:
@@ -297,9 +303,6 @@ def _counting(receive: Receive, limit: int) -> Receive:
     return counted
 
 
-_INT_PARAMS: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = {}
-
-
 def dependants(dependant: Any) -> list[Any]:
     """A route's dependant and every sub-dependency's, depth first."""
     out, todo = [], [dependant]
@@ -308,52 +311,3 @@ def dependants(dependant: Any) -> list[Any]:
         out.append(current)
         todo.extend(current.dependencies)
     return out
-
-
-def _int_params(route: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The path and query parameters of a route (and its dependencies) that are integers."""
-    key = id(route)
-    found = _INT_PARAMS.get(key)
-    if found is None:
-        every = dependants(route.dependant)
-        found = (tuple(p.alias for d in every for p in d.path_params if _is_int(p.field_info.annotation)),
-                 tuple(p.alias for d in every for p in d.query_params if _is_int(p.field_info.annotation)))
-        _INT_PARAMS[key] = found
-    return found
-
-
-def _is_int(annotation: Any) -> bool:
-    from typing import get_args
-
-    if annotation is int:
-        return True
-    return any(a is int for a in get_args(annotation))
-
-
-def _out_of_range(text: str) -> bool:
-    try:
-        return not INT64_MIN <= int(text.strip()) <= INT64_MAX
-    except ValueError:
-        return False  # not a number at all: the route's own validation names it
-
-
-async def check_integers(request: Request) -> None:
-    """Refuse (422) a path or query integer outside the store's 64-bit range, for every route (app-wide)."""
-    route = request.scope.get("route")
-    if route is None or not hasattr(route, "dependant"):
-        return
-    path_names, query_names = _int_params(route)
-    problems = []
-    for name in path_names:
-        value = request.path_params.get(name)
-        if isinstance(value, str) and len(value) > 18 and _out_of_range(value):
-            problems.append(("path", name, value))
-    for name in query_names:
-        for value in request.query_params.getlist(name):
-            if len(value) > 18 and _out_of_range(value):
-                problems.append(("query", name, value))
-    if problems:
-        raise RequestValidationError([
-            {"type": "int_range", "loc": (where, name), "input": value,
-             "msg": f"must be between {INT64_MIN} and {INT64_MAX}"} for where, name, value in problems
-        ])

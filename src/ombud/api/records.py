@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 
 from ombud.api.deps import DbSession, Staff, get_context, require_roles
+from ombud.api.errors import error_json
 from ombud.errors import InvalidInput
 from ombud.lookback import service as lookback
 from ombud.lookback.models import ContactStatus
@@ -148,11 +149,15 @@ def verify(session: DbSession, _staff: Worker,
 @router.post("/api/lookback/import", response_model=LookbackImportRead)
 def lookback_import(request: Request, session: DbSession, staff: Officer,
                     body: Annotated[bytes, Body(media_type="text/csv", description="CSV of past contacts")],
-                    skip_bad: bool = False) -> LookbackImportRead:
-    """Import past contacts (docs/records.md); with bad rows nothing is imported (unless skip_bad) and every bad
-    row is named."""
+                    skip_bad: bool = False) -> LookbackImportRead | Response:
+    """Import past contacts (docs/records.md); with bad rows nothing is imported (422 naming each bad row's line
+    and field) unless skip_bad (the good rows imported, the bad ones named)."""
     result = lookback.import_contacts(session, get_context(request).keys, body, actor=staff.employee.external_id,
                                       skip_bad=skip_bad)
+    if result.errors and not skip_bad:
+        problems = [{"field": f"line {e.line}, {e.field}", "message": e.message} for e in result.errors[:20]]
+        bad = len({e.line for e in result.errors})
+        return error_json(422, f"nothing imported: {bad} bad row(s), first {result.errors[0]}", "body", problems)
     return LookbackImportRead(imported=result.imported, already_held=result.already_held,
                               errors=[str(e) for e in result.errors])
 

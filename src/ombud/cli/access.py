@@ -136,12 +136,18 @@ def read(
     as_json: bool = typer.Option(False, "--json", help="Print the view as JSON."),
 ) -> None:
     """Read a customer's fields through the broker as the holder of an API token (masked where denied; refused
-    reads exit 3, on the record with the channel ``cli`` and the machine account that ran the command)."""
+    reads exit 3, on the record with the channel ``cli`` and the machine account that ran the command). A value
+    that is not a customer id (a phone, an email...) exits 2: it is recorded as a probe by a keyed hash of what
+    was typed, never as typed, as the API does."""
     with _unit_of_work() as (session, ctx):
         employee = token_holder(session, token, actor)
         view = broker.read(session, employee, customer_id=customer_id, fields=field or None,
                            classes=data_class or None, purpose=purpose, cipher=ctx.keys.field_cipher,
-                           channel="cli", operator=operator_of_shell())
+                           channel="cli", operator=operator_of_shell(), probe_key=ctx.keys.identifier_hash_key)
+    if view.field is not None:  # malformed input, recorded as a probe: an input error, like the API's 422
+        err_console.print(f"[bold red]error ({view.field}):[/] {view.reason} (the probe is audit leaf "
+                          f"{view.audit_index}, by a keyed hash)")
+        raise typer.Exit(2)
     if as_json:
         console.print_json(json.dumps({
             "decision": view.decision.value, "customer_id": view.customer_id, "purpose": view.purpose,

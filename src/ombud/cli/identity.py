@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import orjson
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -167,10 +168,9 @@ def _print_result(result: Any) -> None:
 
 
 def _read_profile(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise fail(f"{path}: not JSON (line {exc.lineno}: {exc.msg})") from exc
+    from ombud.cli.common import read_json
+
+    return read_json(path)
 
 
 def discover_command(
@@ -227,7 +227,8 @@ def profile_ids(data: object) -> dict[str, Any]:
 def _discover_many(ctx: Any, profiles: Path, out: Path, threshold: float) -> None:
     from ombud.identity.service import discover
 
-    lines = profiles.read_text(encoding="utf-8").splitlines()
+    # Bytes that are not UTF-8 stay escaped here and make their own line's error below, not the whole run's.
+    lines = profiles.read_text(encoding="utf-8", errors="surrogateescape").splitlines()
     errors = 0
     found: set[str] = set()
     tmp = out.with_name(out.name + ".partial")
@@ -238,16 +239,16 @@ def _discover_many(ctx: Any, profiles: Path, out: Path, threshold: float) -> Non
                 continue
             ids: dict[str, Any] = {}
             try:
-                data = json.loads(line)
+                data = orjson.loads(line.encode("utf-8", "surrogateescape"))  # depth-limited, UTF-8 checked
                 # A truth file's lines carry the profile under "profile" beside its id; plain profiles too.
                 ids = profile_ids(data)
                 body = data.get("profile", data) if isinstance(data, dict) else data
                 result = discover(session, ctx.keys, body, threshold=threshold)
                 found.update(m.account_id for m in result.matches if m.account_id)
                 record = {"line": number, **ids, "result": result.model_dump(mode="json")}
-            except json.JSONDecodeError as exc:
+            except orjson.JSONDecodeError as exc:
                 errors += 1
-                record = {"line": number, "error": f"not JSON: {exc.msg}"}
+                record = {"line": number, "error": f"not JSON in UTF-8: {exc.msg.split(':')[0]}"}
             except InvalidInput as exc:
                 errors += 1
                 # A refused profile's line carries its own id, so the caller can tell which one it was.

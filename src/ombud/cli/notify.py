@@ -13,7 +13,7 @@ import typer
 from rich.table import Table
 from sqlalchemy.orm import Session
 
-from ombud.cli.common import console, context, err_console
+from ombud.cli.common import console, context, err_console, read_json
 from ombud.context import Context
 from ombud.db import transaction
 from ombud.errors import InvalidInput, OmbudError
@@ -189,8 +189,7 @@ def preview(
     ctx = context()
     folder = ctx.settings.mail_templates_dir
     try:
-        data = (json.loads(context_file.read_text(encoding="utf-8")) if context_file
-                else templates.sample_context(template, folder))
+        data = read_json(context_file) if context_file else templates.sample_context(template, folder)
         rendered = templates.render(template, data, folder)
     except OmbudError as exc:
         where = f" ({exc.field})" if exc.field else ""

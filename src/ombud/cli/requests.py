@@ -157,10 +157,9 @@ def receive_letter_command(
     from ombud.victim_requests.models import EvidenceKind
     from ombud.victim_requests.schemas import LetterIn
 
-    try:
-        body = json.loads(letter.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise fail(f"{letter}: not JSON (line {exc.lineno}: {exc.msg})") from exc
+    body = common.read_json(letter)
+    if not isinstance(body, dict):
+        raise fail(f"{letter}: must be a JSON object of the letter's details")
     with _work() as (session, ctx):
         when = received_at if received_at.tzinfo else received_at.replace(tzinfo=service.zone_of(ctx.settings))
         try:

@@ -74,8 +74,9 @@ def read_contacts(data: bytes) -> tuple[list[PastContact], list[RowError]]:
     missing = [c for c in REQUIRED if c not in header]
     extra = [c for c in header if c not in COLUMNS]
     if missing or extra:
+        unknown = [repr(c[:20] + "…" if len(c) > 20 else c) for c in extra[:5]] + (["…"] if len(extra) > 5 else [])
         problems = ([f"missing {', '.join(missing)}"] if missing else []) + \
-                   ([f"unknown {', '.join(extra)}"] if extra else [])
+                   ([f"unknown {', '.join(unknown)}"] if extra else [])
         return [], [RowError(1, "header", "; ".join(problems) + f" (columns are {', '.join(COLUMNS)})")]
     rows: list[PastContact] = []
     errors: list[RowError] = []

@@ -30,11 +30,16 @@ from ombud.retail.validate import LINE, NOT_UTF8_MARK
 
 #: Longest single CSV field accepted (support-note bodies can be long).
 MAX_FIELD_CHARS = 1 << 22
+#: Longest JSON Lines record (one line) read at all: room for a value at the field limit and the rest.
+MAX_JSON_LINE = 2 * MAX_FIELD_CHARS
+#: Most fields a JSON Lines record may have (the largest kind has a few dozen; the rest are reported unknown).
+MAX_JSON_KEYS = 200
+_OVER_FIELD_LIMIT = f"has a value over the field-length limit of {MAX_FIELD_CHARS:,} characters"
 ROW = "(row)"
 UNCLOSED = "has a quote that is never closed"
 #: Arrow's CSV block size: a record must fit in one block, so a file with a longer line goes to Python's reader.
 ARROW_BLOCK = 1 << 22
-#: The longest line Arrow is given (a quarter of a block leaves room for a record of several lines).
+#: The longest record Arrow is given (a quarter of a block: a record must never straddle two blocks).
 ARROW_LINE = ARROW_BLOCK // 4
 GZIP_MAGIC = b"\x1f\x8b"
 #: A line of nothing but commas (an empty record Arrow cannot tell from a blank line).
@@ -235,9 +240,10 @@ def read_csv(source: Source, header: Header, chunk_rows: int) -> Iterator[RawChu
 def _scan(source: Source, *, csv: bool) -> bool:
     """Read the file through once: a damaged gzip stream stops the import here, before anything lands.
 
-    For CSV, True when Arrow's parser reads the file exactly: valid UTF-8, quotes that pair up, no line longer
-    than `ARROW_LINE` and no line of only commas (Arrow would accept the first two silently, fail mid-file on
-    the third and take the fourth for a blank line). Vectorised per block: no work per line in Python.
+    For CSV, True when Arrow's parser reads the file exactly: valid UTF-8, quotes that pair up, no record
+    longer than `ARROW_LINE` (a quoted value's line breaks are inside its record) and no line of only commas
+    (Arrow would accept the first two silently, fail mid-file on the third, a record straddling its blocks,
+    and take the fourth for a blank line). Vectorised per block: no work per line in Python.
     """
     decoder = codecs.getincrementaldecoder("utf-8")()
     valid, quotes, commas, longest, since = True, 0, False, 0, 0
@@ -251,10 +257,14 @@ def _scan(source: Source, *, csv: bool) -> bool:
                         decoder.decode(block)
                     except UnicodeDecodeError:
                         valid = False
-                quotes += block.count(b'"')
                 if not commas and (b"\n," in block or block.startswith(b",")):  # the regex only when it may match
                     commas = _COMMAS.search(block) is not None
-                breaks = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 10)
+                data = np.frombuffer(block, dtype=np.uint8)
+                breaks = np.flatnonzero(data == 10)
+                marks = np.flatnonzero(data == 34)
+                if breaks.size and marks.size + quotes:  # a break inside quotes does not end a record
+                    breaks = breaks[(np.searchsorted(marks, breaks) + quotes) % 2 == 0]
+                quotes += int(marks.size)
                 if breaks.size:
                     gaps = int(np.diff(breaks).max()) if breaks.size > 1 else 0
                     longest = max(longest, since + int(breaks[0]), gaps)
@@ -363,9 +373,10 @@ def _read_csv_python(source: Source, header: Header, chunk_rows: int) -> Iterato
     wanted = [i for i, name in enumerate(header.columns) if name in known]
     with _open_binary(source.path) as binary, _text(binary, exact=True) as text:
         position = _Position(binary)
-        reader = csv.reader(text, strict=True)
+        source_lines = _Lines(text)
+        reader = csv.reader(source_lines, strict=True)
         next(reader)
-        next_line = reader.line_num + 1
+        next_line = source_lines.count + 1
         done = False
         while not done:
             records: list[list[str]] = []
@@ -376,16 +387,18 @@ def _read_csv_python(source: Source, header: Header, chunk_rows: int) -> Iterato
                 try:
                     run.extend(itertools.islice(reader, chunk_rows - len(records)))
                 except csv.Error as exc:
-                    # The bad record starts right after the last good one; reading resumes after it.
+                    # The bad record starts right after the last good one; reading resumes after it (after all
+                    # of it: the rest of a quoted value over the limit is not read as records of its own).
                     starts, bad_line = _starts(run, next_line, None)
                     _keep(run, starts, width, records, lines, errors)
                     errors.append((bad_line, ROW, _csv_problem(exc)))
-                    next_line = reader.line_num + 1
+                    source_lines.end_record(skip="field limit" in str(exc))
+                    next_line = source_lines.count + 1
                     continue
                 if not run:
                     done = True
                     break
-                starts, next_line = _starts(run, next_line, reader.line_num)
+                starts, next_line = _starts(run, next_line, source_lines.count)
                 _keep(run, starts, width, records, lines, errors)
             if not records and not errors:
                 break
@@ -396,12 +409,38 @@ def _read_csv_python(source: Source, header: Header, chunk_rows: int) -> Iterato
             yield RawChunk(_frame(arrays, lines), errors, position())
 
 
+class _Lines:
+    """A text's lines for csv.reader, counted, with whether a quoted value is open after the last one given."""
+
+    def __init__(self, text: IO[str]) -> None:
+        self._text = text
+        self.count = 0
+        self.open_quote = False
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._text)
+        self.count += 1
+        if line.count('"') % 2:
+            self.open_quote = not self.open_quote
+        return line
+
+    def end_record(self, *, skip: bool) -> None:
+        """After a record the reader gave up on: read past the rest of its open quoted value (``skip``), or
+        start afresh on the next line as the reader does."""
+        while skip and self.open_quote and next(self, None) is not None:
+            pass
+        self.open_quote = False
+
+
 def _csv_problem(exc: csv.Error) -> str:
     text = str(exc)
     if "unexpected end of data" in text:
         return UNCLOSED
     if "field larger than field limit" in text:
-        return f"has a value over the field-length limit of {MAX_FIELD_CHARS:,} characters"
+        return _OVER_FIELD_LIMIT
     return f"is not valid CSV ({text})"
 
 
@@ -444,11 +483,16 @@ def read_jsonl(source: Source, chunk_rows: int, unknown: set[str]) -> Iterator[R
             lines: list[int] = []
             errors: list[tuple[int, str, str]] = []
             while len(objects) < chunk_rows:
-                raw = text.readline()
+                raw = text.readline(MAX_JSON_LINE + 1)
                 if not raw:
                     exhausted = True
                     break
                 number += 1
+                if len(raw) > MAX_JSON_LINE:  # never held whole: the rest of the line is read past in pieces
+                    while raw and not raw.endswith("\n"):
+                        raw = text.readline(MAX_JSON_LINE)
+                    errors.append((number, ROW, f"is longer than {MAX_JSON_LINE:,} characters"))
+                    continue
                 if not raw.strip():
                     continue
                 try:
@@ -463,17 +507,24 @@ def read_jsonl(source: Source, chunk_rows: int, unknown: set[str]) -> Iterator[R
                 if not isinstance(obj, dict):
                     errors.append((number, ROW, "is not a JSON object"))
                     continue
+                if len(obj) > MAX_JSON_KEYS:
+                    errors.append((number, ROW, f"has {len(obj):,} fields; a record has at most {MAX_JSON_KEYS}"))
+                    continue
                 nested = [k for k in names if k in obj and obj[k] is not None and not isinstance(obj[k], _SCALARS)]
                 if nested:
                     errors.extend((number, k, "must be a single value, not a list or object") for k in nested)
+                    continue
+                long = [k for k in names if isinstance(obj.get(k), str) and len(obj[k]) > MAX_FIELD_CHARS]
+                if long:
+                    errors.extend((number, k, _OVER_FIELD_LIMIT) for k in long)
                     continue
                 objects.append(obj)
                 lines.append(number)
             if not objects and not errors:
                 break
             for obj in objects:
-                if obj.keys() - known:
-                    unknown.update(obj.keys() - known)
+                if len(unknown) < MAX_JSON_KEYS and obj.keys() - known:  # names only, cut short, never values
+                    unknown.update(k if len(k) <= 40 else k[:40] + "…" for k in obj.keys() - known)
             arrays: dict[str, pa.Array] = {}
             for name in names:
                 values = [obj.get(name) for obj in objects]

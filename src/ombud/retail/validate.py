@@ -12,6 +12,7 @@ from datetime import date
 
 import polars as pl
 
+from ombud import customer_ids
 from ombud.crypto import keyed_hash
 from ombud.retail.format import MAX_CENTS, MAX_ID_LENGTH, Field, FieldType, Kind
 
@@ -110,6 +111,28 @@ def normalise(kind: Kind, frame: pl.DataFrame) -> pl.DataFrame:
     return frame.select(pl.col(LINE).cast(pl.Int64), *exprs)
 
 
+CUSTOMER_ID_REASON = "is not a customer id of the retailer's shape (OMBUD_CUSTOMER_ID_PATTERN; a phone number, " \
+                     "an email or a name is personal data, never an id)"
+
+
+def is_customer_id(f: Field) -> bool:
+    """Whether a field holds a customer's account id (the id staff read by, kept in the append-only audit log)."""
+    return f.type is FieldType.id and (f.refers_to == "accounts" or (f.name == "account_id" and f.refers_to is None))
+
+
+def not_customer_id(raw: pl.Expr) -> pl.Expr:
+    """True where a value lacks the customer-id shape the API's edge requires (ombud.customer_ids), vectorised."""
+    custom = customer_ids.pattern()
+    if custom is not None:  # the retailer's own expression, in Python's dialect: matched value by value
+        return raw.map_batches(lambda values: pl.Series([v is not None and custom.fullmatch(v) is None
+                                                         for v in values.to_list()], dtype=pl.Boolean),
+                               return_dtype=pl.Boolean)
+    bad = ~raw.str.contains(customer_ids.VECTOR_SHAPE) | ~raw.str.contains("[A-Za-z]") | ~raw.str.contains("[0-9]")
+    for pattern in customer_ids.VECTOR_NOT_ANY:
+        bad = bad | raw.str.contains(pattern)
+    return bad
+
+
 def _card_digits(raw: pl.Expr) -> pl.Expr:
     return raw.str.replace_all(r"[ \-]", "")
 
@@ -141,6 +164,8 @@ def _checks(f: Field, raw: pl.Expr, today: date) -> tuple[list[tuple[pl.Expr, st
     value: pl.Expr = raw
     if t is FieldType.id:
         checks.append((~raw.str.contains(_ID), _REASONS[t]))
+        if is_customer_id(f):
+            checks.append((not_customer_id(raw), CUSTOMER_ID_REASON))
     elif t in (FieldType.text, FieldType.email, FieldType.brand):
         if t is FieldType.brand:
             value = raw.str.to_lowercase()

@@ -23,6 +23,7 @@ from ombud.access import documents
 from ombud.access.documents import DocumentDecision
 from ombud.config import Settings
 from ombud.crypto import card_fingerprint, keyed_hash
+from ombud.db import row_id
 from ombud.errors import ConfigurationError, InvalidInput, NotFound, PolicyDenied
 from ombud.identity.normalize import fold, normalize_email
 from ombud.keys import KeyRing
@@ -335,11 +336,14 @@ def get_request(session: Session, request_id: int) -> VictimRequest:
 def find_request(session: Session, ref: str) -> VictimRequest:
     """A request by reference (VR-XXXX-XXXX) or id."""
     text = (ref or "").strip().upper()
-    if text.isascii() and text.isdigit():  # "³8" is isdigit() but no int
-        return get_request(session, int(text))
+    if text.isascii() and text.isdigit():
+        number = row_id(text)
+        if number is None:
+            raise NotFound(f"no victim request {text[:20]}")
+        return get_request(session, number)
     request = session.scalar(select(VictimRequest).where(VictimRequest.reference == text))
     if request is None:
-        raise NotFound(f"no victim request {ref}")
+        raise NotFound(f"no victim request {text[:64]}")
     return request
 
 

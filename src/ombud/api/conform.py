@@ -1,0 +1,223 @@
+"""Every request held to the API's own contract, for every route, in one app-wide dependency.
+
+FastAPI's validation is lax where the OpenAPI document is strict, so input the document calls invalid would be
+taken as something else. ``check_request`` (installed once by create_app, so a router added tomorrow gets it
+without a line of its own) refuses, with 422 naming the parameter or field:
+
+- a query parameter that takes one value, given more than once (``?limit=1&limit=2``: FastAPI keeps the last);
+- a number, or a string of digits, where the document says date, date-time or time (Pydantic would read it as
+  a Unix time): a path or query value, or a JSON body's field, must be written as ISO 8601
+  (``2026-12-04``, ``2026-12-04T17:00:00Z``, ``17:00``);
+- a JSON body value of another JSON type than the document's (``"5"`` for an integer, ``1`` or ``"true"`` for a
+  boolean, ``{}`` for a string): Pydantic would convert it;
+- a path or query integer outside the store's 64-bit range (it would overflow the store);
+- a path value longer than ``MAX_PATH_VALUE`` characters (ids, references and names are all far shorter).
+
+The document says the same (``ombud.api.contract`` bounds path and query strings), and the Schemathesis run in
+tests/hardening checks both directions: no invalid input accepted, no valid input refused.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+from typing import Any, get_args
+
+from fastapi import Request, params
+from fastapi._compat.shared import field_annotation_is_sequence
+from fastapi.exceptions import RequestValidationError
+from pydantic import TypeAdapter
+
+from ombud.api.limits import INT64_MAX, INT64_MIN, JSON_BODY_SCOPE_KEY
+
+#: The longest path value any route takes (customer ids are at most 64 characters, references far fewer).
+MAX_PATH_VALUE = 200
+
+_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+_TIME = r"[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]{1,9})?)?(?:[Zz]|[+-][0-9]{2}(?::?[0-9]{2})?)?"
+#: ISO 8601 text for each temporal format of the document (Pydantic checks the values themselves).
+FORMATS = {
+    "date": re.compile(_DATE),
+    "date-time": re.compile(f"{_DATE}[Tt ]{_TIME}"),
+    "time": re.compile(_TIME),
+}
+_EXAMPLES = {"date": "2026-12-04", "date-time": "2026-12-04T17:00:00Z", "time": "17:00"}
+_FORMAT_OF = {datetime: "date-time", date: "date", time: "time"}  # datetime first: it is a date too
+
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,), "boolean": (bool,), "null": (type(None),), "array": (list,), "object": (dict,),
+}
+
+
+class _Plan:
+    """What to check for one route: found once from its dependencies and body, then kept."""
+
+    __slots__ = ("body", "defs", "int_path", "int_query", "single_query", "temporal_path", "temporal_query",
+                 "text_path")
+
+    def __init__(self, route: Any) -> None:
+        from ombud.api.limits import dependants
+
+        every = dependants(route.dependant)
+        path = [p for d in every for p in d.path_params]
+        query = [p for d in every for p in d.query_params]
+        self.int_path = tuple(p.alias for p in path if _is(p.field_info.annotation, int))
+        self.int_query = tuple(p.alias for p in query if _is(p.field_info.annotation, int))
+        self.text_path = tuple(p.alias for p in path if _is(p.field_info.annotation, str))
+        self.single_query = tuple(p.alias for p in query if not field_annotation_is_sequence(p.field_info.annotation))
+        self.temporal_path = tuple((p.alias, f) for p in path if (f := _temporal(p.field_info.annotation)))
+        self.temporal_query = tuple((p.alias, f) for p in query if (f := _temporal(p.field_info.annotation)))
+        self.body: dict[str, Any] | None = None
+        self.defs: dict[str, Any] = {}
+        field = getattr(route, "body_field", None)
+        if field is not None and not isinstance(field.field_info, params.Form) and not _is(field.field_info.annotation,
+                                                                                          bytes):
+            schema = TypeAdapter(field.field_info.annotation).json_schema(mode="validation")
+            self.defs = schema.pop("$defs", {})
+            self.body = schema
+
+
+_PLANS: dict[int, _Plan] = {}
+
+
+def _is(annotation: Any, kind: type) -> bool:
+    return annotation is kind or any(a is kind for a in get_args(annotation))
+
+
+def _temporal(annotation: Any) -> str | None:
+    for kind, name in _FORMAT_OF.items():
+        if _is(annotation, kind):
+            return name
+    return None
+
+
+def _out_of_range(text: str) -> bool:
+    if len(text) <= 18:
+        return False
+    try:
+        return not INT64_MIN <= int(text.strip()) <= INT64_MAX
+    except ValueError:
+        return False  # not a number at all: the route's own validation names it
+
+
+def format_problem(text: str, fmt: str) -> str | None:
+    """Why this text is not the document's temporal format, or None."""
+    if FORMATS[fmt].fullmatch(text.strip()):
+        return None
+    return f"not a {fmt.replace('-', ' ')} in ISO 8601 (e.g. {_EXAMPLES[fmt]})"
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return {str: "a string", list: "a list", dict: "an object", type(None): "null"}.get(type(value), "a value")
+
+
+def _fits_type(value: Any, kind: str) -> bool:
+    if kind == "integer":
+        return (isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, float)
+                                                                            and value.is_integer())
+    if kind == "number":
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    return isinstance(value, _JSON_TYPES.get(kind, object))
+
+
+def body_problem(value: Any, schema: dict[str, Any], defs: dict[str, Any],
+                 where: tuple[str | int, ...] = ()) -> tuple[str, str] | None:
+    """The first place a parsed JSON value has another JSON type (or temporal format) than its schema says:
+    (dotted field, message), or None. Everything else (lengths, ranges, required fields) is Pydantic's."""
+    ref = schema.get("$ref")
+    if isinstance(ref, str):
+        target = defs.get(ref.rsplit("/", 1)[-1])
+        if target is None:
+            return None
+        schema = {**target, **{k: v for k, v in schema.items() if k != "$ref"}}
+    for combinator in ("anyOf", "oneOf"):
+        branches = schema.get(combinator)
+        if branches:
+            found = [body_problem(value, b, defs, where) for b in branches]
+            if all(found):
+                return _deepest(found)
+    for branch in schema.get("allOf", ()):
+        if problem := body_problem(value, branch, defs, where):
+            return problem
+    field = ".".join(str(p) for p in where) or "body"
+    fmt = schema.get("format")
+    kinds = schema.get("type")
+    if kinds is not None:
+        kinds = [kinds] if isinstance(kinds, str) else kinds
+        if not any(_fits_type(value, kind) for kind in kinds):
+            if fmt in FORMATS:
+                return field, f"{_type_name(value)} where a {fmt.replace('-', ' ')} in ISO 8601 belongs " \
+                              f"(e.g. {_EXAMPLES[fmt]})"
+            wanted = " or ".join(kinds)
+            return field, f"{_type_name(value)} where {'an' if wanted[0] in 'aeiou' else 'a'} {wanted} belongs"
+    if isinstance(value, str) and fmt in FORMATS and (message := format_problem(value, fmt)):
+        return field, message
+    if isinstance(value, dict):
+        properties = schema.get("properties", {})
+        extra = schema.get("additionalProperties")
+        for key, item in value.items():
+            sub = properties.get(key, extra if isinstance(extra, dict) else None)
+            if sub is not None and (problem := body_problem(item, sub, defs, (*where, key))):
+                return problem
+    elif isinstance(value, list):
+        prefix = schema.get("prefixItems", [])
+        items = schema.get("items")
+        for i, item in enumerate(value):
+            sub = prefix[i] if i < len(prefix) else items
+            if isinstance(sub, dict) and (problem := body_problem(item, sub, defs, (*where, i))):
+                return problem
+    return None
+
+
+def _deepest(found: list[tuple[str, str] | None]) -> tuple[str, str] | None:
+    """Of the problems of a union's branches, the one deepest in the value (the branch that fitted best)."""
+    return max((f for f in found if f), key=lambda f: f[0].count(".") + (f[0] != "body"), default=None)
+
+
+async def check_request(request: Request) -> None:
+    """Refuse (422) what the contract calls invalid but FastAPI would take (see the module's docstring)."""
+    route = request.scope.get("route")
+    if route is None or not hasattr(route, "dependant"):
+        return
+    plan = _PLANS.get(id(route))
+    if plan is None:
+        plan = _PLANS[id(route)] = _Plan(route)
+    problems: list[tuple[str, str, str]] = []
+    path_params, query = request.path_params, request.query_params
+    for name in plan.text_path:
+        value = path_params.get(name)
+        if isinstance(value, str) and len(value) > MAX_PATH_VALUE:
+            problems.append(("path", name, f"longer than {MAX_PATH_VALUE} characters"))
+    for name in plan.int_path:
+        value = path_params.get(name)
+        if isinstance(value, str) and _out_of_range(value):
+            problems.append(("path", name, f"must be between {INT64_MIN} and {INT64_MAX}"))
+    for name, fmt in plan.temporal_path:
+        value = path_params.get(name)
+        if isinstance(value, str) and (message := format_problem(value, fmt)):
+            problems.append(("path", name, message))
+    if query:
+        for name in plan.single_query:
+            if len(query.getlist(name)) > 1:
+                problems.append(("query", name, "given more than once (it takes one value)"))
+        for name in plan.int_query:
+            if any(_out_of_range(value) for value in query.getlist(name)):
+                problems.append(("query", name, f"must be between {INT64_MIN} and {INT64_MAX}"))
+        for name, fmt in plan.temporal_query:
+            for value in query.getlist(name):
+                if message := format_problem(value, fmt):
+                    problems.append(("query", name, message))
+                    break
+    if plan.body is not None and JSON_BODY_SCOPE_KEY in request.scope:
+        found = body_problem(request.scope[JSON_BODY_SCOPE_KEY], plan.body, plan.defs)
+        if found is not None:
+            problems.append(("body", *found))
+    if problems:
+        raise RequestValidationError([
+            {"type": "contract", "loc": (where, *name.split(".")), "msg": message}
+            for where, name, message in problems
+        ])

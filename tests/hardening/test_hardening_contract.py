@@ -1,0 +1,150 @@
+"""The code refuses what the API's own document calls invalid (ombud.api.conform): repeated single-valued query
+parameters, numbers where a date belongs, JSON values of another type than the document's, overlong path values,
+JSON bodies sent under another JSON media type. Each test fails on the code before it (FastAPI took them)."""
+
+from __future__ import annotations
+
+from datetime import timedelta, timezone
+
+import pytest
+from accessutil import employee
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ombud.api.conform import MAX_PATH_VALUE, body_problem, format_problem
+from ombud.staff.models import Role
+
+
+def _refused(response, field: str) -> dict:
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert body["field"] == field, body
+    return body
+
+
+@pytest.mark.parametrize("path,name", [
+    ("/api/insider/alerts?limit=1&limit=2", "limit"),
+    ("/api/audit/events?limit=5&limit=6", "limit"),
+    ("/api/access/cases?status=open&status=closed", "status"),
+    ("/api/notify/outbox?purpose=a&purpose=b", "purpose"),
+])
+def test_a_single_valued_query_parameter_given_twice_is_refused_naming_it(session, frozen, api, path, name):
+    client = api(employee(session, Role.admin))
+    body = _refused(client.get(path), name)
+    assert "more than once" in body["detail"]
+    assert client.get(path.split("&")[0]).status_code == 200
+
+
+@pytest.mark.parametrize("since", ["0", "1733300000", "20241204", "-5", "2024-1-4"])
+def test_a_number_where_a_date_belongs_in_the_query_is_refused(session, frozen, api, since):
+    client = api(employee(session, Role.privacy_officer))
+    body = _refused(client.post("/api/lookback/plan", params={"since": since}), "since")
+    assert "ISO 8601" in body["detail"]
+    assert client.post("/api/lookback/plan", params={"since": "2024-04-01"}).status_code == 200
+
+
+@pytest.mark.parametrize("field,value", [
+    ("window_start", 0), ("window_end", 1733300000), ("discovered_at", "1733300000"), ("window_start", "2024-12-04"),
+    ("discovered_at", True), ("window_start", 1.5e9),
+])
+def test_a_number_where_a_date_time_belongs_in_a_body_is_refused(session, frozen, api, field, value):
+    client = api(employee(session, Role.security_analyst))
+    good = {"title": "Lost laptop", "window_start": "2026-11-01T00:00:00Z", "window_end": "2026-11-02T00:00:00Z",
+            "discovered_at": "2026-11-03T00:00:00Z", "actors": []}
+    _refused(client.post("/api/incidents", json={**good, field: value}), field)
+
+
+@pytest.mark.parametrize("body,field", [
+    ({"case_type": "support_ticket", "customer_id": 123456, "title": "Parcel"}, "customer_id"),
+    ({"case_type": "support_ticket", "customer_id": "C000001", "title": ["Parcel"]}, "title"),
+    ({"data_class": "contact", "justification": "why", "duration_minutes": "60"}, "duration_minutes"),
+    ({"data_class": "contact", "justification": "why", "duration_minutes": True}, "duration_minutes"),
+])
+def test_a_json_value_of_another_type_than_the_document_says_is_refused(session, frozen, api, body, field):
+    client = api(employee(session, Role.privacy_officer))
+    path = "/api/access/cases" if "case_type" in body else "/api/access/grants"
+    answer = _refused(client.post(path, json=body), field)
+    assert "belongs" in answer["detail"]
+
+
+def test_a_boolean_must_be_a_boolean(session, frozen, api):
+    client = api(employee(session, Role.admin))
+    for value in ("true", 1, "yes"):
+        _refused(client.post("/api/access/reviews/rounds/1/close", json={"revoke_unreviewed": value}),
+                 "revoke_unreviewed")
+
+
+@pytest.mark.parametrize("path", ["/api/victim-requests/{v}", "/api/access/profiles/{v}",
+                                  "/api/victim-requests/{v}/records"])
+@pytest.mark.parametrize("value", ["7" * 5000, "7" * (MAX_PATH_VALUE + 1), "x" * 5000])
+def test_overlong_path_values_are_refused_not_a_500(session, frozen, api, path, value):
+    client = api(employee(session, Role.admin))
+    name = path.split("{")[0].rstrip("/").rsplit("/", 1)[-1]
+    field = {"victim-requests": "ref", "profiles": "employee"}[name]
+    body = _refused(client.get(path.format(v=value)), field)
+    assert value[:20] not in body["detail"]
+
+
+@pytest.mark.parametrize("value", ["7" * 30, "9" * 200, "³8", "0"])
+def test_digits_that_are_no_row_id_are_not_found_not_a_500(session, frozen, api, value):
+    client = api(employee(session, Role.admin))
+    assert client.get(f"/api/victim-requests/{value}").status_code in (404, 422)
+    assert client.get(f"/api/access/profiles/{value}").status_code in (404, 422)
+
+
+@pytest.mark.parametrize("media", ["application/merge-patch+json", "application/vnd.ombud+json; charset=utf-8"])
+def test_a_json_body_under_another_json_media_type_gets_the_same_limits(session, frozen, api, media):
+    client = api(employee(session, Role.privacy_officer))
+    long = b'{"case_type": "support_ticket", "customer_id": "C000001", "title": "' + b"x" * 20_000 + b'"}'
+    _refused(client.post("/api/access/cases", content=long, headers={"content-type": media}), "title")
+    broken = client.post("/api/access/cases", content=b'{"title": "\xff"}', headers={"content-type": media})
+    assert broken.status_code == 422 and broken.json()["field"] == "body"
+
+
+def test_a_lookback_import_with_bad_rows_is_422_naming_line_and_field(session, frozen, api):
+    client = api(employee(session, Role.privacy_officer))
+    header = b"contact_id,contacted_at,channel,name,email\n"
+    bad = client.post("/api/lookback/import", content=header + b"T1,yesterday,email,Ann,ann@example.com\n",
+                      headers={"content-type": "text/csv"})
+    body = _refused(bad, "body")
+    assert body["errors"][0] == {"field": "line 2, contacted_at", "message": body["errors"][0]["message"]}
+    junk = client.post("/api/lookback/import", content=b"0", headers={"content-type": "text/csv"})
+    assert _refused(junk, "body")["errors"][0]["field"] == "line 1, header"
+    huge = ("x" * 5000).encode()
+    echoed = client.post("/api/lookback/import", content=header.rstrip(b"\n") + b"," + huge + b"\n",
+                         headers={"content-type": "text/csv"})
+    assert echoed.status_code == 422 and "x" * 50 not in echoed.text
+    good = client.post("/api/lookback/import", content=header + b"T1,2024-06-11,email,Ann,ann@example.com\n",
+                       headers={"content-type": "text/csv"})
+    assert good.status_code == 200 and good.json()["imported"] == 1
+
+
+# --- the pure checks ----------------------------------------------------------------------------------------------
+
+
+_OFFSETS = st.integers(-23 * 60 + 1, 23 * 60 - 1).map(lambda m: timezone(timedelta(minutes=m)))
+
+
+@given(st.datetimes(timezones=st.none() | _OFFSETS))
+def test_every_iso_date_time_passes_the_format(value):
+    assert format_problem(value.isoformat(), "date-time") is None
+    assert format_problem(value.date().isoformat(), "date") is None
+    assert format_problem(value.time().isoformat(), "time") is None
+
+
+@given(st.integers() | st.floats(allow_nan=False).map(str))
+def test_no_number_passes_as_a_date_time(value):
+    assert format_problem(str(value), "date-time") is not None
+    assert format_problem(str(value), "date") is not None
+
+
+def test_body_types_follow_refs_unions_and_nesting():
+    defs = {"Item": {"type": "object", "properties": {"n": {"type": "integer"}, "at": {"type": "string",
+                                                                                       "format": "date-time"}}}}
+    schema = {"type": "object", "properties": {"items": {"type": "array", "items": {"$ref": "#/$defs/Item"}},
+                                               "maybe": {"anyOf": [{"type": "boolean"}, {"type": "null"}]}}}
+    assert body_problem({"items": [{"n": 1}, {"n": 2.0}], "maybe": None}, schema, defs) is None
+    assert body_problem({"items": [{"n": 1}, {"n": "2"}]}, schema, defs)[0] == "items.1.n"
+    assert body_problem({"items": [{"at": 5}]}, schema, defs)[0] == "items.0.at"
+    assert body_problem({"maybe": "false"}, schema, defs)[0] == "maybe"
+    assert body_problem([], schema, defs)[0] == "body"
