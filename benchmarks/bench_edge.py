@@ -7,14 +7,13 @@ same machine.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
-import statistics
 import time
 
 import orjson
 
+from benchutil import interleaved_medians, per_request_args
 from ombud.api.limits import EdgeGuard
 
 BODY = orjson.dumps({"customer_id": "A0123456789", "purpose": "case:123456", "fields": ["email", "phone"]})
@@ -46,16 +45,10 @@ async def _drive(app, n: int) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--requests", type=int, default=20000)
-    parser.add_argument("--runs", type=int, default=5)
-    args = parser.parse_args()
+    args = per_request_args()
     guarded = EdgeGuard(_inner)
-    bare, with_guard = [], []
-    for _ in range(args.runs):
-        bare.append(asyncio.run(_drive(_inner, args.requests)))
-        with_guard.append(asyncio.run(_drive(guarded, args.requests)))
-    b, g = statistics.median(bare), statistics.median(with_guard)
+    b, g = interleaved_medians(lambda: asyncio.run(_drive(_inner, args.requests)),
+                               lambda: asyncio.run(_drive(guarded, args.requests)), args.runs)
     print(f"load {os.getloadavg()[0]:.1f}: bare {b:.2f} µs, with EdgeGuard {g:.2f} µs, "
           f"the guard costs {g - b:.2f} µs CPU per request (median of {args.runs} runs of {args.requests})")
 

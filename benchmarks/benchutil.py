@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import os
-from collections.abc import Iterable, Sequence
+import statistics
+from collections.abc import Callable, Iterable, Sequence
 
 from sqlalchemy import text
 
@@ -37,3 +39,20 @@ def print_markdown(columns: Sequence[str], rows: Iterable[Sequence[str]]) -> Non
     print("|" + " --- |" * len(columns))
     for row in rows:
         print("| " + " | ".join(row) + " |")
+
+
+def per_request_args() -> argparse.Namespace:
+    """--requests (per run) and --runs, the options of the per-request CPU benchmarks."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=20000)
+    parser.add_argument("--runs", type=int, default=5)
+    return parser.parse_args()
+
+
+def interleaved_medians(bare: Callable[[], float], measured: Callable[[], float], runs: int) -> tuple[float, float]:
+    """The medians of `runs` runs of each, taken in turn so both see the same machine."""
+    first, second = [], []
+    for _ in range(runs):
+        first.append(bare())
+        second.append(measured())
+    return statistics.median(first), statistics.median(second)

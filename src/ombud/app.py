@@ -28,6 +28,7 @@ from ombud.api.limits import EdgeGuard, quiet_server_address_logs
 from ombud.config import Settings
 from ombud.context import Context
 from ombud.db import transaction
+from ombud.errors import safe_traceback
 from ombud.keys import check_production_ready
 from ombud.notify.outbox import configure as configure_notify
 from ombud.web import access as access_pages
@@ -93,8 +94,8 @@ async def _checkpoint_schedule(ctx: Context) -> None:
     while True:
         try:
             await asyncio.to_thread(_sign_checkpoint_if_due, ctx)
-        except Exception:  # a failed round must not stop the schedule; the next one retries
-            log.exception("signing the scheduled audit checkpoint failed")
+        except Exception as exc:  # a failed round must not stop the schedule; the next one retries
+            log.error("signing the scheduled audit checkpoint failed:\n%s", safe_traceback(exc))
         await asyncio.sleep(min(interval, 60))
 
 

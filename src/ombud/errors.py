@@ -1,6 +1,8 @@
-"""Domain errors; the faces map each to one HTTP status and one CLI exit."""
+"""Domain errors (the faces map each to one HTTP status and one CLI exit), and how an error is logged safely."""
 
 from __future__ import annotations
+
+import traceback
 
 
 class OmbudError(Exception):
@@ -44,3 +46,17 @@ class ConfigurationError(OmbudError):
     """The configuration is unsafe or incomplete (e.g. production with generated secrets)."""
 
     status_code = 500
+
+
+def safe_traceback(exc: BaseException) -> str:
+    """The exception's type chain and the code's frames, without any exception message or local value."""
+    lines: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        frames = traceback.extract_tb(current.__traceback__)
+        lines.append(f"{type(current).__module__}.{type(current).__qualname__}")
+        lines += [f"  {f.filename}:{f.lineno} in {f.name}" for f in frames[-12:]]
+        current = current.__cause__ or current.__context__
+    return "\n".join(lines)

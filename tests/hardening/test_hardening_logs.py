@@ -226,3 +226,26 @@ def test_the_newer_faces_log_no_personal_value_either(store):
     for secret in [*SECRETS, CARD, CARD.replace(" ", ""), "12 Privatus Lane"]:
         assert secret not in logged, f"{secret!r} reached the log"
     assert "Traceback" not in logged
+
+
+def test_a_failed_worker_round_is_logged_without_its_message(settings, sessions, monkeypatch, caplog):
+    """A round that fails (the store, a peer) may carry an address or a value in its exception's message: the
+    worker logs the type and the code's frames only, and goes on."""
+    from ombud.notify.worker import OutboxWorker
+
+    worker = OutboxWorker(settings, sessions)
+    rounds = []
+
+    def failing_round():
+        rounds.append(1)
+        if len(rounds) > 1:
+            worker.stop.set()
+        raise RuntimeError(f"recipient {EMAIL} refused; SSN {SSN}")
+
+    monkeypatch.setattr(worker, "run_once", failing_round)
+    monkeypatch.setattr(worker, "run_due_jobs", list)
+    with caplog.at_level(logging.DEBUG):
+        worker.run_forever(idle_seconds=0.01)
+    logged = "\n".join(r.getMessage() + (r.exc_text or "") for r in caplog.records)
+    assert "outbox round failed" in logged and "RuntimeError" in logged
+    assert EMAIL not in logged and SSN not in logged and not any(r.exc_info for r in caplog.records)

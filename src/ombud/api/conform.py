@@ -77,7 +77,7 @@ class _Plan:
             self.body = schema
 
 
-_PLANS: dict[int, _Plan] = {}
+_PLAN_ATTRIBUTE = "_ombud_conform_plan"
 
 
 def _is(annotation: Any, kind: type) -> bool:
@@ -183,9 +183,10 @@ async def check_request(request: Request) -> None:
     route = request.scope.get("route")
     if route is None or not hasattr(route, "dependant"):
         return
-    plan = _PLANS.get(id(route))
-    if plan is None:
-        plan = _PLANS[id(route)] = _Plan(route)
+    plan = getattr(route, _PLAN_ATTRIBUTE, None)
+    if plan is None:  # kept on the route object itself: made once per route, gone with it
+        plan = _Plan(route)
+        setattr(route, _PLAN_ATTRIBUTE, plan)
     problems: list[tuple[str, str, str]] = []
     path_params, query = request.path_params, request.query_params
     for name in plan.text_path:

@@ -24,7 +24,7 @@ from starlette.types import Receive, Scope, Send
 
 from ombud.api.deps import SESSION_COOKIE, bearer_token, get_context, optional_staff
 from ombud.api.limits import ECHO_PREFIX, Refused, echo
-from ombud.errors import OmbudError, Unauthenticated
+from ombud.errors import OmbudError, Unauthenticated, safe_traceback
 
 log = logging.getLogger(__name__)
 
@@ -93,8 +93,8 @@ def _resolve_viewer(request: Request) -> None:
     try:
         with get_context(request).sessions() as session, session.begin():
             optional_staff(request, session)
-    except Exception:  # an error page must render even when the store is the problem
-        log.warning("could not resolve the signed-in employee for an error page", exc_info=True)
+    except Exception as exc:  # an error page must render even when the store is the problem
+        log.warning("could not resolve the signed-in employee for an error page:\n%s", safe_traceback(exc))
         request.state.viewer = None
 
 

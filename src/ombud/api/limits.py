@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import logging
 import time
-import traceback
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
 import orjson
 from pydantic import Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ombud.errors import safe_traceback
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
@@ -160,20 +161,6 @@ def body_limit(path: str, default: int) -> int:
         if path.startswith(prefix):
             return limit
     return default
-
-
-def safe_traceback(exc: BaseException) -> str:
-    """The exception's type chain and the code's frames, without any exception message or local value."""
-    lines: list[str] = []
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        frames = traceback.extract_tb(current.__traceback__)
-        lines.append(f"{type(current).__module__}.{type(current).__qualname__}")
-        lines += [f"  {f.filename}:{f.lineno} in {f.name}" for f in frames[-12:]]
-        current = current.__cause__ or current.__context__
-    return "\n".join(lines)
 
 
 def route_template(scope: Scope) -> str:

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ombud import clock
 from ombud.config import Settings
 from ombud.db import transaction
+from ombud.errors import safe_traceback
 from ombud.notify import signing
 from ombud.notify.backoff import next_attempt
 from ombud.notify.mailer import Mailer, OutgoingMail, SendResult, make_mailer
@@ -304,8 +305,9 @@ class OutboxWorker:
                 self.run_due_jobs()
                 try:
                     stats = self.run_once()
-                except Exception:  # the store or a peer failed this round; leases make a retry safe
-                    log.exception("outbox round failed")
+                except Exception as exc:  # the store or a peer failed this round; leases make a retry safe
+                    # By type and frames only: a message may quote an address or a value from the store.
+                    log.error("outbox round failed:\n%s", safe_traceback(exc))
                     self.stop.wait(idle_seconds)
                     continue
                 if stats.claimed == 0:
