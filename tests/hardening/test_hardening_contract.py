@@ -108,8 +108,13 @@ def test_a_lookback_import_with_bad_rows_is_422_naming_line_and_field(session, f
                       headers={"content-type": "text/csv"})
     body = _refused(bad, "body")
     assert body["errors"][0] == {"field": "line 2, contacted_at", "message": body["errors"][0]["message"]}
-    junk = client.post("/api/lookback/import", content=b"0", headers={"content-type": "text/csv"})
-    assert _refused(junk, "body")["errors"][0]["field"] == "line 1, header"
+    for skip_bad in ("false", "true"):  # a file with no good row imports nothing either way
+        junk = client.post(f"/api/lookback/import?skip_bad={skip_bad}", content=b"0",
+                           headers={"content-type": "text/csv"})
+        assert _refused(junk, "body")["errors"][0]["field"] == "line 1, header"
+    unclosed = client.post("/api/lookback/import", content=b'"contact_id\n\t\x01"x',
+                           headers={"content-type": "text/csv"})
+    assert _refused(unclosed, "body")["errors"][0]["field"] == "line 1, header"  # not a 500
     huge = ("x" * 5000).encode()
     echoed = client.post("/api/lookback/import", content=header.rstrip(b"\n") + b"," + huge + b"\n",
                          headers={"content-type": "text/csv"})

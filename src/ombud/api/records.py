@@ -151,10 +151,10 @@ def lookback_import(request: Request, session: DbSession, staff: Officer,
                     body: Annotated[bytes, Body(media_type="text/csv", description="CSV of past contacts")],
                     skip_bad: bool = False) -> LookbackImportRead | Response:
     """Import past contacts (docs/records.md); with bad rows nothing is imported (422 naming each bad row's line
-    and field) unless skip_bad (the good rows imported, the bad ones named)."""
+    and field) unless skip_bad (the good rows imported, the bad ones named; 422 still when no row was good)."""
     result = lookback.import_contacts(session, get_context(request).keys, body, actor=staff.employee.external_id,
                                       skip_bad=skip_bad)
-    if result.errors and not skip_bad:
+    if result.errors and (not skip_bad or result.imported + result.already_held == 0):
         problems = [{"field": f"line {e.line}, {e.field}", "message": e.message} for e in result.errors[:20]]
         bad = len({e.line for e in result.errors})
         return error_json(422, f"nothing imported: {bad} bad row(s), first {result.errors[0]}", "body", problems)

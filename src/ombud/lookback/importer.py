@@ -70,7 +70,10 @@ def read_contacts(data: bytes) -> tuple[list[PastContact], list[RowError]]:
     except UnicodeDecodeError as exc:
         return [], [RowError(1, "file", f"not UTF-8 (byte {exc.start})")]
     reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
-    header = reader.fieldnames or []
+    try:
+        header = reader.fieldnames or []
+    except csv.Error as exc:  # e.g. a quote in the header left open: the file has no header to read
+        return [], [RowError(1, "header", f"unreadable CSV: {exc}")]
     missing = [c for c in REQUIRED if c not in header]
     extra = [c for c in header if c not in COLUMNS]
     if missing or extra:
