@@ -8,17 +8,22 @@ higher than anything in the past week still raises its own alert: an escalating 
 
 **Ranking score** (every active employee-day, for AUC and for sorting what did not alert). Findings dominate; below
 them a continuous anomaly separates the days that raised nothing, so they are not all tied. It rests on signals
-that are mostly zero on an ordinary day, each turned into its empirical tail probability among comparable
-employee-days of the same scan (no scale to choose and nothing tuned to one data set):
+that are zero on most ordinary days, each turned into its empirical tail probability p among comparable
+employee-days of the same scan (no scale to choose, nothing fitted to one data set):
 
-- the day's unexplained customers, unexplained reads on tickets the employee opened, unexplained break-glass
-  reads, and unexplained reads of sensitive classes, each among the days of the same team and role (not the
-  employee's own days: a habit that lasts the whole period would be its own baseline);
-- the rarest surname or postcode the employee shares with a customer looked up without a reason (its idf);
-- how many employees looked up, without a reason, a customer the employee looked up that week.
+- among the days of the same team and role: the day's unexplained customers; its unexplained reads on tickets
+  the employee opened; its unexplained break-glass reads; its unexplained reads of sensitive classes; its reads
+  that name no ticket or case at all (explained or not: a colleague's ticket is a weak reason);
+- among the same team, role and week: the unexplained customers of the four weeks the day ends, when the day
+  itself has some (slow, steady look-ups are only unusual in sum);
+- among all days: the rarest surname or postcode the employee shares with a customer looked up without a
+  reason (its idf), and how many colleagues looked up, without a reason, a customer the employee looked up that
+  week.
 
-The day's anomaly is 1 - min(1, k x smallest tail probability) (Bonferroni over the k signals), weighted below any
-real finding.
+The day's surprise is the sum of -ln p over the signals (Fisher's statistic), and its anomaly the share of the
+scan's employee-days less surprising than it. A day also inherits half of the strongest finding within
+`episode_days` either side, in proportion to its own anomaly: a person's unusual days around a finding are
+where the rest of an episode hides, their ordinary days are not.
 """
 
 from __future__ import annotations
@@ -38,6 +43,8 @@ SIGNALS: Final[tuple[tuple[str, str, str], ...]] = (
     ("self_ticket", "n_self", "team, role"),
     ("break_glass", "n_bg", "team, role"),
     ("sensitive", "n_sens", "team, role"),
+    ("unanchored", "n_none", "team, role"),
+    ("four_weeks", "n4", "team, role, wk"),
     ("relation", "rel_idf", "'*'"),
     ("shared_customer", "pop_m", "'*'"),
 )
@@ -60,7 +67,7 @@ def day_scores_sql(values: Mapping[str, float], from_day: int) -> str:
     """Per active employee-day from `from_day` on: n_unx, score (the alert score), n_findings, rank_score."""
     episode = int(values["episode_days"])
     tails = ", ".join(f"{_tail(expr, part)} AS p_{name}" for name, expr, part in SIGNALS)
-    smallest = "LEAST(" + ", ".join(f"p_{name}" for name, _, _ in SIGNALS) + ")"
+    surprise = " + ".join(f"-LN(p_{name})" for name, _, _ in SIGNALS)
     return f"""
 WITH w AS (
   SELECT f.employee_id, f.day, f.detector, f.fresh,
@@ -114,17 +121,28 @@ uw AS (SELECT DISTINCT employee_id, customer_id, day, CAST(FLOOR(day / 7.0) AS B
 cw AS (SELECT customer_id, wk, COUNT(DISTINCT employee_id) - 1 AS m FROM uw GROUP BY customer_id, wk),
 sh AS (SELECT uw.employee_id, uw.day, MAX(cw.m) AS pop_m FROM uw JOIN cw ON cw.customer_id = uw.customer_id
        AND cw.wk = uw.wk GROUP BY uw.employee_id, uw.day),
+nd AS (SELECT employee_id, day, COUNT(DISTINCT customer_id) AS n_none FROM access
+       WHERE purpose_kind = 'none' AND decision <> 'deny' GROUP BY employee_id, day),
+w4 AS (
+  SELECT employee_id, wk,
+         SUM(n_unx) OVER (PARTITION BY employee_id ORDER BY wk RANGE BETWEEN 3 PRECEDING AND CURRENT ROW) AS n4
+  FROM emp_week
+),
 sig AS (
-  SELECT d.employee_id, d.day, d.team, d.role, d.n_unx, COALESCE(ud.n_self, 0) AS n_self,
+  SELECT d.employee_id, d.day, d.team, d.role, d.n_unx, COALESCE(nd.n_none, 0) AS n_none,
+         CAST(FLOOR(d.day / 7.0) AS BIGINT) AS wk, CASE WHEN d.n_unx > 0 THEN w4.n4 ELSE 0 END AS n4,
+         COALESCE(ud.n_self, 0) AS n_self,
          COALESCE(ud.n_sens, 0) AS n_sens, COALESCE(ud.n_bg, 0) AS n_bg,
          COALESCE(rel.rel_idf, 0.0) AS rel_idf, COALESCE(sh.pop_m, 0) AS pop_m
   FROM emp_day d LEFT JOIN ud ON ud.employee_id = d.employee_id AND ud.day = d.day
   LEFT JOIN rel ON rel.employee_id = d.employee_id AND rel.day = d.day
   LEFT JOIN sh ON sh.employee_id = d.employee_id AND sh.day = d.day
+  LEFT JOIN nd ON nd.employee_id = d.employee_id AND nd.day = d.day
+  LEFT JOIN w4 ON w4.employee_id = d.employee_id AND w4.wk = CAST(FLOOR(d.day / 7.0) AS BIGINT)
 ),
 tails AS (SELECT employee_id, day, n_unx, {tails} FROM sig),
-anomaly AS (SELECT employee_id, day, n_unx,
-                   GREATEST(1.0 - {len(SIGNALS)} * {smallest}, 0.0) AS a FROM tails),
+surprise AS (SELECT employee_id, day, n_unx, {surprise} AS s FROM tails),
+anomaly AS (SELECT employee_id, day, n_unx, 1.0 - {_tail("s", "'*'")} AS a FROM surprise),
 scored AS (
   SELECT d.employee_id, d.day, d.n_unx, d.a, COALESCE(alert.score, 0.0) AS score,
          CAST(COALESCE(alert.n_findings, 0) AS BIGINT) AS n_findings,
@@ -138,7 +156,7 @@ ctx AS (
   FROM scored
 )
 SELECT employee_id, day, n_unx, score, n_findings,
-       1.0 - (1.0 - found) * (1.0 - {ANOMALY_WEIGHT} * a) * (1.0 - {EPISODE_WEIGHT} * near) AS rank_score
+       1.0 - (1.0 - found) * (1.0 - {ANOMALY_WEIGHT} * a) * (1.0 - {EPISODE_WEIGHT} * near * a) AS rank_score
 FROM ctx d
 WHERE d.day >= {int(from_day)}
 """
