@@ -148,7 +148,7 @@ WHERE h.zz >= {z}
 """
 
 
-def _four_week_z(name: str, flag: str, column: str, min_n: str, z: str) -> str:
+def _four_week_z(name: str, flag: str, column: str, min_n: str, z: str, source: str = "access") -> str:
     """Distinct customers of flagged accesses per employee over four weeks (`column` of emp_week counts them per
     week), against the same weeks' peers (median and MAD of the team and role, log scale)."""
     return f"""
@@ -168,8 +168,8 @@ z AS (
 ),
 ev AS (
   SELECT z.employee_id, z.wk, z.n4, z.zz, a.row_id, a.day
-  FROM z JOIN access a ON a.employee_id = z.employee_id
-   AND CAST(FLOOR(a.day / 7.0) AS BIGINT) BETWEEN z.wk - 3 AND z.wk AND {flag}
+  FROM z JOIN {source} a ON a.employee_id = z.employee_id
+   AND CAST(FLOOR(a.day / 7e0) AS BIGINT) BETWEEN z.wk - 3 AND z.wk AND {flag}
   WHERE z.zz >= {z}
 )
 SELECT '{name}' AS detector, employee_id, MAX(day) OVER (PARTITION BY employee_id, wk) AS day, 'four weeks' AS ref,
@@ -350,9 +350,9 @@ WHERE a.late = 1 AND q.llr >= {departing_min_llr}
 
 _POPULAR = """
 WITH cw AS (
-  SELECT customer_id, CAST(FLOOR(day / 7.0) AS BIGINT) AS wk,
+  SELECT customer_id, CAST(FLOOR(day / 7e0) AS BIGINT) AS wk,
          COUNT(DISTINCT CASE WHEN unexplained = 1 THEN employee_id END) AS m
-  FROM access GROUP BY customer_id, CAST(FLOOR(day / 7.0) AS BIGINT)
+  FROM access GROUP BY customer_id, CAST(FLOOR(day / 7e0) AS BIGINT)
 ),
 lam AS (SELECT GREATEST(AVG(CAST(m AS DOUBLE)), 0.001) AS lam FROM cw),
 hot AS (
@@ -363,7 +363,7 @@ SELECT 'popular_customer' AS detector, u.employee_id,
        MAX(u.day) OVER (PARTITION BY u.employee_id, hot.customer_id, hot.wk) AS day,
        'customer viewed by many' AS ref, hot.stat, hot.m AS n,
        """ + _strength("hot.stat - {popular_min_llr}", "8.0") + """ AS strength, u.row_id
-FROM hot JOIN u ON u.customer_id = hot.customer_id AND CAST(FLOOR(u.day / 7.0) AS BIGINT) = hot.wk
+FROM hot JOIN u ON u.customer_id = hot.customer_id AND CAST(FLOOR(u.day / 7e0) AS BIGINT) = hot.wk
 WHERE hot.stat >= {popular_min_llr}
 """
 
@@ -413,9 +413,8 @@ _REGISTRY: list[Detector] = [
     Detector("self_ticket", "Tickets opened on customers who never made contact",
              "opened their own tickets to read {n} customers who never contacted the company, over four weeks, far "
              "more than peers",
-             _four_week_z("self_ticket", "self_ticket = 1 AND unexplained = 1", "n_self_ticket",
-                          "{self_ticket_min_customers}",
-                          "{self_ticket_z}")),
+             _four_week_z("self_ticket", "self_ticket = 1", "n_self_ticket", "{self_ticket_min_customers}",
+                          "{self_ticket_z}", source="u")),
     Detector("departing", "A departing employee's last weeks",
              "looked up {n} customers without a reason in their last weeks before leaving, {stat:.1f} times what "
              "their earlier work and their peers' made likely", _DEPARTING),

@@ -117,7 +117,7 @@ rel AS (
   LEFT JOIN pf ON pf.postcode_key = uc.postcode_key AND uc.postcode_key = m.postcode_key
   GROUP BY uc.employee_id, uc.day
 ),
-uw AS (SELECT DISTINCT employee_id, customer_id, day, CAST(FLOOR(day / 7.0) AS BIGINT) AS wk FROM u),
+uw AS (SELECT DISTINCT employee_id, customer_id, day, CAST(FLOOR(day / 7e0) AS BIGINT) AS wk FROM u),
 cw AS (SELECT customer_id, wk, COUNT(DISTINCT employee_id) - 1 AS m FROM uw GROUP BY customer_id, wk),
 sh AS (SELECT uw.employee_id, uw.day, MAX(cw.m) AS pop_m FROM uw JOIN cw ON cw.customer_id = uw.customer_id
        AND cw.wk = uw.wk GROUP BY uw.employee_id, uw.day),
@@ -130,7 +130,7 @@ w4 AS (
 ),
 sig AS (
   SELECT d.employee_id, d.day, d.team, d.role, d.n_unx, COALESCE(nd.n_none, 0) AS n_none,
-         CAST(FLOOR(d.day / 7.0) AS BIGINT) AS wk, CASE WHEN d.n_unx > 0 THEN w4.n4 ELSE 0 END AS n4,
+         CAST(FLOOR(d.day / 7e0) AS BIGINT) AS wk, CASE WHEN d.n_unx > 0 THEN w4.n4 ELSE 0 END AS n4,
          COALESCE(ud.n_self, 0) AS n_self,
          COALESCE(ud.n_sens, 0) AS n_sens, COALESCE(ud.n_bg, 0) AS n_bg,
          COALESCE(rel.rel_idf, 0.0) AS rel_idf, COALESCE(sh.pop_m, 0) AS pop_m
@@ -138,7 +138,7 @@ sig AS (
   LEFT JOIN rel ON rel.employee_id = d.employee_id AND rel.day = d.day
   LEFT JOIN sh ON sh.employee_id = d.employee_id AND sh.day = d.day
   LEFT JOIN nd ON nd.employee_id = d.employee_id AND nd.day = d.day
-  LEFT JOIN w4 ON w4.employee_id = d.employee_id AND w4.wk = CAST(FLOOR(d.day / 7.0) AS BIGINT)
+  LEFT JOIN w4 ON w4.employee_id = d.employee_id AND w4.wk = CAST(FLOOR(d.day / 7e0) AS BIGINT)
 ),
 tails AS (SELECT employee_id, day, n_unx, {tails} FROM sig),
 surprise AS (SELECT employee_id, day, n_unx, {surprise} AS s FROM tails),
