@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from ombud.access import broker, cases
 from ombud.access.models import Case, CaseType
+from ombud.audit.models import AuditCheckpoint
 from ombud.db import transaction
 from ombud.incidents.models import Incident
 from ombud.insider.models import AlertStatus, CaseStatus, InsiderAlert, InsiderCase, InsiderScan, ScanStatus
@@ -34,6 +35,8 @@ class Escalated:
 def escalated(server_ctx, make_staff) -> Iterator[Escalated]:
     """An agent who read two customers' contact details (one in CA, one in TX), and their escalated alert."""
     tag = secrets.token_hex(3)
+    with transaction(server_ctx.sessions) as session:
+        last_checkpoint = session.scalar(select(func.max(AuditCheckpoint.id))) or 0
     agent = make_staff(role=Role.agent, name=f"Casey Reader {tag}")
     now = datetime.now(UTC).replace(microsecond=0)
     ids = {state: f"IN{tag}{state}" for state in ("CA", "TX")}
@@ -72,6 +75,9 @@ def escalated(server_ctx, make_staff) -> Iterator[Escalated]:
         session.execute(delete(InsiderScan).where(InsiderScan.id == scan.id))
         session.execute(delete(Case).where(Case.customer_id.in_(ids.values())))
         session.execute(delete(Account).where(Account.external_id.in_(ids.values())))
+        # Scoping signed a checkpoint with this server's key; on the suite's shared PostgreSQL database it would
+        # make every later test's full verification fail (no trusted key), so it goes with the rest. Its leaves stay.
+        session.execute(delete(AuditCheckpoint).where(AuditCheckpoint.id > last_checkpoint))
 
 
 def _sign_in(chromium, live_server, account):
