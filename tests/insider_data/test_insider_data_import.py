@@ -211,3 +211,16 @@ def test_a_zip_and_its_zip_plus_4_hash_alike(zip5, plus4, sep, pad):
 def test_other_countries_ignore_case_spaces_and_dashes(code):
     key = b"k" * 32
     assert postcode_hash(key, code.lower(), "GB") == postcode_hash(key, code.replace(" ", "").replace("-", ""), "GB")
+
+
+@pytest.mark.parametrize("typed", ["555-010-0001", "5550100001", "078-05-1120", "tel:5550100001"])
+def test_an_event_whose_customer_id_is_personal_data_is_rejected_before_anything_is_stored(ctx, session,
+                                                                                          good_world, typed):
+    import_directory(ctx, good_world)
+    path = good_world / "access_events.csv"
+    path.write_text(path.read_text().replace("\nev2,support_tool,E1,A1,", f"\nev2,support_tool,E1,{typed},", 1))
+    report = import_events(ctx, path)
+    assert [(e.line, e.field) for e in report.errors] == [(3, "customer_id")]
+    assert "customer id" in report.errors[0].reason and typed not in report.errors[0].reason
+    stored = session.scalars(select(AccessEvent.customer_id)).all()
+    assert typed not in stored and stored
