@@ -17,62 +17,62 @@ from ombud.retail.importer import import_directory
 
 HOME = "12 Oak Street,,Springfield,IL,62704"
 ACCOUNTS = """account_id,status,created_at,name,email,phone,date_of_birth
-SR,active,2014-03-01T10:00:00Z,John Smith Sr.,john.sr@example.com,(217) 555-0101,1960-05-12
-JR,active,2026-06-01T10:00:00Z,John Smith,jsmith.jr@example.com,(217) 555-0177,
-MARY,active,2016-02-01T10:00:00Z,Mary Smith,mary.smith@example.com,(217) 555-0102,1962-08-30
-TWIN,active,2019-04-01T10:00:00Z,James Smith,james.smith@example.com,(217) 555-0111,1960-05-12
-FRAUD,active,2026-08-01T10:00:00Z,John Smith,johnsmith1960@example.net,(302) 555-0199,1960-05-12
-MESSY,active,2026-08-20T10:00:00Z,,smith.j.60@example.net,,1960-02-30
-OTHER,active,2015-01-01T10:00:00Z,Ann Lee,ann.lee@example.com,(302) 555-0150,1970-01-01
-APPLY,active,2026-09-05T10:00:00Z,John Smith,jsmith.credit@example.net,(302) 555-0188,
-JRCARD,active,2026-09-06T10:00:00Z,John Smith,john.smith.1988@example.com,(217) 555-0178,
+SR1,active,2014-03-01T10:00:00Z,John Smith Sr.,john.sr@example.com,(217) 555-0101,1960-05-12
+JR1,active,2026-06-01T10:00:00Z,John Smith,jsmith.jr@example.com,(217) 555-0177,
+MARY1,active,2016-02-01T10:00:00Z,Mary Smith,mary.smith@example.com,(217) 555-0102,1962-08-30
+TWIN1,active,2019-04-01T10:00:00Z,James Smith,james.smith@example.com,(217) 555-0111,1960-05-12
+FRAUD1,active,2026-08-01T10:00:00Z,John Smith,johnsmith1960@example.net,(302) 555-0199,1960-05-12
+MESSY1,active,2026-08-20T10:00:00Z,,smith.j.60@example.net,,1960-02-30
+OTHER1,active,2015-01-01T10:00:00Z,Ann Lee,ann.lee@example.com,(302) 555-0150,1970-01-01
+APPLY1,active,2026-09-05T10:00:00Z,John Smith,jsmith.credit@example.net,(302) 555-0188,
+JRCARD1,active,2026-09-06T10:00:00Z,John Smith,john.smith.1988@example.com,(217) 555-0178,
 """
 ADDRESSES = f"""address_id,account_id,kind,name,line1,line2,city,region,postal_code,country,created_at
-SR-S,SR,shipping,John Smith,{HOME},US,2014-03-01T10:00:00Z
-SR-B,SR,billing,John Smith,{HOME},US,2014-03-01T10:00:00Z
-JR-S,JR,shipping,John Smith,{HOME},US,2026-06-01T10:00:00Z
-JR-B,JR,billing,John Smith,{HOME},US,2026-06-01T10:00:00Z
-MARY-S,MARY,shipping,Mary Smith,{HOME},US,2016-02-01T10:00:00Z
-TWIN-S,TWIN,shipping,James Smith,{HOME},US,2019-04-01T10:00:00Z
-FRAUD-B,FRAUD,billing,John Smith,{HOME},US,2026-08-01T10:00:00Z
-FRAUD-S,FRAUD,shipping,John Smith,9 Elm Road,,Dover,DE,19901,US,2026-08-01T10:00:00Z
-MESSY-B,MESSY,billing,John Smith,12 Oak St,,Springfield,,62704,US,2026-08-20T10:00:00Z
-MESSY-S,MESSY,shipping,J Smith,9 Elm Road,,,,19901,US,2026-08-20T10:00:00Z
-OTHER-S,OTHER,shipping,Ann Lee,40 Pine Ave,,Dover,DE,19901,US,2015-01-01T10:00:00Z
-APPLY-B,APPLY,billing,John Smith,{HOME},US,2026-09-05T10:00:00Z
-APPLY-S,APPLY,shipping,John Smith,9 Elm Road,,Dover,DE,19901,US,2026-09-05T10:00:00Z
-JRCARD-B,JRCARD,billing,John Smith,{HOME},US,2026-09-06T10:00:00Z
+SR-S,SR1,shipping,John Smith,{HOME},US,2014-03-01T10:00:00Z
+SR-B,SR1,billing,John Smith,{HOME},US,2014-03-01T10:00:00Z
+JR-S,JR1,shipping,John Smith,{HOME},US,2026-06-01T10:00:00Z
+JR-B,JR1,billing,John Smith,{HOME},US,2026-06-01T10:00:00Z
+MARY-S,MARY1,shipping,Mary Smith,{HOME},US,2016-02-01T10:00:00Z
+TWIN-S,TWIN1,shipping,James Smith,{HOME},US,2019-04-01T10:00:00Z
+FRAUD-B,FRAUD1,billing,John Smith,{HOME},US,2026-08-01T10:00:00Z
+FRAUD-S,FRAUD1,shipping,John Smith,9 Elm Road,,Dover,DE,19901,US,2026-08-01T10:00:00Z
+MESSY-B,MESSY1,billing,John Smith,12 Oak St,,Springfield,,62704,US,2026-08-20T10:00:00Z
+MESSY-S,MESSY1,shipping,J Smith,9 Elm Road,,,,19901,US,2026-08-20T10:00:00Z
+OTHER-S,OTHER1,shipping,Ann Lee,40 Pine Ave,,Dover,DE,19901,US,2015-01-01T10:00:00Z
+APPLY-B,APPLY1,billing,John Smith,{HOME},US,2026-09-05T10:00:00Z
+APPLY-S,APPLY1,shipping,John Smith,9 Elm Road,,Dover,DE,19901,US,2026-09-05T10:00:00Z
+JRCARD-B,JRCARD1,billing,John Smith,{HOME},US,2026-09-06T10:00:00Z
 """
 CARDS = """payment_method_id,account_id,card_number,exp_month,exp_year,cardholder_name,billing_address_id,added_at
-SR-C1,SR,4111111111111111,12,2029,John Smith,SR-B,2014-03-02T10:00:00Z
-SR-C9,SR,6011111111111117,12,2029,Ann Lee,SR-B,2026-09-01T10:00:00Z
-JR-C1,JR,5555555555554444,12,2030,John Smith,JR-B,2026-06-01T10:00:00Z
-MARY-C1,MARY,4012888888881881,12,2030,Mary Smith,,2016-02-01T10:00:00Z
-OTHER-C1,OTHER,6011111111111117,12,2029,Ann Lee,,2015-01-01T10:00:00Z
-FRAUD-C1,FRAUD,378282246310005,12,2029,John Smith,FRAUD-B,2026-08-01T10:05:00Z
+SR-C1,SR1,4111111111111111,12,2029,John Smith,SR-B,2014-03-02T10:00:00Z
+SR-C9,SR1,6011111111111117,12,2029,Ann Lee,SR-B,2026-09-01T10:00:00Z
+JR-C1,JR1,5555555555554444,12,2030,John Smith,JR-B,2026-06-01T10:00:00Z
+MARY-C1,MARY1,4012888888881881,12,2030,Mary Smith,,2016-02-01T10:00:00Z
+OTHER-C1,OTHER1,6011111111111117,12,2029,Ann Lee,,2015-01-01T10:00:00Z
+FRAUD-C1,FRAUD1,378282246310005,12,2029,John Smith,FRAUD-B,2026-08-01T10:05:00Z
 """
 ORDERS = """order_id,account_id,placed_at,status,total,payment_method_id,ship_to_address_id
-O-SR1,SR,2024-05-01T10:00:00Z,delivered,10.00,SR-C1,SR-S
-O-SR2,SR,2026-09-01T10:10:00Z,delivered,99.00,SR-C9,SR-S
-O-JR1,JR,2026-07-01T10:00:00Z,delivered,10.00,JR-C1,JR-S
-O-MARY,MARY,2025-01-01T10:00:00Z,delivered,10.00,MARY-C1,MARY-S
-O-F1,FRAUD,2026-08-02T10:00:00Z,shipped,500.00,FRAUD-C1,FRAUD-S
+O-SR1,SR1,2024-05-01T10:00:00Z,delivered,10.00,SR-C1,SR-S
+O-SR2,SR1,2026-09-01T10:10:00Z,delivered,99.00,SR-C9,SR-S
+O-JR1,JR1,2026-07-01T10:00:00Z,delivered,10.00,JR-C1,JR-S
+O-MARY,MARY1,2025-01-01T10:00:00Z,delivered,10.00,MARY-C1,MARY-S
+O-F1,FRAUD1,2026-08-02T10:00:00Z,shipped,500.00,FRAUD-C1,FRAUD-S
 """
 APPLICATIONS = """application_id,account_id,product,applied_at,applicant_name,date_of_birth,ssn,line1,city,region,\
 postal_code,decision
 CA-WEAK,,store_card,2026-09-10T10:00:00Z,Peter Placeholder,1990-01-01,666-12-3456,5 Main St,Salem,OR,97301,declined
-CA-APPLY,APPLY,financing,2026-09-05T10:05:00Z,John Smith,1960-02-30,000-12-3456,9 Elm Road,Dover,DE,19901,declined
-CA-JR,JRCARD,store_card,2026-09-06T10:05:00Z,John Smith,1988-04-04,912-55-1234,12 Oak Street,Springfield,IL,62704,\
+CA-APPLY,APPLY1,financing,2026-09-05T10:05:00Z,John Smith,1960-02-30,000-12-3456,9 Elm Road,Dover,DE,19901,declined
+CA-JR,JRCARD1,store_card,2026-09-06T10:05:00Z,John Smith,1988-04-04,912-55-1234,12 Oak Street,Springfield,IL,62704,\
 approved
 """
 LOGINS = """login_id,account_id,at,ip,device,success
-L1,SR,2014-03-01T10:00:00Z,203.0.113.1,laptop #1,true
-L2,SR,2026-09-20T10:00:00Z,203.0.113.1,laptop #1,true
-L3,JR,2026-06-01T10:00:00Z,203.0.113.7,phone #7,true
-L4,JR,2026-09-20T10:00:00Z,203.0.113.7,phone #7,true
-L5,FRAUD,2026-08-01T10:00:00Z,198.51.100.9,thief #9,true
-L6,MARY,2016-02-01T10:00:00Z,203.0.113.2,tablet #2,true
-L7,MARY,2026-09-01T10:00:00Z,203.0.113.2,tablet #2,true
+L1,SR1,2014-03-01T10:00:00Z,203.0.113.1,laptop #1,true
+L2,SR1,2026-09-20T10:00:00Z,203.0.113.1,laptop #1,true
+L3,JR1,2026-06-01T10:00:00Z,203.0.113.7,phone #7,true
+L4,JR1,2026-09-20T10:00:00Z,203.0.113.7,phone #7,true
+L5,FRAUD1,2026-08-01T10:00:00Z,198.51.100.9,thief #9,true
+L6,MARY1,2016-02-01T10:00:00Z,203.0.113.2,tablet #2,true
+L7,MARY1,2026-09-01T10:00:00Z,203.0.113.2,tablet #2,true
 """
 SR_PROFILE = {
     "names": ["John Smith Sr."], "emails": ["john.sr@example.com"], "phones": ["217-555-0101"],
@@ -111,13 +111,13 @@ def _verdicts(ctx, profile, threshold=0.5):
 
 def test_household_members_are_not_called_fraud_and_the_thief_is(household):
     result, verdicts = _verdicts(household, SR_PROFILE)
-    assert verdicts["SR"] == "own_account"  # another victim's card on it later does not make it fraud
-    assert verdicts["FRAUD"] == "suspected_fraud"  # name, date of birth and address: the thief's new account
-    assert verdicts.get("JR") in (None, "possible_namesake")  # his son: same name and address, his own details
-    assert verdicts.get("MARY") in (None, "possible_namesake")  # his wife
-    assert verdicts.get("TWIN") in (None, "possible_namesake")  # his twin: same birth date, another first name
-    assert "OTHER" not in verdicts
-    own = next(m for m in result.matches if m.account_id == "SR")
+    assert verdicts["SR1"] == "own_account"  # another victim's card on it later does not make it fraud
+    assert verdicts["FRAUD1"] == "suspected_fraud"  # name, date of birth and address: the thief's new account
+    assert verdicts.get("JR1") in (None, "possible_namesake")  # his son: same name and address, his own details
+    assert verdicts.get("MARY1") in (None, "possible_namesake")  # his wife
+    assert verdicts.get("TWIN1") in (None, "possible_namesake")  # his twin: same birth date, another first name
+    assert "OTHER1" not in verdicts
+    own = next(m for m in result.matches if m.account_id == "SR1")
     assert any("card added" in s and "not one of yours" in s for s in own.signals)
 
 
@@ -126,27 +126,27 @@ def test_an_account_that_only_applied_for_credit_as_the_person_is_fraud(househol
     result, verdicts = _verdicts(household, SR_PROFILE, threshold=0.001)
     # Opened under his name and address, shipping elsewhere, no orders: it exists to apply for credit, with an
     # unreadable birth date and a made-up SSN. Nothing on it says it is somebody else.
-    assert verdicts["APPLY"] == "suspected_fraud"
-    applied = next(m for m in result.matches if m.account_id == "APPLY")
+    assert verdicts["APPLY1"] == "suspected_fraud"
+    applied = next(m for m in result.matches if m.account_id == "APPLY1")
     assert any(s.startswith("credit applied for 2026-09-05 under your name") for s in applied.signals)
     assert [a.application_id for a in applied.applications] == ["CA-APPLY"]
     # His son's store-card account, no orders either: the application gives the son's own birth date and SSN.
-    assert verdicts.get("JRCARD") in (None, "possible_namesake")
+    assert verdicts.get("JRCARD1") in (None, "possible_namesake")
 
 
 def test_a_messy_record_is_still_found(household):
     result, _ = _verdicts(household, SR_PROFILE)
     # No name, an impossible birth date, an address without its region: the row landed (it used to be rejected
     # whole) and its address still matches the person's.
-    messy = next(m for m in result.matches + result.below_threshold if m.account_id == "MESSY")
+    messy = next(m for m in result.matches + result.below_threshold if m.account_id == "MESSY1")
     assert next(e for e in messy.explanation if e.comparison == "address").level in ("exact", "fuzzy")
 
 
 def test_the_victim_of_the_stolen_card_sees_the_other_account_as_fraud(household):
     _result, verdicts = _verdicts(household, {"names": ["Ann Lee"], "emails": ["ann.lee@example.com"],
                                               "card_numbers": ["6011111111111117"]})
-    assert verdicts["OTHER"] == "own_account"
-    assert verdicts["SR"] == "suspected_fraud"  # her card, on his account: per identifier, the card is hers
+    assert verdicts["OTHER1"] == "own_account"
+    assert verdicts["SR1"] == "suspected_fraud"  # her card, on his account: per identifier, the card is hers
 
 
 def test_verdicts_are_the_same_with_and_without_sign_ins(household, tmp_path):
@@ -160,7 +160,7 @@ def test_verdicts_are_the_same_with_and_without_sign_ins(household, tmp_path):
 
 def test_a_thin_profile_gets_no_accusation(household):
     result, verdicts = _verdicts(household, {"emails": ["john.sr@example.com"]})
-    assert verdicts == {"SR": "not_enough_identifiers"}
+    assert verdicts == {"SR1": "not_enough_identifiers"}
     assert not result.enough_identifiers and "not enough identifiers" in result.notes[0]
 
 
