@@ -1,5 +1,5 @@
 """The insider demo step: an imported team's work, one agent's unexplained look-ups, the alert, its proofs, triage;
-then the incidents step opens its incident from the escalated alert."""
+then the escalated alert is the one the incidents step opens its incident from."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ from sqlalchemy import select
 
 from ombud import clock
 from ombud.audit.models import AuditEntry
-from ombud.incidents.demo import run_demo as incidents_demo
-from ombud.incidents.models import Incident
+from ombud.incidents import workflow
 from ombud.insider.demo import LOOKUPS, run_demo
 from ombud.insider.models import AlertStatus, InsiderAlert
 from ombud.retail.models import Account, AccountStatus
@@ -39,6 +38,10 @@ def test_the_demo_scans_explains_proves_and_escalates(ctx, session):
         assert actions[-2:] == ["insider.alert.assign", "insider.alert.escalate"]
         # Only the injected agent raised an alert: the team's ticketed work did not.
         assert s.scalar(select(InsiderAlert.id).where(InsiderAlert.id != alert_id)) is None
-    incidents_demo(ctx, Console(record=True, width=200))
+    # The incidents step (ombud.incidents.demo) opens its incident from exactly this alert; `ombud demo` end to end
+    # is tests/test_demo.py.
     with ctx.sessions() as s:
-        assert s.scalar(select(Incident.source_alert_id)) == alert_id
+        pending = workflow.escalated_without_incident(s)
+        assert [p[0] for p in pending] == [alert_id]
+        incident = workflow.open_from_alert(s, alert_id, None)
+        assert incident.source_alert_id == alert_id
