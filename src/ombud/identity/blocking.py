@@ -36,7 +36,7 @@ class KeyKind(IntEnum):
     email_local = 10
     house_zip = 11
     address_city = 12
-    name_city = 13
+    name_city = 13  # no longer written: it cost the most keys of the fallbacks for the fewest records found
     dob_initial = 14
     given_zip = 15
 
@@ -44,8 +44,8 @@ class KeyKind(IntEnum):
 #: Kinds whose blocks are normally tiny; a larger cap applies before a block counts as "too common".
 STRONG_KINDS = frozenset({KeyKind.card, KeyKind.ssn, KeyKind.email, KeyKind.phone})
 #: Kinds made of one part of a name with a coarse place or date: fallbacks for slips, useful only while their
-#: blocks stay small (a placeholder birth date or a big town's "John" points at nobody in particular).
-WEAK_KINDS = frozenset({KeyKind.dob_initial, KeyKind.given_zip, KeyKind.name_city})
+#: blocks stay small (a placeholder birth date or a big ZIP code's "John" points at nobody in particular).
+WEAK_KINDS = frozenset({KeyKind.dob_initial, KeyKind.given_zip})
 #: The most records a block may hold before it counts as too common and is skipped.
 BLOCK_CAP = 200
 STRONG_BLOCK_CAP = 1000
@@ -138,7 +138,6 @@ def _raw_keys(
     for phone in identity.phones:
         yield KeyKind.phone, phone
     zips = {a.zip5 for a in identity.addresses if a.zip5}
-    towns = {f"{a.city}|{a.region}" for a in identity.addresses if a.city}
     initials = {name.surname[0] for name in identity.names if name.surname}
     for dob in dobs:
         text = dob.isoformat()
@@ -157,11 +156,6 @@ def _raw_keys(
                 yield KeyKind.name_zip, f"{given}|{sound}|{zip5}"
             # The first name at the ZIP code, whatever the surname: a married name, a misspelt surname.
             yield KeyKind.given_zip, f"{given}|{zip5}"
-    # The name in the town: for a ZIP code left out or mistyped, and a date of birth missing or wrong.
-    for town in towns:
-        for given in givens:
-            for sound in surnames:
-                yield KeyKind.name_city, f"{given}|{sound}|{town}"
     for address in identity.addresses:
         if address.number and address.zip5:
             yield KeyKind.address, address.key
