@@ -1,4 +1,4 @@
-"""hardening more (reserved; filled by the work that needs it)
+"""hardening more: no schema change (a revision kept so stores already at it upgrade cleanly)
 
 Revision ID: 0016
 Revises: 0015

@@ -1,4 +1,4 @@
-"""identity households more (reserved; filled by the work that needs it)
+"""identity households more: no schema change (a revision kept so stores already at it upgrade cleanly)
 
 Revision ID: 0017
 Revises: 0016

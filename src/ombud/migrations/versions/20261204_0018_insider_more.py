@@ -1,4 +1,4 @@
-"""insider more (reserved; filled by the work that needs it)
+"""insider more: no schema change (a revision kept so stores already at it upgrade cleanly)
 
 Revision ID: 0018
 Revises: 0017
