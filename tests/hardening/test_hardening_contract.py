@@ -45,7 +45,7 @@ def test_a_number_where_a_date_belongs_in_the_query_is_refused(session, frozen, 
 
 @pytest.mark.parametrize("field,value", [
     ("window_start", 0), ("window_end", 1733300000), ("discovered_at", "1733300000"), ("window_start", "2024-12-04"),
-    ("discovered_at", True), ("window_start", 1.5e9),
+    ("discovered_at", True), ("window_start", 1.5e9), ("discovered_at", "2026-11-03T00:00:00"),
 ])
 def test_a_number_where_a_date_time_belongs_in_a_body_is_refused(session, frozen, api, field, value):
     client = api(employee(session, Role.security_analyst))
@@ -130,11 +130,18 @@ def test_a_lookback_import_with_bad_rows_is_422_naming_line_and_field(session, f
 _OFFSETS = st.integers(-23 * 60 + 1, 23 * 60 - 1).map(lambda m: timezone(timedelta(minutes=m)))
 
 
-@given(st.datetimes(timezones=st.none() | _OFFSETS))
+@given(st.datetimes(timezones=_OFFSETS))
 def test_every_iso_date_time_passes_the_format(value):
     assert format_problem(value.isoformat(), "date-time") is None
     assert format_problem(value.date().isoformat(), "date") is None
     assert format_problem(value.time().isoformat(), "time") is None
+    assert format_problem(value.replace(tzinfo=None).time().isoformat(), "time") is None
+
+
+@given(st.datetimes(timezones=st.none()))
+def test_a_date_time_without_its_offset_is_refused_by_name(value):
+    problem = format_problem(value.isoformat(), "date-time")
+    assert problem is not None and "UTC offset" in problem
 
 
 @given(st.integers() | st.floats(allow_nan=False).map(str))

@@ -34,14 +34,18 @@ from ombud.api.limits import INT64_MAX, INT64_MIN, JSON_BODY_SCOPE_KEY
 MAX_PATH_VALUE = 200
 
 _DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
-_TIME = r"[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]{1,9})?)?(?:[Zz]|[+-][0-9]{2}(?::?[0-9]{2})?)?"
-#: ISO 8601 text for each temporal format of the document (Pydantic checks the values themselves).
+_CLOCK = r"[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]{1,9})?)?"
+_OFFSET = r"(?:[Zz]|[+-][0-9]{2}(?::?[0-9]{2})?)"
+#: ISO 8601 text for each temporal format of the document (Pydantic checks the values themselves). A date-time
+#: carries its UTC offset, as RFC 3339 (the document's date-time) requires: a time without one is ambiguous, and
+#: a received time decides a legal deadline.
 FORMATS = {
     "date": re.compile(_DATE),
-    "date-time": re.compile(f"{_DATE}[Tt ]{_TIME}"),
-    "time": re.compile(_TIME),
+    "date-time": re.compile(f"{_DATE}[Tt ]{_CLOCK}{_OFFSET}"),
+    "time": re.compile(f"{_CLOCK}{_OFFSET}?"),
 }
 _EXAMPLES = {"date": "2026-12-04", "date-time": "2026-12-04T17:00:00Z", "time": "17:00"}
+_WITH_OFFSET = {"date-time": " with its UTC offset"}
 _FORMAT_OF = {datetime: "date-time", date: "date", time: "time"}  # datetime first: it is a date too
 
 _JSON_TYPES: dict[str, tuple[type, ...]] = {
@@ -104,7 +108,7 @@ def format_problem(text: str, fmt: str) -> str | None:
     """Why this text is not the document's temporal format, or None."""
     if FORMATS[fmt].fullmatch(text.strip()):
         return None
-    return f"not a {fmt.replace('-', ' ')} in ISO 8601 (e.g. {_EXAMPLES[fmt]})"
+    return f"not a {fmt.replace('-', ' ')} in ISO 8601{_WITH_OFFSET.get(fmt, '')} (e.g. {_EXAMPLES[fmt]})"
 
 
 def _type_name(value: Any) -> str:
