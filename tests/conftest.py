@@ -7,10 +7,12 @@ PostgreSQL fails the run instead of skipping.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -120,3 +122,25 @@ def ctx(settings: Settings, engine: Engine, sessions: sessionmaker[Session]) -> 
     ctx.__dict__["engine"] = engine
     ctx.__dict__["sessions"] = sessions
     return ctx
+
+
+@pytest.fixture
+def app(ctx: Context) -> FastAPI:
+    """The application on the test's context."""
+    from ombud.app import create_app
+
+    return create_app(ctx=ctx)
+
+
+@pytest.fixture
+def api(app: FastAPI, session: Session) -> Callable[..., TestClient]:
+    """A JSON client acting as an employee through an API token of their own."""
+    from ombud.staff import service as staff_service
+
+    def _client(employee, *, raise_server_exceptions: bool = True) -> TestClient:
+        token = staff_service.create_api_token(session, employee, name="test tool").token
+        session.flush()
+        return TestClient(app, headers={"authorization": f"Bearer {token}"},
+                          raise_server_exceptions=raise_server_exceptions)
+
+    return _client

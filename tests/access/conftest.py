@@ -9,7 +9,6 @@ import pytest
 from accessutil import T0
 from fastapi.testclient import TestClient
 
-from ombud.app import create_app
 from ombud.clock import FrozenClock, use_clock
 from ombud.staff import service as staff_service
 from ombud.staff.models import Employee
@@ -47,23 +46,6 @@ def frozen():
     clock = FrozenClock(T0)
     with use_clock(clock):
         yield clock
-
-
-@pytest.fixture
-def app(ctx):
-    return create_app(ctx=ctx)
-
-
-@pytest.fixture
-def api(app, session) -> Callable[[Employee], TestClient]:
-    """A JSON client acting as the employee through an API token."""
-
-    def _client(employee: Employee) -> TestClient:
-        token = staff_service.create_api_token(session, employee, name="test tool").token
-        session.flush()
-        return TestClient(app, headers={"authorization": f"Bearer {token}"})
-
-    return _client
 
 
 @pytest.fixture

@@ -6,25 +6,17 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from accessutil import employee
 from fastapi.testclient import TestClient
 from incidentutil import alert_of, build, signed_in
 from sqlalchemy import select, update
 
-from ombud.app import create_app
 from ombud.audit.models import AuditEntry
 from ombud.incidents import service
 from ombud.incidents.models import IncidentStatus, Notice, NoticeTemplate
 from ombud.notify.models import MailStatus, OutboxMessage
 from ombud.staff import service as staff_service
 from ombud.staff.models import Role
-
-
-@pytest.fixture
-def app(ctx):
-    return create_app(ctx=ctx)
-
 
 _browser = signed_in
 

@@ -5,22 +5,15 @@ from __future__ import annotations
 import io
 
 import polars as pl
-import pytest
 from accessutil import employee
 from fastapi.testclient import TestClient
 from incidentutil import build, signed_in
 from typer.testing import CliRunner
 
-from ombud.app import create_app
 from ombud.cli import common
 from ombud.cli.main import app as cli_app
 from ombud.staff import service as staff_service
 from ombud.staff.models import Role
-
-
-@pytest.fixture
-def app(ctx):
-    return create_app(ctx=ctx)
 
 
 def _api(app, session, who):

@@ -7,7 +7,6 @@ from collections.abc import Callable
 import pytest
 from fastapi.testclient import TestClient
 
-from ombud.app import create_app
 from ombud.staff import service as staff_service
 from ombud.staff.models import Employee
 
@@ -20,21 +19,6 @@ def _real_outer_transaction(request):
     if {"connection", "session", "ctx"} & set(request.fixturenames):
         request.getfixturevalue("connection").exec_driver_sql("DELETE FROM access_daily_usage WHERE 1 = 0")
     yield
-
-
-@pytest.fixture
-def app(ctx):
-    return create_app(ctx=ctx)
-
-
-@pytest.fixture
-def api(app, session) -> Callable[[Employee], TestClient]:
-    def _client(employee: Employee) -> TestClient:
-        token = staff_service.create_api_token(session, employee, name="insider test").token
-        session.flush()
-        return TestClient(app, headers={"authorization": f"Bearer {token}"})
-
-    return _client
 
 
 @pytest.fixture

@@ -46,13 +46,6 @@ HTML = {"accept": "text/html,application/xhtml+xml"}
 
 
 @pytest.fixture
-def app(ctx):
-    from ombud.app import create_app
-
-    return create_app(ctx=ctx)
-
-
-@pytest.fixture
 def officer(session):
     from ombud.staff.models import Role
     from ombud.staff.testing import make_employee

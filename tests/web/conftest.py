@@ -8,7 +8,6 @@ import pytest
 from fastapi.testclient import TestClient
 from webutil import HTML, hidden
 
-from ombud.app import create_app
 from ombud.staff.models import Employee
 from ombud.staff.testing import DEFAULT_PASSWORD, fast_password_hashing
 
@@ -17,11 +16,6 @@ from ombud.staff.testing import DEFAULT_PASSWORD, fast_password_hashing
 def _fast_passwords() -> Iterator[None]:
     with fast_password_hashing():
         yield
-
-
-@pytest.fixture
-def app(ctx):
-    return create_app(ctx=ctx)
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from ombud.app import create_app
 from ombud.staff import service
 from ombud.staff.models import Role
 from ombud.staff.testing import make_employee
@@ -49,11 +48,6 @@ def _refused(response) -> bool:
         return True
     location = response.headers.get("location", "")
     return response.status_code in (302, 303, 307) and location.startswith("/login")
-
-
-@pytest.fixture
-def app(ctx):
-    return create_app(ctx=ctx)
 
 
 def test_the_walk_sees_the_routes_of_every_router(app):
