@@ -45,7 +45,7 @@ from ombud.identity.blocking import KeyHasher, KeyKind, block_cap, query_keys, r
 from ombud.identity.normalize import parse_date_of_birth, parse_name, ssn_transpositions
 from ombud.identity.record import Identity
 from ombud.identity.scoring import COMPARISONS, LEVEL_NAMES, Model, compare, level_vector, score
-from ombud.identity.training import SESSIONS
+from ombud.identity.training import SESSIONS, u_from_random_pairs, unestimated_capped
 
 
 def entity(rec_id: str) -> str:
@@ -96,20 +96,12 @@ def trained(idents: dict[str, Identity], pair_kinds: dict[tuple[str, str], set[K
     rng = random.Random(seed)
     base = Model.default(n_records=len(idents))
     names = list(COMPARISONS)
-    n_levels = [len(LEVEL_NAMES[c]) for c in names]
     ids = list(idents)
     randoms: Counter[em.Pattern] = Counter()
     for _ in range(50_000):
         a, b = rng.sample(ids, 2)
         randoms[level_vector(compare(idents[a], idents[b], base))] += 1
-    u_est = em.estimate_u(randoms, n_levels)
-    seen = [[0] * n for n in n_levels]
-    for pattern, count in randoms.items():
-        for c, level in enumerate(pattern):
-            if level >= 0:
-                seen[c][level] += count
-    u = [[u_est[c][i] if seen[c][i] >= 5 else base.params[name][level][1]
-          for i, level in enumerate(LEVEL_NAMES[name])] for c, name in enumerate(names)]
+    u, seen = u_from_random_pairs(randoms, base)
     vectors = {pair: level_vector(compare(idents[pair[0]], idents[pair[1]], base)) for pair in pair_kinds}
     prior_m = [[base.params[name][level][0] for level in LEVEL_NAMES[name]] for name in names]
     results = []
@@ -122,7 +114,7 @@ def trained(idents: dict[str, Identity], pair_kinds: dict[tuple[str, str], set[K
     m = em.combine_sessions(results, prior_m) if results else prior_m
     overall = em.run_em(Counter(vectors.values()), m, u, 0.05, max_iterations=1)
     links = 1.0 + overall.lambda_ * len(vectors) / len(idents)
-    u = em.cap_unestimated(m, u, [[count >= 5 for count in row] for row in seen])
+    u = unestimated_capped(m, u, seen)
     params = {name: {level: (m[c][i], u[c][i]) for i, level in enumerate(LEVEL_NAMES[name])}
               for c, name in enumerate(names)}
     return Model(params=params, links_per_identity=min(max(links, 1.5), 10.0), n_records=len(idents), trained=True)

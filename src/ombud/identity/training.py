@@ -83,6 +83,27 @@ def _load(session: Session, ids: list[int]) -> dict[int, Identity]:
     return out
 
 
+def u_from_random_pairs(patterns: Counter[em.Pattern], base: Model) -> tuple[list[list[float]], list[list[int]]]:
+    """u per comparison level from random pairs' patterns, and how often each level was seen; a level seen fewer
+    than _RARE times keeps the base model's u (too rare to measure)."""
+    names = list(COMPARISONS)
+    n_levels = [len(LEVEL_NAMES[c]) for c in names]
+    u_est = em.estimate_u(patterns, n_levels)
+    level_counts = [[0] * n for n in n_levels]
+    for pattern, count in patterns.items():
+        for c, level in enumerate(pattern):
+            if level >= 0:
+                level_counts[c][level] += count
+    u = [[u_est[c][i] if level_counts[c][i] >= _RARE else base.params[name][level][1]
+          for i, level in enumerate(LEVEL_NAMES[name])] for c, name in enumerate(names)]
+    return u, level_counts
+
+
+def unestimated_capped(m: list[list[float]], u: list[list[float]], level_counts: list[list[int]]) -> list[list[float]]:
+    """u with every level too rare to measure capped so it is never stronger evidence than exact agreement."""
+    return em.cap_unestimated(m, u, [[count >= _RARE for count in row] for row in level_counts])
+
+
 def train(
     session: Session,
     keys: KeyRing,
@@ -98,7 +119,6 @@ def train(
     n_records = session.scalar(select(func.count()).select_from(IdentityRecord)) or 0
     base = Model.default(n_records)
     names = list(COMPARISONS)
-    n_levels = [len(LEVEL_NAMES[c]) for c in names]
 
     say("term frequencies")
     recount_terms(session)
@@ -111,19 +131,7 @@ def train(
         for _ in range(random_pairs):
             a, b = rng.sample(pool_ids, 2)
             random_patterns[level_vector(compare(pool[a], pool[b], base))] += 1
-    u_est = em.estimate_u(random_patterns, n_levels)
-    level_counts = [[0] * n for n in n_levels]
-    for pattern, count in random_patterns.items():
-        for c, level in enumerate(pattern):
-            if level >= 0:
-                level_counts[c][level] += count
-    u: list[list[float]] = []
-    for c, name in enumerate(names):
-        row = []
-        for level_index, level in enumerate(LEVEL_NAMES[name]):
-            default_u = base.params[name][level][1]
-            row.append(u_est[c][level_index] if level_counts[c][level_index] >= _RARE else default_u)
-        u.append(row)
+    u, level_counts = u_from_random_pairs(random_patterns, base)
 
     say("blocked pairs (m)")
     hasher = KeyHasher(keys.identifier_hash_key)
@@ -176,7 +184,7 @@ def train(
     links = 1.0 + matched_pairs / max(len(sample), 1)
     report.links_per_identity = round(min(max(links, 1.5), 10.0), 3)
 
-    u = em.cap_unestimated(m, u, [[count >= _RARE for count in row] for row in level_counts])
+    u = unestimated_capped(m, u, level_counts)
     params = {name: {level: (m[c][i], u[c][i]) for i, level in enumerate(LEVEL_NAMES[name])}
               for c, name in enumerate(names)}
     model = Model(params=params, links_per_identity=report.links_per_identity, n_records=max(n_records, 1),
