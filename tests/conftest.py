@@ -144,3 +144,31 @@ def api(app: FastAPI, session: Session) -> Callable[..., TestClient]:
                           raise_server_exceptions=raise_server_exceptions)
 
     return _client
+
+
+class _TestContext:
+    """The test's context as the command line sees it: closing it leaves the engine to the test run."""
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+
+    def __getattr__(self, name: str):
+        return getattr(self._ctx, name)
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture
+def cli(ctx: Context, monkeypatch: pytest.MonkeyPatch) -> Callable[..., object]:
+    """Run `ombud ...` in-process against the test's store, with wide consoles so nothing wraps."""
+    from typer.testing import CliRunner
+
+    from ombud.cli import common
+    from ombud.cli.main import app as cli_app
+
+    monkeypatch.setattr(common, "context", lambda: _TestContext(ctx))
+    for console in (common.console, common.err_console):
+        monkeypatch.setattr(console, "_width", 250)
+    runner = CliRunner()
+    return lambda *args: runner.invoke(cli_app, [str(a) for a in args], catch_exceptions=False)

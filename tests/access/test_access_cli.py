@@ -7,37 +7,10 @@ import json
 import pytest
 from accessutil import close_open_rounds, customer, employee
 from sqlalchemy import select
-from typer.testing import CliRunner
 
 from ombud.access.models import BreakGlass, Case, Grant, GrantStatus
-from ombud.cli import common
-from ombud.cli.main import app
 from ombud.staff import service as staff_service
 from ombud.staff.models import Role
-
-
-class _TestContext:
-    def __init__(self, ctx):
-        self._ctx = ctx
-
-    def __getattr__(self, name):
-        return getattr(self._ctx, name)
-
-    def close(self):  # the engine belongs to the test run
-        pass
-
-
-@pytest.fixture
-def cli(ctx, monkeypatch):
-    monkeypatch.setattr(common, "context", lambda: _TestContext(ctx))
-    for console in (common.console, common.err_console):
-        monkeypatch.setattr(console, "_width", 250)
-    runner = CliRunner()
-
-    def run(*args):
-        return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
-
-    return run
 
 
 def test_cases_open_list_assign_close(session, frozen, cli):

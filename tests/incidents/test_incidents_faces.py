@@ -8,10 +8,7 @@ import polars as pl
 from accessutil import employee
 from fastapi.testclient import TestClient
 from incidentutil import build, signed_in
-from typer.testing import CliRunner
 
-from ombud.cli import common
-from ombud.cli.main import app as cli_app
 from ombud.staff import service as staff_service
 from ombud.staff.models import Role
 
@@ -91,26 +88,10 @@ def test_console_pages(app, session, settings, frozen):
     assert "1798.82" in rules.text and 'data-rule="TX"' in rules.text
 
 
-class _TestContext:
-    def __init__(self, ctx):
-        self._ctx = ctx
-
-    def __getattr__(self, name):
-        return getattr(self._ctx, name)
-
-    def close(self):
-        pass
-
-
-def test_cli_open_scope_show_export(ctx, session, frozen, monkeypatch, tmp_path):
+def test_cli_open_scope_show_export(cli, session, frozen, tmp_path):
     s = build(session, frozen)
     session.commit()
-    monkeypatch.setattr(common, "context", lambda: _TestContext(ctx))
-    monkeypatch.setattr(common.console, "_width", 250)
-    runner = CliRunner()
-
-    def run(*args):
-        return runner.invoke(cli_app, [str(a) for a in args], catch_exceptions=False)
+    run = cli
 
     opened = run("incidents", "open", "--title", "Insider", "--actor", s.insider.external_id, "--start",
                  s.window[0].isoformat(), "--end", s.window[1].isoformat(), "--as", s.bystander.external_id)

@@ -7,33 +7,10 @@ import json
 import pytest
 from requestutil import JANE, PDF
 from sqlalchemy import select
-from typer.testing import CliRunner
 
-from ombud.cli import common
-from ombud.cli.main import app
 from ombud.errors import InvalidInput, PolicyDenied
 from ombud.victim_requests.models import RequestDecline, VictimRequest
 from ombud.victim_requests.states import Channel, Status
-
-
-class _TestContext:
-    def __init__(self, ctx):
-        self._ctx = ctx
-
-    def __getattr__(self, name):
-        return getattr(self._ctx, name)
-
-    def close(self):
-        pass
-
-
-@pytest.fixture
-def cli(ctx, monkeypatch):
-    monkeypatch.setattr(common, "context", lambda: _TestContext(ctx))
-    for console in (common.console, common.err_console):
-        monkeypatch.setattr(console, "_width", 250)
-    runner = CliRunner()
-    return lambda *args: runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
 
 
 def test_a_letter_through_the_command_line(cli, session, staff, frozen, tmp_path):
