@@ -24,14 +24,13 @@ import argparse
 import json
 import sys
 import time
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 from benchutil import load_average, load_line, print_markdown
-from identity_common import SplinkBaseline, context_for, index_rows, profile_rows, read_victims
+from identity_common import SplinkBaseline, context_for, index_rows, read_victims, splink_flags, splink_queries
 from ombud.identity.calibration import brier, reliability_table
 from ombud.identity.evaluate import FLAGGED
 from ombud.identity.service import discover
@@ -137,19 +136,13 @@ def main() -> None:
     if not args.no_splink:
         started = time.perf_counter()
         baseline = SplinkBaseline(list(index_rows(ctx)), max_pairs=args.splink_max_pairs)
-        full = [v for v in victims if not v.get("thin")]
-        queries = [row for v in victims for row in profile_rows(ctx, v["victim_id"], v["profile"])]
-        pairs = baseline.lookup(queries, threshold=args.threshold)
-        flagged_by: dict[str, set[str]] = defaultdict(set)
-        for query_id, account_id, _p in pairs:
-            flagged_by[query_id.split(":")[0]].add(account_id)
+        flagged_by = splink_flags(baseline, splink_queries(ctx, victims), args.threshold)
         splink, oracle = Tally(), Tally()
         for victim in victims:
             found = flagged_by[victim["victim_id"]]
             splink.add(victim, found)
             own_clean = set(victim["own_account_ids"]) - set(victim["fraudulent_account_ids"])
             oracle.add(victim, found - own_clean)
-        del full
         print(f"splink: trained and scored in {time.perf_counter() - started:.1f} s")
         rows += [splink.row("splink"), oracle.row("splink, own accounts removed by the truth")]
 

@@ -14,12 +14,19 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from identity_common import SplinkBaseline, build_store, context_for, index_rows, profile_rows, read_victims
+from identity_common import (
+    SplinkBaseline,
+    build_store,
+    context_for,
+    index_rows,
+    read_victims,
+    splink_flags,
+    splink_queries,
+)
 from ombud.identity.evaluate import Evaluation, flagged_accounts
 from ombud.identity.service import discover
 
@@ -57,13 +64,10 @@ def main() -> None:
     started = time.perf_counter()
     baseline = SplinkBaseline(list(index_rows(ctx)), max_pairs=args.splink_max_pairs)
     splink_train = time.perf_counter() - started
-    queries = [row for v in victims for row in profile_rows(ctx, v["victim_id"], v["profile"])]
+    queries = splink_queries(ctx, victims)
     started = time.perf_counter()
-    pairs = baseline.lookup(queries, threshold=args.threshold)
+    flagged = splink_flags(baseline, queries, args.threshold)
     splink_seconds = time.perf_counter() - started
-    flagged: dict[str, set[str]] = defaultdict(set)
-    for query_id, account_id, _p in pairs:
-        flagged[query_id.split(":")[0]].add(account_id)
     splink, splink_oracle = Evaluation(), Evaluation()
     for victim in victims:
         found = flagged[victim["victim_id"]]

@@ -14,6 +14,7 @@ import json
 import logging
 import statistics
 import time
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -217,3 +218,18 @@ class SplinkBaseline:
         result.drop_table_from_database_and_remove_from_cache()
         self.con.execute(f"DROP TABLE {name}")
         return out
+
+
+def splink_queries(ctx: Context, victims: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every victim's profile as Splink rows (one per name and address), ids prefixed by the victim's."""
+    return [row for v in victims for row in profile_rows(ctx, v["victim_id"], v["profile"])]
+
+
+def splink_flags(baseline: SplinkBaseline, queries: list[dict[str, Any]],
+                 threshold: float = 0.5) -> defaultdict[str, set[str]]:
+    """The accounts Splink flags per victim: the rows looked up in one batch, pairs above the threshold grouped by
+    the victim each row came from."""
+    flagged: defaultdict[str, set[str]] = defaultdict(set)
+    for query_id, account_id, _p in baseline.lookup(queries, threshold=threshold):
+        flagged[query_id.split(":")[0]].add(account_id)
+    return flagged
