@@ -160,15 +160,27 @@ class _TestContext:
 
 
 @pytest.fixture
-def cli(ctx: Context, monkeypatch: pytest.MonkeyPatch) -> Callable[..., object]:
-    """Run `ombud ...` in-process against the test's store, with wide consoles so nothing wraps."""
+def cli_at_width(ctx: Context, monkeypatch: pytest.MonkeyPatch) -> Callable[[int], Callable[..., object]]:
+    """Run `ombud ...` in-process against the test's store, on consoles of the given width."""
     from typer.testing import CliRunner
 
     from ombud.cli import common
+    from ombud.cli import staff as staff_cli
     from ombud.cli.main import app as cli_app
 
     monkeypatch.setattr(common, "context", lambda: _TestContext(ctx))
-    for console in (common.console, common.err_console):
-        monkeypatch.setattr(console, "_width", 250)
-    runner = CliRunner()
-    return lambda *args: runner.invoke(cli_app, [str(a) for a in args], catch_exceptions=False)
+    monkeypatch.setattr(staff_cli, "context", lambda: _TestContext(ctx))
+
+    def at(width: int) -> Callable[..., object]:
+        for console in (common.console, common.err_console):
+            monkeypatch.setattr(console, "_width", width)
+        runner = CliRunner()
+        return lambda *args: runner.invoke(cli_app, [str(a) for a in args], catch_exceptions=False)
+
+    return at
+
+
+@pytest.fixture
+def cli(cli_at_width: Callable[[int], Callable[..., object]]) -> Callable[..., object]:
+    """Run `ombud ...` in-process against the test's store, with wide consoles so nothing wraps."""
+    return cli_at_width(250)

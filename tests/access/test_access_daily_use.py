@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from accessutil import case, customer, employee
-from test_access_cli import _TestContext
 from typer.testing import CliRunner
 
 from ombud.access import breakglass, broker, grants
@@ -17,16 +16,9 @@ from ombud.staff.passwords import verify_password
 
 
 @pytest.fixture
-def narrow_cli(ctx, monkeypatch):
+def narrow_cli(cli_at_width):
     """The CLI on an 80-column terminal."""
-    from ombud.cli import staff as staff_cli
-
-    monkeypatch.setattr(common, "context", lambda: _TestContext(ctx))
-    monkeypatch.setattr(staff_cli, "context", lambda: _TestContext(ctx))
-    for console in (common.console, common.err_console):
-        monkeypatch.setattr(console, "_width", 80)
-    runner = CliRunner()
-    return lambda *args: runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+    return cli_at_width(80)
 
 
 def test_cli_tables_fit_80_columns_and_name_people(session, frozen, narrow_cli):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 from accessutil import T0, customer, employee, events
 from sqlalchemy import text
-from test_access_cli import cli  # noqa: F401  (the CLI fixture)
 from test_access_events import scratch_store  # noqa: F401  (an empty store of the run's kind)
 
 from ombud import migrate
@@ -160,7 +159,7 @@ def test_no_read_button_where_a_read_can_only_fail(session, frozen, browser):
     assert 'name="purpose" value="break_glass:' in own.get("/access/break-glass").text
 
 
-def test_a_command_line_read_needs_the_employees_token_and_names_its_operator(session, frozen, cli):  # noqa: F811
+def test_a_command_line_read_needs_the_employees_token_and_names_its_operator(session, frozen, cli):
     agent, other, acct = employee(session), employee(session), customer(session)
     case = cases.open_case(session, case_type=CaseType.support_ticket, customer_id=acct.external_id,
                            title="Parcel missing", actor=None, assignee=agent)
