@@ -175,3 +175,30 @@ def test_a_letter_or_template_file_that_is_not_small_json_is_named_not_a_traceba
                                                    str(letter)], env)
         printed = " ".join(printed.split())
         assert code == 1 and reason in printed and "Traceback" not in printed
+
+
+def test_production_still_answers_help_for_every_command_and_group(monkeypatch, capsys, tmp_path):
+    """Describing a command needs no secrets: `--help` on any group or command, and a group named without a
+    command, show their help in production too (as they would anywhere), touching nothing."""
+    leaves = _leaf_commands()
+    data = tmp_path / "data"
+    env = {"OMBUD_ENV": "production", "OMBUD_DATA_DIR": str(data)}
+    for path in [*leaves, *sorted({tuple(p[:1]) for p in leaves if len(p) > 1})]:
+        code, printed = _run(monkeypatch, capsys, [*path, "--help"], env)
+        assert code == 0 and "Usage: ombud " + " ".join(path) in printed, (path, printed)
+        assert "OMBUD_DATABASE_URL" not in printed
+    code, printed = _run(monkeypatch, capsys, ["requests"], env)
+    assert code == 2 and "Usage: ombud requests" in printed and "OMBUD_DATABASE_URL" not in printed
+    assert not data.exists()
+
+
+@pytest.mark.parametrize("args", [
+    ["discover", "--profile", "--help"],  # --help is the profile's file name here, not a request for help
+    ["requests", "list", "--no-such-option", "--help"],
+    ["insider", "alerts", "--as", "--help"],
+])
+def test_production_refuses_a_line_where_help_is_not_what_click_reads(monkeypatch, capsys, tmp_path, args):
+    data = tmp_path / "data"
+    code, printed = _run(monkeypatch, capsys, args, {"OMBUD_ENV": "production", "OMBUD_DATA_DIR": str(data)})
+    assert code == 2 and "OMBUD_DATABASE_URL" in printed and "Usage:" not in printed
+    assert not data.exists()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import typer
+import typer.core
 
 from ombud import __version__
 from ombud.cli import access as access_cli
@@ -20,9 +21,23 @@ from ombud.cli import retail as retail_cli
 from ombud.cli import staff as staff_cli
 from ombud.cli import synth as synth_cli
 from ombud.cli.common import console, context, err_console
-from ombud.errors import OmbudError
+from ombud.errors import ConfigurationError, OmbudError
+
+#: Where the root group keeps its command line for the production check (click empties `ctx.args` before the
+#: root callback runs).
+_ARGV = "ombud.argv"
+
+
+class _Root(typer.core.TyperGroup):
+    """The root group: it keeps the command line it parsed, so the production check can answer a request for help."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        ctx.meta[_ARGV] = list(args)
+        return super().parse_args(ctx, args)
+
 
 app = typer.Typer(
+    cls=_Root,
     name="ombud",
     help="Ombud: identity-theft records requests and brokered, audited staff access to customer data.",
     no_args_is_help=True,
@@ -50,7 +65,44 @@ def _root(
         from ombud.config import Settings
         from ombud.keys import check_production_ready
 
-        check_production_ready(Settings())
+        try:
+            check_production_ready(Settings())
+        except ConfigurationError:
+            _answer_help_if_asked(cli)
+            raise
+
+
+def _answer_help_if_asked(root: typer.Context) -> None:
+    """Print the help the command line asks for and exit: describing a command needs no settings.
+
+    The line is parsed the way click will parse it, without running anything (no prompt, no file): `--help`
+    counts only where click reads it as the help flag, not where it is the value of an option
+    (`discover --profile --help` is still refused), and a group named without a command shows its help."""
+    try:
+        asked = _help_asked(root)
+    except typer.TyperException:
+        return  # a line click would refuse anyway (an unknown command or option): the production refusal answers
+    if asked is not None:
+        ctx, code = asked
+        typer.echo(ctx.get_help(), color=ctx.color)
+        ctx.exit(code)
+
+
+def _help_asked(root: typer.Context) -> tuple[typer.Context, int] | None:
+    """The context whose help the line asks for and the exit code click gives it, or None."""
+    cmd, ctx = root.command, root
+    _, rest, _ = cmd.make_parser(ctx).parse_args(list(root.meta.get(_ARGV, [])))  # past the root's own options
+    while isinstance(cmd, typer.core.TyperGroup):
+        if not rest:
+            return ctx, 2  # a group named without a command (click answers its help with 2)
+        name, sub, rest = cmd.resolve_command(ctx, rest)
+        if sub is None:
+            return None
+        cmd, ctx = sub, sub.context_class(sub, info_name=name, parent=ctx)
+        options, rest, _ = cmd.make_parser(ctx).parse_args(list(rest))
+        if options.get("help"):
+            return ctx, 0
+    return None
 
 
 @db_app.command("upgrade")
