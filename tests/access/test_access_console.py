@@ -112,3 +112,6 @@ def test_the_reach_report_pages_and_filters_instead_of_one_long_table(session, f
     rows = re.findall(r'data-reach="(\d+)-(\w+)"', contact)
     assert rows and {cls for _, cls in rows} == {"contact"}
     assert 'aria-sort="ascending"' in page  # sorted by name, and says so
+    # Case types by name, not by their codes.
+    assert re.search(r"the role, on [a-z, ]*support ticket[a-z, ]* cases", contact)
+    assert "support_ticket" not in contact
