@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from ombud.identity.assess import AccountFacts, Added, DeviceUse, assess, second_account
 
 OPENED = datetime(2018, 1, 1, tzinfo=UTC)
@@ -134,3 +138,84 @@ def test_an_intruders_device_vouches_for_nothing():
     other = facts(created_at=later, last_activity=later, account_email=None, account_phone=None,
                   devices=[device("thief #9", later, later, 2)])
     assert second_account(other, assess(other), dict.fromkeys(verdict.trusted_devices, "A1")) is None
+
+
+# ------------------------------------------------------------------ gifts from a young account, and drops
+
+YOUNG = OPENED + 3000 * DAY
+
+
+def young(*, shipments=None, **changes):
+    """A young account of the person's (their name, email, phone, card and billing address) whose shipping
+    address is theirs from the start and which, two days later, got another address to ship a present to."""
+    values = {
+        "created_at": YOUNG,
+        "last_activity": YOUNG + 40 * DAY,
+        "devices": [],
+        "addresses": [Added("a1", YOUNG, True, "billing"), Added("a2", YOUNG, True, "shipping"),
+                      Added("a9", YOUNG + 2 * DAY, False, "shipping")],
+        "cards": [Added("p1", YOUNG + DAY / 24, True)],
+    }
+    if shipments is not None:
+        values["shipments"] = shipments
+    values.update(changes)
+    return facts(**values)
+
+
+def test_a_young_account_that_ships_a_gift_early_is_the_persons_own():
+    for shipments in (None, {"a2": 1, "a9": 1}, {"a2": 4, "a9": 1}):
+        for devices in ([], [device("phone #1", YOUNG, YOUNG + 30 * DAY, 3)]):
+            verdict = assess(young(shipments=shipments, devices=devices))
+            assert verdict.own and not verdict.takeover
+            assert any("read as a gift" in s for s in verdict.signals)
+
+
+@pytest.mark.parametrize("thief", [
+    # A new-account fraudster's own email for the confirmations, or none the person gave.
+    {"account_email": False},
+    {"account_email": None},
+    # Their own phone.
+    {"account_phone": False},
+    # A card that is not the person's (a prepaid one in their name), even beside theirs.
+    {"cards": [Added("p1", YOUNG, True), Added("p5", YOUNG, False)]},
+    # A billing address that is not theirs.
+    {"addresses": [Added("a1", YOUNG, False, "billing"), Added("a2", YOUNG, True, "shipping"),
+                   Added("a9", YOUNG + 2 * DAY, False, "shipping")]},
+    # The drop is the shipping address from the start, alone or typed beside the person's own.
+    {"addresses": [Added("a1", YOUNG, True, "billing"), Added("a9", YOUNG, False, "shipping")]},
+    {"addresses": [Added("a1", YOUNG, True, "billing"), Added("a2", YOUNG, True, "shipping"),
+                   Added("a9", YOUNG, False, "shipping")]},
+    # The person's address filled in at sign-up, then the goods go to the drop.
+    {"shipments": {"a9": 3}},
+    {"shipments": {"a2": 1, "a9": 2}},
+    # A device that got in after failed sign-ins, before the drop was added.
+    {"devices": [DeviceUse("thief #9", YOUNG, YOUNG + 3 * DAY, 2, 4, first_success=YOUNG + DAY)]},
+])
+def test_a_drop_on_a_young_account_is_still_fraud(thief):
+    assert assess(young()).own  # the same account without the thief's mark is the person's
+    verdict = assess(young(**thief))
+    assert not verdict.own
+    assert not any("gift" in s for s in verdict.signals)
+
+
+@settings(max_examples=300, deadline=None)
+@given(home=st.integers(0, 6), away=st.integers(0, 6), added=st.integers(0, 119 * 24),
+       other_first=st.booleans(), sign_ins=st.lists(st.tuples(st.integers(0, 40 * 24), st.integers(1, 5)),
+                                                      max_size=3))
+def test_shipments_elsewhere_outnumbering_the_persons_are_never_a_gift(home, away, added, other_first, sign_ins):
+    # Whatever the timing and whatever sign-in history the retailer sends: a young account whose orders went
+    # mostly elsewhere, or whose first shipping address is not the person's, is not theirs; and the verdict is
+    # the same without sign-in history (no device here failed to get in).
+    hour = DAY / 24
+    mine_at = YOUNG + (added + 1) * hour if other_first else YOUNG
+    account = young(
+        addresses=[Added("a1", YOUNG, True, "billing"), Added("a2", mine_at, True, "shipping"),
+                   Added("a9", YOUNG + added * hour, False, "shipping")],
+        shipments={"a2": home, "a9": away},
+        devices=[device(f"device #{i}", YOUNG + h * hour, YOUNG + h * hour, n) for i, (h, n) in enumerate(sign_ins)],
+    )
+    verdict = assess(account)
+    if away > home or other_first or added == 0:
+        assert not verdict.own
+    without = assess(AccountFacts(**{**account.__dict__, "devices": []}))
+    assert (verdict.own, verdict.takeover) == (without.own, without.takeover)

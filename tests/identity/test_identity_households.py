@@ -198,3 +198,70 @@ def test_batch_lines_of_refused_profiles_carry_their_own_id(household, tmp_path,
     written = [json.loads(line) for line in out.read_text().splitlines()]
     assert [w["victim_id"] for w in written] == ["V1", "V2", "V3"]
     assert written[1]["field"] == "emails[0]" and "result" in written[2]  # an unissuable SSN is searched
+
+
+# A young account of Rosa's that sent a present early on, and a thief's account under her details (the same
+# breach gave the thief her card and her shopping mailbox) that filled in her address at sign-up and then
+# shipped to a drop.
+ROSA_HOME = "40 Birch Lane,,Portland,OR,97201"
+ROSA = {
+    "accounts": """account_id,status,created_at,name,email,phone,date_of_birth
+ROSA1,active,2015-05-01T10:00:00Z,Rosa Diaz,rosa.diaz@example.com,(503) 555-0141,1985-03-03
+GIFT1,active,2026-09-01T10:00:00Z,Rosa Diaz,rosa.d@example.org,(503) 555-0141,
+DROP1,active,2026-09-15T10:00:00Z,Rosa Diaz,rosa.shopping@example.net,(503) 555-0141,
+""",
+    "addresses": f"""address_id,account_id,kind,name,line1,line2,city,region,postal_code,country,created_at
+ROSA-S,ROSA1,shipping,Rosa Diaz,{ROSA_HOME},US,2015-05-01T10:00:00Z
+ROSA-B,ROSA1,billing,Rosa Diaz,{ROSA_HOME},US,2015-05-01T10:00:00Z
+GIFT-S,GIFT1,shipping,Rosa Diaz,{ROSA_HOME},US,2026-09-01T10:00:00Z
+GIFT-B,GIFT1,billing,Rosa Diaz,{ROSA_HOME},US,2026-09-01T10:00:00Z
+GIFT-G,GIFT1,shipping,Tom Baker,77 Cedar Court,,Eugene,OR,97401,US,2026-09-20T10:00:00Z
+DROP-S,DROP1,shipping,Rosa Diaz,{ROSA_HOME},US,2026-09-15T10:00:00Z
+DROP-B,DROP1,billing,Rosa Diaz,{ROSA_HOME},US,2026-09-15T10:00:00Z
+DROP-D,DROP1,shipping,Rosa Diaz,9 Elm Road,,Dover,DE,19901,US,2026-09-16T10:00:00Z
+""",
+    "payment_methods": """payment_method_id,account_id,card_number,exp_month,exp_year,cardholder_name,\
+billing_address_id,added_at
+ROSA-C,ROSA1,4111111111111111,12,2029,Rosa Diaz,ROSA-B,2015-05-02T10:00:00Z
+GIFT-C,GIFT1,4111111111111111,12,2029,Rosa Diaz,GIFT-B,2026-09-01T10:05:00Z
+DROP-C,DROP1,4111111111111111,12,2029,Rosa Diaz,DROP-B,2026-09-15T10:05:00Z
+""",
+    "orders": """order_id,account_id,placed_at,status,total,payment_method_id,ship_to_address_id
+O-R1,ROSA1,2025-01-01T10:00:00Z,delivered,20.00,ROSA-C,ROSA-S
+O-G1,GIFT1,2026-09-05T10:00:00Z,delivered,15.00,GIFT-C,GIFT-S
+O-G2,GIFT1,2026-09-21T10:00:00Z,delivered,35.00,GIFT-C,GIFT-G
+O-D1,DROP1,2026-09-16T10:10:00Z,shipped,480.00,DROP-C,DROP-D
+O-D2,DROP1,2026-09-16T11:00:00Z,shipped,650.00,DROP-C,DROP-D
+""",
+}
+ROSA_LOGINS = """login_id,account_id,at,ip,device,success
+R1,ROSA1,2015-05-01T10:00:00Z,203.0.113.4,laptop #4,true
+R2,ROSA1,2026-09-01T10:00:00Z,203.0.113.4,laptop #4,true
+R3,GIFT1,2026-09-01T10:00:00Z,203.0.113.4,phone #5,true
+R4,GIFT1,2026-09-20T10:00:00Z,203.0.113.4,phone #5,true
+R5,DROP1,2026-09-15T10:00:00Z,198.51.100.9,thief #9,true
+"""
+ROSA_PROFILE = {
+    "names": ["Rosa Diaz"], "emails": ["rosa.diaz@example.com", "rosa.d@example.org", "rosa.shopping@example.net"],
+    "phones": ["503-555-0141"], "date_of_birth": "1985-03-03", "card_numbers": ["4111 1111 1111 1111"],
+    "addresses": [{"line1": "40 Birch Lane", "city": "Portland", "region": "OR", "postal_code": "97201"}],
+}
+
+
+@pytest.mark.parametrize("logins", [False, True])
+def test_a_gift_from_a_young_account_is_the_persons_and_a_drop_is_not(ctx, tmp_path, logins):
+    folder = tmp_path / "rosa"
+    folder.mkdir()
+    for kind, text in {**ROSA, **({"logins": ROSA_LOGINS} if logins else {})}.items():
+        (folder / f"{kind}.csv").write_text(text, encoding="utf-8")
+    assert import_directory(ctx, folder, on_batch=[import_callback(ctx.keys)]).error_count == 0
+    result, verdicts = _verdicts(ctx, ROSA_PROFILE)
+    assert verdicts["ROSA1"] == "own_account"
+    # Her address first, then one present sent elsewhere: her own account.
+    assert verdicts["GIFT1"] == "own_account"
+    gift = next(m for m in result.matches if m.account_id == "GIFT1")
+    assert any("read as a gift" in s for s in gift.signals)
+    # Everything typed is hers, but every order went to the drop added the day after sign-up.
+    assert verdicts["DROP1"] == "suspected_fraud"
+    drop = next(m for m in result.matches if m.account_id == "DROP1")
+    assert {o.order_id for o in drop.orders} == {"O-D1", "O-D2"}

@@ -3,7 +3,9 @@
 An account is judged the person's own when the account itself (not only a card or an address on it)
 carries their name, it has a long history (a year or more between opening and its latest activity),
 it has been signed in to from the same device over months, and its early records (the first addresses
-and cards, the account's own email or phone) are theirs. An own account is still reported. It is
+and cards, the account's own email or phone) are theirs. A younger account is the person's when it is
+under their own email and started out shipping only to them, or when everything on it is theirs and what
+it shipped elsewhere reads as a gift, not a thief's drop (`gift`). An own account is still reported. It is
 flagged as a suspected takeover when, late in that history, things changed that are not the person's:
 the account email or phone replaced by one not in the profile, a device never seen before (often after
 failed sign-ins), a shipping address or card added that the person does not list.
@@ -54,6 +56,8 @@ class AccountFacts:
     dob_matches: bool | None
     #: Whether the profile lists any address: without one, an address on the account is unknown, not foreign.
     knows_addresses: bool = True
+    #: Orders shipped to each of the account's addresses (by reference); orders with no address are not counted.
+    shipments: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -95,10 +99,6 @@ def assess(facts: AccountFacts) -> Assessment:
     tied = bool(early_cards) or facts.account_email is True or facts.account_phone is True or (
         facts.dob_matches is True and bool(early_addresses))
     own_history = facts.account_name_matches and long_standing and tied
-    # A newer account is the person's when it is in their name under their own email (a retailer confirms an
-    # email address; a thief can type a phone number, not read the person's mail) and it started out with
-    # nothing shipped anywhere but the person's own addresses (a thief's account ships to a drop).
-    own_contact = facts.account_name_matches and facts.account_email is True and not early_foreign
     all_theirs = (
         facts.account_name_matches
         and facts.account_email is True
@@ -106,11 +106,21 @@ def assess(facts: AccountFacts) -> Assessment:
         and all(c.theirs for c in facts.cards)
         and all(a.theirs for a in facts.addresses if a.kind == "billing")
     )
+    # A newer account is the person's when it is in their name under their own email (a retailer confirms an
+    # email address; a thief can type a phone number, not read the person's mail) and it started out with
+    # nothing shipped anywhere but the person's own addresses (a thief's account ships to a drop), or what it
+    # shipped elsewhere early on reads as a gift (`gift`).
+    gifts = gift(facts) if early_foreign and all_theirs else None
+    own_contact = facts.account_name_matches and facts.account_email is True and (not early_foreign or bool(gifts))
     if not (own_history or own_contact):
         return Assessment(False, False, long_standing, all_theirs, signals=signals)
     if not own_history:
+        start = "with only your details at the start" if not early_foreign else \
+            "with only your cards and billing address"
         signals.append(f"opened {facts.created_at.date().isoformat()} under your name and your own email address, "
-                       "with only your details at the start")
+                       f"{start}")
+        if gifts:
+            signals.append(gifts)
     else:
         signals.append(f"in use for {_days(tenure)}, opened {facts.created_at.date().isoformat()}")
     if established:
@@ -150,6 +160,39 @@ def assess(facts: AccountFacts) -> Assessment:
     forced_in = any(d.failures >= 2 for d in new_devices)
     takeover = contact_changed or (forced_in and bool(foreign_ship or foreign_cards))
     return Assessment(True, takeover, long_standing, all_theirs, trusted, signals)
+
+
+def gift(facts: AccountFacts) -> str | None:
+    """Why what a young account shipped to someone else's address reads as a gift, not a thief's drop (None if
+    it does not). Only asked of an account whose name, email, phone, cards and billing addresses are all the
+    person's (`Assessment.all_theirs`): a thief who opens an account in someone's name gives their own email or
+    phone to receive the confirmations, or a card that is not the person's, and a takeover replaces the contact
+    details; any of those and this is never asked.
+
+    What is left is what the goods did. A thief opens an account for the goods: the drop is its shipping address
+    from the start, or is added before the orders go there, and the orders go there. A person ships to their
+    own address first and sends the odd parcel elsewhere. So the account is the person's when a shipping address
+    of theirs was on it before any other, no more of its orders went elsewhere than to their addresses, and no
+    device got in after failed sign-ins before the other address was added (an intruder's drop).
+    """
+    mine = {a.ref for a in facts.addresses if a.kind == "shipping" and a.theirs}
+    others = [a for a in facts.addresses if a.kind == "shipping" and not a.theirs]
+    if not others:
+        return None
+    first_other = min(a.at for a in others)
+    if not any(a.at < first_other for a in facts.addresses if a.ref in mine):
+        return None
+    home = sum(n for ref, n in facts.shipments.items() if ref in mine)
+    away = sum(n for ref, n in facts.shipments.items() if ref in {a.ref for a in others})
+    if away > home:
+        return None
+    if any(d.failures >= 2 and d.first_success is not None and d.first < d.first_success <= first_other
+           for d in facts.devices):
+        return None
+    added = ", ".join(sorted({a.at.date().isoformat() for a in others})[:3])
+    shipped = f"{away} of its {home + away} orders" if home + away else "none of its orders yet"
+    return (f"it also ships to an address that is not yours (added {added}; {shipped}), after yours and on your "
+            "own cards and billing address: read as a gift, not a thief's drop")
 
 
 def second_account(facts: AccountFacts, verdict: Assessment, own_devices: dict[str, str]) -> str | None:

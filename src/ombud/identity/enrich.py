@@ -214,6 +214,7 @@ class _Facts:
     devices: dict[int, list[DeviceUse]]
     last: dict[int, datetime]  # latest record: order, address or card (sign-ins not counted)
     orders: dict[int, int]  # account -> orders placed
+    shipments: dict[int, dict[str, int]]  # account -> "a12" -> orders shipped there
     addresses: dict[int, list[tuple[int, str, str, datetime]]]  # account -> (id, external id, kind, created)
     cards: dict[int, list[tuple[int, str, str, str, datetime, datetime | None]]]
     apps: dict[int, tuple[str, int | None, str, datetime, str]]  # id -> (ext, account, product, at, decision)
@@ -223,7 +224,7 @@ class _Facts:
 def _facts(session: Session, items: list[Scored]) -> _Facts:
     ids = sorted({i.account_id for i in items if i.account_id is not None})
     standalone = sorted({i.application_id for i in items if i.application_id is not None})
-    f = _Facts({}, {}, {}, {}, {}, {}, {}, {})
+    f = _Facts({}, {}, {}, {}, {}, {}, {}, {}, {})
     if ids:
         q = marks(len(ids))
         for aid, status, created in rows(session, f"SELECT id, status, created_at FROM retail_account "
@@ -245,10 +246,13 @@ def _facts(session: Session, items: list[Scored]) -> _Facts:
                 use.first_success = first
             else:
                 use.failures += count
-        for aid, last, count in rows(session, f"SELECT account_id, max(placed_at), count(*) FROM retail_order "
-                                              f"WHERE account_id IN ({q}) GROUP BY account_id", ids):
+        for aid, ship, last, count in rows(
+                session, f"SELECT account_id, ship_to_address_id, max(placed_at), count(*) FROM retail_order "
+                         f"WHERE account_id IN ({q}) GROUP BY account_id, ship_to_address_id", ids):
             f.last[aid] = max(f.last[aid], as_time(last))
-            f.orders[aid] = count
+            f.orders[aid] = f.orders.get(aid, 0) + count
+            if ship is not None:
+                f.shipments.setdefault(aid, {})[f"a{ship}"] = count
         for rid, ext, aid, kind, created in rows(
                 session, f"SELECT id, external_id, account_id, kind, created_at FROM retail_address "
                          f"WHERE account_id IN ({q})", ids):
@@ -325,6 +329,7 @@ def _enrich(match: Match, item: Scored, f: _Facts, query: Query) -> tuple[Accoun
         account_phone=_account_value_matches(item.identity.phones, set(query.identity.phones)),
         dob_matches=agreeing["date_of_birth"].level == "exact" if "date_of_birth" in agreeing else None,
         knows_addresses=bool(query.identity.addresses),
+        shipments=f.shipments.get(aid, {}),
     )
     verdict = assess(facts)
     match.signals = list(verdict.signals)
