@@ -70,6 +70,26 @@ def test_the_page_shows_the_checkpoint_status_and_recent_events(browser, session
     assert 'href="/audit"' in home.text
 
 
+def test_events_name_the_staff_and_page_back_through_the_whole_log(browser, session, ctx):
+    client = browser(Role.privacy_officer)
+    agent = make_employee(session, role=Role.agent, name="Rosa Parks-Lee")
+    reads = service.append_events(session, [
+        AuditEvent("access.read", "employee", agent.external_id, customer_id=f"C-{i}", fields=("email",))
+        for i in range(120)
+    ])
+    page = client.get("/audit?action=access.read")
+    assert f"Rosa Parks-Lee <span class=\"muted\">({agent.external_id})</span>" in page.text
+    shown = [int(i) for i in re.findall(r'data-index="(\d+)"', page.text)]
+    assert shown == reads[::-1][:50]
+    seen = list(shown)
+    while (older := re.search(r'rel="next" href="([^"]+)"', page.text)) is not None:
+        page = client.get(older.group(1).replace("&amp;", "&"))
+        assert "action=access.read" in older.group(1)  # the filter is kept
+        seen += [int(i) for i in re.findall(r'data-index="(\d+)"', page.text)]
+    assert seen == reads[::-1]  # every read once, newest first, nothing skipped
+    assert 'href="/audit?action=access.read">Newest events' in page.text
+
+
 def test_full_verification_from_the_page_reports_tampering(browser, session, ctx):
     client = browser(Role.security_analyst)
     reads, _, _ = _fill(session, ctx)

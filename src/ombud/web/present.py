@@ -33,6 +33,7 @@ LABELS: dict[str, str] = {
     "login_device": "Sign-ins and devices", "government_id": "Government id", "privacy_officer": "Privacy officer",
     "security_analyst": "Security analyst", "support_ticket": "Support ticket", "victim_request": "Victim request",
     "insider_investigation": "Insider investigation", "break_glass": "Break-glass", "just_in_time": "Just-in-time",
+    "api_token": "API token",
 }
 _CURRENCY_SIGNS = {"USD": "$", "CAD": "CA$", "EUR": "€", "GBP": "£", "AUD": "A$", "JPY": "¥"}
 _NO_MINOR_UNITS = frozenset({"JPY", "KRW"})
