@@ -84,6 +84,26 @@ def test_name_variants_are_recognised():
     assert by(score(ident("Jane Quinn Doe"), ident("Jane Rose Doe"), MODEL), "middle_name").level == "mismatch"
 
 
+def test_names_entered_in_the_wrong_fields_with_one_of_them_changed_are_read_as_crossed():
+    home = ("23 Woollum St", None, "Surrey Hills", "VIC", "3127")
+    person = ident("Flynn Weller", address=home, dob=date(1970, 1, 6))
+    crossed = score(person, ident("Weller Ebony", address=home, dob=date(1970, 1, 6)), MODEL)
+    assert by(crossed, "surname").level == "crossed" and by(crossed, "surname").kind == "variant"
+    assert by(crossed, "given_name").level == "mismatch"
+    assert by(score(person, ident("Zachary Flynn"), MODEL), "surname").level == "crossed"
+    assert by(score(person, ident("Welller Ebony"), MODEL), "surname").level == "crossed"  # and a slip
+    # A surname made from a first name is not that first name: no crossed reading.
+    assert by(score(ident("John Miller"), ident("Johnson Paul"), MODEL), "surname").level == "mismatch"
+    # Crossed names weigh more than two different names, less than the person's own name; the people the
+    # person lives with share the surname in its field and are never crossed.
+    plain = score(person, ident("Ebony Moody", address=home, dob=date(1970, 1, 6)), MODEL)
+    own = score(person, ident("Flynn Weller", address=home, dob=date(1970, 1, 6)), MODEL)
+    assert plain.log2_odds < crossed.log2_odds < own.log2_odds
+    spouse = score(person, ident("Ebony Weller", address=home, dob=date(1970, 1, 6)), MODEL)
+    assert by(spouse, "surname").level == "alone"
+    assert "other name field" in evidence_text(by(crossed, "surname"))
+
+
 def test_a_relative_at_the_same_address_is_not_a_match():
     relative = ident("John Doe", "john.doe@example.com",
                      address=("12 Oak Street", "#4B", "Springfield", "IL", "62704"), dob=date(1982, 3, 1))
@@ -160,6 +180,13 @@ def test_query_keys_reach_records_with_a_mistyped_zip_or_another_surname():
         ident("J. Morrion", dob=date(1984, 7, 19)),  # an initial, and a surname misspelt out of its sound
     ):
         assert {k for k, _ in record_keys(record, HASHER)} & found, record
+
+
+def test_query_keys_reach_a_first_name_typed_into_the_surname_field_and_misspelt():
+    profile = ident("Sophie Pascoe", dob=date(1984, 7, 19))
+    record = ident("Emma Sohpie", dob=date(1984, 7, 19))  # another first name, "Sophie" mistyped as the surname
+    assert {k for k, _ in record_keys(record, HASHER)} & set(query_keys(profile, HASHER))
+    assert by(score(profile, record, MODEL), "surname").level == "crossed"
 
 
 def test_fallback_keys_count_only_while_their_blocks_are_small():

@@ -123,8 +123,15 @@ def _given_forms(identity: Identity, swapped: bool = False) -> set[str]:
     return out
 
 
+def _initials(identity: Identity, swapped: bool = False) -> set[str]:
+    """First letters of the surnames (of the first names, when read as swapped)."""
+    if swapped:
+        return {name.given[0] for name in identity.names if len(name.given) > 1}
+    return {name.surname[0] for name in identity.names if name.surname}
+
+
 def _raw_keys(
-    identity: Identity, dobs: set[date], surnames: set[str], givens: set[str], ssns: set[str]
+    identity: Identity, dobs: set[date], surnames: set[str], givens: set[str], ssns: set[str], initials: set[str]
 ) -> Iterator[tuple[KeyKind, str]]:
     for fp in identity.cards:
         yield KeyKind.card, fp
@@ -138,7 +145,6 @@ def _raw_keys(
     for phone in identity.phones:
         yield KeyKind.phone, phone
     zips = {a.zip5 for a in identity.addresses if a.zip5}
-    initials = {name.surname[0] for name in identity.names if name.surname}
     for dob in dobs:
         text = dob.isoformat()
         for sound in surnames:
@@ -170,8 +176,14 @@ def record_key_texts(identity: Identity) -> dict[str, int]:
     Comparing these before hashing tells which keys a change adds and removes, so the incremental
     upkeep hashes and writes only those.
     """
-    raw = _raw_keys(identity, set(identity.dobs), _surname_sounds(identity), _given_forms(identity),
-                    set(identity.ssns))
+    raw = _raw_keys(
+        identity,
+        set(identity.dobs),
+        _surname_sounds(identity),
+        _given_forms(identity),
+        set(identity.ssns),
+        _initials(identity),
+    )
     return {f"{int(kind)}\x00{text}": int(kind) for kind, text in raw}
 
 
@@ -189,7 +201,9 @@ def query_keys(
     dobs.update(d for d in (swapped_day_month(x) for x in identity.dobs) if d)
     ssns = set(identity.ssns) | (extra_ssn_hashes or set())
     keys: dict[int, KeyKind] = {}
-    for kind, text in _raw_keys(identity, dobs, _surname_sounds(identity), _given_forms(identity), ssns):
+    for kind, text in _raw_keys(
+        identity, dobs, _surname_sounds(identity), _given_forms(identity), ssns, _initials(identity)
+    ):
         keys[hasher(kind, text)] = kind
     # A date of birth with two digits transposed, under the surname's sound.
     for dob in dob_transpositions(identity.dobs):
@@ -206,8 +220,12 @@ def query_keys(
             for given in givens:
                 for sound in sounds:
                     keys.setdefault(hasher(KeyKind.name_zip, f"{given}|{sound}|{zip5}"), KeyKind.name_zip)
-    # First and last name swapped ("Smith John"): only the name-bearing kinds need the swap.
+    # First and last name swapped ("Smith John"): only the name-bearing kinds need the swap. The first name's
+    # initial, read as the surname's, reaches a swap in which that name was also mistyped out of its sound.
     swapped_sur, swapped_given = _surname_sounds(identity, swapped=True), _given_forms(identity, swapped=True)
-    for kind, text in _raw_keys(Identity(addresses=identity.addresses), dobs, swapped_sur, swapped_given, set()):
+    swapped_initials = _initials(identity, swapped=True)
+    for kind, text in _raw_keys(
+        Identity(addresses=identity.addresses), dobs, swapped_sur, swapped_given, set(), swapped_initials
+    ):
         keys.setdefault(hasher(kind, text), kind)
     return keys

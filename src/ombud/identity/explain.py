@@ -32,6 +32,7 @@ _TEXT: dict[tuple[str, str], str] = {
     ("surname", "exact"): "the same last name as yours",
     ("surname", "part"): "part of your last name",
     ("surname", "fuzzy"): "your last name spelled slightly differently",
+    ("surname", "crossed"): "one of your names, but entered in the other name field, and the other name differs",
     ("date_of_birth", "exact"): "your date of birth",
     ("date_of_birth", "swapped"): "your date of birth with day and month swapped",
     ("date_of_birth", "typo"): "your date of birth with one digit mistyped or two swapped",

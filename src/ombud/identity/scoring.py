@@ -43,7 +43,12 @@ LEVELS: dict[str, tuple[tuple[str, str, float, float], ...]] = {
         ("part", "variant", 0.05, 0.0005),
         ("fuzzy", "fuzzy", 0.07, 0.002),
         ("alone", "partial", 0.01, 0.004),
-        ("mismatch", "mismatch", 0.04, 0.9915),
+        # One record's surname is the other's first name (the two fields swapped) and the other name differs:
+        # a swap together with a changed or mistyped name. People who live together share the surname in the
+        # surname field, so a household never shows this; by chance it takes a surname that is also a first
+        # name, or a letter from one (James, Thomas; Williams, Davis), on one side.
+        ("crossed", "variant", 0.003, 0.0015),
+        ("mismatch", "mismatch", 0.04, 0.99),
     ),
     "middle_name": (
         ("exact", "exact", 0.6, 0.03),
@@ -233,6 +238,11 @@ def surname_level(a: PersonName, b: PersonName) -> tuple[str, str]:
 _AGREE = frozenset({"exact", "nickname", "fuzzy", "initial", "part"})
 
 
+def _typed_alike(a: str, b: str) -> bool:
+    """The same name, or one typing slip apart (a letter missed, added, changed, or two swapped)."""
+    return a == b or (min(len(a), len(b)) >= 4 and OSA.distance(a, b) <= 1)
+
+
 def middle_level(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, str]:
     """Middle names: the first of each side compared; missing when either side has none."""
     if not a or not b:
@@ -276,6 +286,11 @@ def _name_pair(a: PersonName, b: PersonName) -> list[tuple[str, str, str, str, s
         if sg in ("exact", "fuzzy") and gs in ("exact", "fuzzy"):
             note = "first and last name swapped"
             out.append(("nickname", note, "part", note, "", ""))
+        elif g == s == "mismatch" and (_typed_alike(a.given, b.surname) or _typed_alike(a.surname, b.given)):
+            # Only the same name or a slip of it: given-name tolerance (nicknames, prefixes) would read a
+            # patronymic surname as its first name (John and Johnson, William and Williams).
+            note = "a name entered in the other name field, the other name differs"
+            out.append(("mismatch", "", "crossed", note, "", ""))
     return out
 
 
