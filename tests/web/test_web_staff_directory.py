@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from ombud.staff import service
 from ombud.staff.models import Role
 from ombud.staff.testing import make_employee
@@ -60,3 +62,30 @@ def test_admin_deactivates_an_employee_but_not_themselves(client, session, sign_
     session.refresh(admin)
     assert refused.status_code == 422 and admin.left_on is None
     assert client.post("/staff/nobody/deactivate", data={"csrf_token": csrf}).status_code == 404
+
+
+def test_a_large_directory_pages_sorts_and_filters_and_names_managers_by_id_or_email(client, session, sign_in):
+    admin = make_employee(session, role=Role.admin, name="Ada Admin")
+    csrf = sign_in(admin)
+    staff = [make_employee(session, name=f"Person {i:03d}", team="support" if i % 2 else "fraud") for i in range(80)]
+    boss = make_employee(session, name="Bo Boss", team="fraud")
+    session.flush()
+    page = client.get("/staff").text
+    assert page.count("data-employee=") == 50 and 'rel="next"' in page and 'aria-sort="ascending"' in page
+    # One list of possible managers for the page, not a menu of everyone in every row.
+    assert page.count("<option") < 82 + 50 * len(Role) + 20
+    second = client.get("/staff?page=2").text
+    assert second.count("data-employee=") == 82 - 50
+    fraud = client.get("/staff", params={"team": "FRAUD", "sort": "-name", "size": "100"}).text
+    names = re.findall(r'data-employee="[^"]+">\s*<td>([^<]+)<br>', fraud)
+    assert names == sorted([s.name for s in staff[::2]] + ["Bo Boss"], reverse=True)  # descending by name
+    found = client.get("/staff", params={"name": "person 07"}).text
+    assert found.count("data-employee=") == 10
+    moved = client.post(f"/staff/{staff[3].external_id}/edit", data={
+        "csrf_token": csrf, "role": "agent", "team": "support", "manager": boss.email.upper()})
+    assert moved.status_code == 303
+    session.refresh(staff[3])
+    assert staff[3].manager_id == boss.id
+    unknown = client.post(f"/staff/{staff[3].external_id}/edit", data={
+        "csrf_token": csrf, "role": "agent", "team": "support", "manager": "nobody@example.com"})
+    assert unknown.status_code == 422 and "no current employee" in unknown.text

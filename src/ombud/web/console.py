@@ -18,6 +18,8 @@ from ombud.errors import Conflict, InvalidInput, NotFound
 from ombud.models import metadata
 from ombud.staff import service as staff_service
 from ombud.staff.models import Employee, Role, StaffSession
+from ombud.web.present import label
+from ombud.web.tables import Column, Filter, TableSpec
 from ombud.web.templating import flash, nav_links, render
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -246,33 +248,61 @@ def change_password(
 Admin = Annotated[Staff, Depends(require_roles(Role.admin))]
 
 
+DIRECTORY_TABLE = TableSpec(
+    name="staff",
+    columns=(
+        Column("name", "Name", sort=Employee.name), Column("email", "Email", sort=Employee.email),
+        Column("role", "Role", sort=Employee.role), Column("team", "Team", sort=Employee.team),
+        Column("region", "Region", sort=Employee.region), Column("manager", "Manager"),
+        Column("sign_in", "Sign-in"), Column("action", "Action"),
+    ),
+    filters=(
+        Filter("role", "Role", Employee.role, choices=tuple((r.value, label(r.value)) for r in Role)),
+        Filter("team", "Team", apply=lambda stmt, v: stmt.where(func.lower(Employee.team) == v.lower())),
+        Filter("name", "Name or email contains", apply=lambda stmt, v: stmt.where(
+            func.lower(Employee.name).contains(v.lower(), autoescape=True)
+            | func.lower(Employee.email).contains(v.lower(), autoescape=True))),
+        # Current staff unless asked: people who have left are kept (their records name them) but out of the way.
+        Filter("departed", "People who have left", choices=(("true", "included"), ("only", "only")),
+               apply=lambda stmt, v: stmt if v == "true" else stmt.where(Employee.left_on.is_not(None))),
+    ),
+    default_sort="name",
+)
+
+
 def _directory_page(
-    request: Request, session: Session, staff: Staff, *, role: str = "", departed: bool = False,
-    status_code: int = 200, **extra: object,
+    request: Request, session: Session, staff: Staff, *, status_code: int = 200, **extra: object,
 ) -> Response:
-    chosen = Role(role) if role in {r.value for r in Role} else None
-    employees = staff_service.list_employees(session, role=chosen, include_departed=departed)
-    managers = {e.id: e for e in staff_service.list_employees(session)}
+    query = dict(request.query_params)
+    stmt = select(Employee)
+    if query.get("departed") not in ("true", "only"):
+        stmt = stmt.where(Employee.left_on.is_(None))
+    page = DIRECTORY_TABLE.run(session, stmt, query)
+    page.rows = [row[0] for row in page.rows]
+    boss_ids = {e.manager_id for e in page.rows if e.manager_id}
+    managers = {e.id: e for e in session.scalars(select(Employee).where(Employee.id.in_(boss_ids)))} if boss_ids else {}
+    # Who can be a manager: one list for the page's edit forms (a datalist, not a select per row).
+    candidates = session.execute(
+        select(Employee.external_id, Employee.name, Employee.team).where(Employee.left_on.is_(None))
+        .order_by(Employee.name)
+    ).all()
     return render(
         request,
         "console/staff.html",
         staff,
         status_code=status_code,
-        employees=employees,
+        table=page,
         managers=managers,
+        candidates=candidates,
         roles=list(Role),
-        role=chosen.value if chosen else "",
-        departed=departed,
         **extra,
     )
 
 
 @router.get("/staff")
-def staff_directory(
-    request: Request, session: DbSession, staff: Admin, role: str = "", departed: bool = False
-) -> Response:
-    """The staff directory: who can sign in, with which role (admins only)."""
-    return _directory_page(request, session, staff, role=role, departed=departed)
+def staff_directory(request: Request, session: DbSession, staff: Admin) -> Response:
+    """The staff directory: who can sign in, with which role (admins only); paged, sorted and filtered."""
+    return _directory_page(request, session, staff)
 
 
 @router.post("/staff")
@@ -309,6 +339,16 @@ def _employee(session: Session, external_id: str) -> Employee:
     return employee
 
 
+def _manager(session: Session, text: str) -> Employee:
+    """The manager an admin named: by directory id, or by work email."""
+    boss = staff_service.get_employee_by_external_id(session, text)
+    if boss is None and "@" in text:
+        boss = staff_service.get_employee_by_email(session, text)
+    if boss is None or boss.left_on is not None:
+        raise InvalidInput(f"no current employee {text!r} (give their directory id or work email)", field="manager")
+    return boss
+
+
 @router.post("/staff/{external_id}/edit")
 def edit_employee(
     request: Request,
@@ -323,9 +363,7 @@ def edit_employee(
     employee = _employee(session, external_id)
     try:
         with session.begin_nested():
-            boss = staff_service.get_employee_by_external_id(session, manager.strip()) if manager.strip() else None
-            if manager.strip() and boss is None:
-                raise InvalidInput(f"no employee {manager.strip()}", field="manager")
+            boss = _manager(session, manager.strip()) if manager.strip() else None
             if employee.id == staff.employee.id and role is not Role.admin:
                 raise InvalidInput("you cannot take away your own admin role; ask another admin", field="role")
             changes = staff_service.update_employee(session, employee, role=role, team=team, manager=boss,
