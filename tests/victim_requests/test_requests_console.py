@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from requestutil import JANE, account_with_card, make_request
 from sqlalchemy import select
 
+from ombud import clock
 from ombud.app import create_app
 from ombud.audit.models import AuditEntry
 from ombud.identity.index import import_callback
@@ -78,3 +79,27 @@ def test_staff_who_do_not_work_requests_are_refused(browser, session, ctx, staff
     session.flush()
     _sign_in(browser, staff["other_agent"])
     assert browser.get(f"/requests/{request.reference}").status_code == 403
+
+
+def test_the_queue_pages_through_every_open_request_in_due_order(browser, session, ctx, staff, frozen):
+    made = []
+    for i in range(30):
+        made.append(make_request(session, ctx, {**JANE, "full_name": f"Person {i}", "email": f"p{i}@example.com"})
+                    .request)
+        frozen.advance(timedelta(days=2))  # the first ones are overdue by now
+    session.flush()
+    _sign_in(browser, staff["officer"])
+    seen, link = [], "/requests?size=25"
+    while link:
+        page = browser.get(link.replace("&amp;", "&")).text
+        seen += re.findall(r'data-reference="([^"]+)"', page)
+        more = re.search(r'href="([^"]+)" rel="next"', page)
+        link = "/requests" + more.group(1) if more else None
+    assert seen == [r.reference for r in made]  # all 30, each once, the earliest due first
+    overdue = browser.get("/requests", params={"overdue": "true"}).text
+    late = [r.reference for r in made if r.due_at < clock.now()]
+    assert late and re.findall(r'data-reference="([^"]+)"', overdue) == late
+    newest = browser.get("/requests", params={"sort": "-received", "size": "25"}).text
+    assert re.findall(r'data-reference="([^"]+)"', newest)[0] == made[-1].reference
+    stage = browser.get("/requests", params={"status": "verifying"}).text
+    assert "data-reference=" not in stage and "No requests here with these filters" in stage

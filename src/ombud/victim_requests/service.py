@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from ombud import clock
@@ -357,10 +357,10 @@ def by_token(session: Session, token: str) -> VictimRequest:
     return request
 
 
-def list_requests(session: Session, *, status: Status | None = None, overdue_only: bool = False,
-                  mine: Employee | None = None, sort: str = "due", limit: int = 100, offset: int = 0,
-                  ) -> tuple[list[VictimRequest], int]:
-    """Requests for the queue: open ones by due date (overdue first, as they are due earliest) unless asked."""
+def queue_query(*, status: Status | None = None, overdue_only: bool = False,
+                mine: Employee | None = None) -> Select[tuple[VictimRequest]]:
+    """The queue's requests: open ones unless a stage is asked, overdue ones only if asked, and for an agent
+    only their own and their team's (a privacy officer sees every request)."""
     query = select(VictimRequest)
     if status is not None:
         query = query.where(VictimRequest.status == status)
@@ -371,6 +371,14 @@ def list_requests(session: Session, *, status: Status | None = None, overdue_onl
                             VictimRequest.status.in_(sorted(states.CLOCK_RUNNING)))
     if mine is not None and mine.role is not Role.privacy_officer:
         query = query.where(or_(VictimRequest.assignee_id == mine.id, VictimRequest.team == mine.team))
+    return query
+
+
+def list_requests(session: Session, *, status: Status | None = None, overdue_only: bool = False,
+                  mine: Employee | None = None, sort: str = "due", limit: int = 100, offset: int = 0,
+                  ) -> tuple[list[VictimRequest], int]:
+    """Requests for the queue: open ones by due date (overdue first, as they are due earliest) unless asked."""
+    query = queue_query(status=status, overdue_only=overdue_only, mine=mine)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     order = {"due": (VictimRequest.due_at.asc(), VictimRequest.id.asc()),
              "received": (VictimRequest.received_at.desc(), VictimRequest.id.desc()),

@@ -267,6 +267,7 @@ DIRECTORY_TABLE = TableSpec(
                apply=lambda stmt, v: stmt if v == "true" else stmt.where(Employee.left_on.is_not(None))),
     ),
     default_sort="name",
+    tiebreak=Employee.id,
 )
 
 

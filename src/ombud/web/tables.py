@@ -122,6 +122,8 @@ class TableSpec:
     default_size: int = 50
     #: Prefix the query parameters with the table's name (two tables on one page).
     prefixed: bool = False
+    #: A unique column sorted after the chosen one, so rows that tie keep one order from page to page.
+    tiebreak: Any = None
 
     def param(self, key: str) -> str:
         return f"{self.name}_{key}" if self.prefixed else key
@@ -158,6 +160,8 @@ class TableSpec:
         if sort:
             column = next(c for c in self.columns if c.key == sort.lstrip("-"))
             stmt = stmt.order_by(column.sort.desc() if sort.startswith("-") else column.sort.asc())
+        if self.tiebreak is not None:
+            stmt = stmt.order_by(self.tiebreak)
         rows = list(session.execute(stmt.limit(size).offset((page - 1) * size)))
         return Page(self, rows, total, page, size, sort, chosen, params)
 

@@ -19,9 +19,11 @@ from ombud.api.errors import error_page
 from ombud.errors import InvalidInput, OmbudError
 from ombud.staff.models import Role
 from ombud.victim_requests import discovery, service, sla, states, views, workflow
-from ombud.victim_requests.models import EvidenceKind, MatchVerdict
+from ombud.victim_requests.models import EvidenceKind, MatchVerdict, VictimRequest
 from ombud.victim_requests.schemas import LetterIn
 from ombud.victim_requests.states import GROUND_TEXT, Status
+from ombud.web.present import label
+from ombud.web.tables import Column, Filter, TableSpec
 from ombud.web.templating import NavItem, flash, register_nav, render
 from ombud.web.victim_requests import TEXT_FIELDS, field_errors, to_request
 
@@ -44,17 +46,41 @@ def _attempt(request: Request, session: Session, back: str, action: Callable[[],
     return flash(request, RedirectResponse(back, status_code=303), done, "success")
 
 
+QUEUE_TABLE = TableSpec(
+    name="requests",
+    columns=(
+        Column("reference", "Reference", sort=VictimRequest.reference),
+        Column("status", "Stage", sort=VictimRequest.status),
+        Column("channel", "Channel", sort=VictimRequest.channel),
+        Column("received", "Received", sort=VictimRequest.received_at),
+        Column("due", "Due", sort=VictimRequest.due_at),
+        Column("days_left", "Days left"), Column("assignee", "Assignee"), Column("repeat_of", "Repeat of"),
+    ),
+    filters=(
+        # The stage and "overdue only" shape the query itself (service.queue_query); declared here for the form.
+        Filter("status", "Stage", choices=tuple((s.value, label(s.value)) for s in Status),
+               apply=lambda stmt, v: stmt),
+        Filter("overdue", "Due", choices=(("true", "overdue only"),), apply=lambda stmt, v: stmt),
+    ),
+    default_sort="due",
+    tiebreak=VictimRequest.id,
+)
+
+
 @router.get("")
-def queue(request: Request, session: DbSession, staff: Worker, status: str | None = None, overdue: bool = False,
-          sort: str = "due") -> Response:
-    """Open requests by due date (overdue first), filtered by stage."""
+def queue(request: Request, session: DbSession, staff: Worker) -> Response:
+    """Open requests by due date (overdue first), filtered by stage, paged and sorted."""
     ctx = get_context(request)
+    query = dict(request.query_params)
+    if query.get("sort") == "received":  # the queue's old link for "newest received"
+        query["sort"] = "-received"
+    status = query.get("status")
     wanted = Status(status) if status in {s.value for s in Status} else None
-    rows, total = service.list_requests(session, status=wanted, overdue_only=overdue, mine=staff.employee,
-                                        sort=sort if sort in ("due", "received", "reference") else "due", limit=200)
-    return render(request, "victim_requests/queue.html", staff, rows=views.summaries(session, ctx.settings, rows),
-                  total=total, status=status or "", overdue=overdue, sort=sort, statuses=list(Status),
-                  labels=states.LABELS)
+    stmt = service.queue_query(status=wanted, overdue_only=query.get("overdue") == "true", mine=staff.employee)
+    page = QUEUE_TABLE.run(session, stmt.order_by(None), query)
+    rows = [row[0] for row in page.rows]
+    page.rows = views.summaries(session, ctx.settings, rows)
+    return render(request, "victim_requests/queue.html", staff, table=page, labels=states.LABELS)
 
 
 @router.get("/sla")
