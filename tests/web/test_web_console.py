@@ -125,7 +125,8 @@ def test_error_pages_are_html_for_browsers_and_json_for_the_api(client, session,
     invalid = client.post("/account/tokens", data={"days": "0", "csrf_token": hidden(client.get("/").text,
                                                                                     "csrf_token")})
     assert invalid.status_code == 422
-    assert "Check the form" in invalid.text and "<code>name</code>" in invalid.text
+    assert "Check the form" in invalid.text and "<strong>Name (name)</strong>: is needed" in invalid.text
+    assert "<strong>Days (days)</strong>: must be at least 1 (got &#39;0&#39;)" in invalid.text  # in words
 
 
 def test_html_403_page_for_a_role_refusal(ctx, session):

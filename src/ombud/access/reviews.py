@@ -35,6 +35,8 @@ from ombud.errors import InvalidInput, InvalidTransition, NotFound, PolicyDenied
 from ombud.staff.models import Employee, Role
 
 DEFAULT_WINDOW_DAYS = 30
+#: The longest a recertification round may run before it is due (days).
+MAX_DUE_DAYS = 90
 
 
 def role_reach(engine: PolicyEngine | None = None) -> dict[Role, dict[CaseType, frozenset[DataClass]]]:
@@ -156,8 +158,8 @@ def open_round(
     name = (name or "").strip()
     if not 3 <= len(name) <= 200:
         raise InvalidInput("a round needs a name of 3 to 200 characters", field="name")
-    if not 1 <= due_days <= 90:
-        raise InvalidInput("a round is due in 1 to 90 days", field="due_days")
+    if not 1 <= due_days <= MAX_DUE_DAYS:
+        raise InvalidInput(f"a round is due in 1 to {MAX_DUE_DAYS} days", field="due_days")
     if session.scalar(select(ReviewRound.id).where(ReviewRound.status == RoundStatus.open)) is not None:
         raise InvalidTransition("a review round is already open; close it first")
     now = clock.now()

@@ -11,6 +11,8 @@ without a line of its own) refuses, with 422 naming the parameter or field:
 - a JSON body value of another JSON type than the document's (``"5"`` for an integer, ``1`` or ``"true"`` for a
   boolean, ``{}`` for a string): Pydantic would convert it;
 - a path or query integer outside the store's 64-bit range (it would overflow the store);
+- a boolean query or form value other than ``true`` or ``false`` (Pydantic would also take ``yes``, ``1``, ``on``,
+  ``f``...): the document's boolean, written as JSON writes it (the console's checkboxes send ``true``);
 - a path value longer than ``MAX_PATH_VALUE`` characters (ids, references and names are all far shorter).
 
 The document says the same (``ombud.api.contract`` bounds path and query strings), and the Schemathesis run in
@@ -28,7 +30,7 @@ from fastapi._compat.shared import field_annotation_is_sequence
 from fastapi.exceptions import RequestValidationError
 from pydantic import TypeAdapter
 
-from ombud.api.limits import INT64_MAX, INT64_MIN, JSON_BODY_SCOPE_KEY
+from ombud.api.limits import INT64_MAX, INT64_MIN, JSON_BODY_SCOPE_KEY, echo
 
 #: The longest path value any route takes (customer ids are at most 64 characters, references far fewer).
 MAX_PATH_VALUE = 200
@@ -56,8 +58,8 @@ _JSON_TYPES: dict[str, tuple[type, ...]] = {
 class _Plan:
     """What to check for one route: found once from its dependencies and body, then kept."""
 
-    __slots__ = ("body", "defs", "int_path", "int_query", "single_query", "temporal_path", "temporal_query",
-                 "text_path")
+    __slots__ = ("body", "bool_form", "bool_query", "defs", "int_path", "int_query", "single_query",
+                 "temporal_path", "temporal_query", "text_path")
 
     def __init__(self, route: Any) -> None:
         from ombud.api.limits import dependants
@@ -71,6 +73,9 @@ class _Plan:
         self.single_query = tuple(p.alias for p in query if not field_annotation_is_sequence(p.field_info.annotation))
         self.temporal_path = tuple((p.alias, f) for p in path if (f := _temporal(p.field_info.annotation)))
         self.temporal_query = tuple((p.alias, f) for p in query if (f := _temporal(p.field_info.annotation)))
+        self.bool_query = tuple(p.alias for p in query if _is(p.field_info.annotation, bool))
+        form = [p for d in every for p in d.body_params if isinstance(p.field_info, params.Form)]
+        self.bool_form = tuple(p.alias for p in form if _is(p.field_info.annotation, bool))
         self.body: dict[str, Any] | None = None
         self.defs: dict[str, Any] = {}
         field = getattr(route, "body_field", None)
@@ -93,6 +98,15 @@ def _temporal(annotation: Any) -> str | None:
         if _is(annotation, kind):
             return name
     return None
+
+
+#: The only text a boolean query or form value may be (the document's boolean, as JSON writes it).
+BOOLEANS = ("true", "false")
+
+
+def boolean_problem(text: str) -> str | None:
+    """Why this text is not a boolean as the document writes one, or None."""
+    return None if text in BOOLEANS else f"must be true or false (got {echo(text)!r})"
 
 
 def _out_of_range(text: str) -> bool:
@@ -217,6 +231,13 @@ async def check_request(request: Request) -> None:
                 if message := format_problem(value, fmt):
                     problems.append(("query", name, message))
                     break
+        for name in plan.bool_query:
+            for value in query.getlist(name):
+                if message := boolean_problem(value):
+                    problems.append(("query", name, message))
+                    break
+    if plan.bool_form:
+        problems += await _form_problems(request, plan)
     if plan.body is not None and JSON_BODY_SCOPE_KEY in request.scope:
         found = body_problem(request.scope[JSON_BODY_SCOPE_KEY], plan.body, plan.defs)
         if found is not None:
@@ -226,3 +247,17 @@ async def check_request(request: Request) -> None:
             {"type": "contract", "loc": (where, *name.split(".")), "msg": message}
             for where, name, message in problems
         ])
+
+
+async def _form_problems(request: Request, plan: _Plan) -> list[tuple[str, str, str]]:
+    """A form's booleans that are not written true or false."""
+    if "form" not in (request.headers.get("content-type") or ""):
+        return []
+    form = await request.form()  # parsed once: FastAPI reads the same parsed form for the route
+    problems: list[tuple[str, str, str]] = []
+    for name in plan.bool_form:
+        for value in form.getlist(name):
+            if isinstance(value, str) and (message := boolean_problem(value)):
+                problems.append(("form", name, message))
+                break
+    return problems

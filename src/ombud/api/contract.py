@@ -8,6 +8,7 @@ operation added by any router tomorrow gets the same treatment without a line of
   operation; a route that resolves its caller by hand says so in ``openapi_extra={"security": SIGNED_IN}``;
 - every ``/api/`` operation documents 401, 403, 404, 409, 413 and 422 with the one error shape the API answers
   (``ErrorOut``), unless it declares its own model for a status (a refused read's 403 is ``Refusal``);
+- every boolean query parameter says it is written ``true`` or ``false`` (the only forms the edge takes);
 - every request integer carries the store's 64-bit bounds, every request string the generic length limit (a
   path or query value the shorter limit the edge holds it to), every request list the generic item limit
   (``ombud.api.limits``), where the route declared nothing narrower: the document accepts only what the code
@@ -50,6 +51,8 @@ _ASSETS = {
     "LICENSE": "text/plain",
 }
 _ERROR_REF = {"$ref": "#/components/schemas/ErrorOut"}
+#: What every boolean query parameter says of itself (ombud.api.conform refuses ``yes``, ``1``, ``on``...).
+BOOLEAN_TEXT = "Written `true` or `false` (nothing else: not `1`, `yes` or `on`)."
 #: The longest path and query values the edge takes (ombud.api.conform, ombud.api.limits).
 _PARAMETER_TEXT = {"path": MAX_PATH_VALUE, "query": MAX_QUERY_VALUE}
 
@@ -123,6 +126,9 @@ def post_process(doc: dict[str, Any]) -> dict[str, Any]:
                 continue
             for parameter in op.get("parameters", []):
                 _bound(parameter.get("schema", {}), _PARAMETER_TEXT.get(parameter.get("in"), MAX_TEXT))
+                if parameter.get("schema", {}).get("type") == "boolean":
+                    said = parameter.get("description", "")
+                    parameter["description"] = f"{said} {BOOLEAN_TEXT}".strip()
             for media in op.get("requestBody", {}).get("content", {}).values():
                 _bound(media.get("schema", {}))
             if not path.startswith("/api/"):

@@ -156,12 +156,50 @@ def problems_of(exc: RequestValidationError) -> list[dict[str, str]]:
     return [{"field": _field_name(tuple(e.get("loc", ()))), "message": _message(e)} for e in exc.errors()[:20]]
 
 
+#: Pydantic's messages for what a form or an address may get wrong, as a person would say them.
+_PLAIN = {
+    "missing": "is needed",
+    "int_parsing": "must be a whole number",
+    "int_type": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "bool_parsing": "must be true or false",
+    "greater_than_equal": "must be at least {ge}",
+    "greater_than": "must be more than {gt}",
+    "less_than_equal": "must be at most {le}",
+    "less_than": "must be less than {lt}",
+    "string_too_short": "must have at least {min_length} characters",
+    "string_too_long": "must have at most {max_length} characters",
+    "enum": "must be one of {expected}",
+}
+
+
+def plain_problems(exc: RequestValidationError) -> list[tuple[str, str]]:
+    """A failed validation as (field as a person reads it, what is wrong in words), for a page: never JSON."""
+    from ombud.web.present import label  # the pages import the API layer, not the other way round
+
+    out = []
+    for error in exc.errors()[:20]:
+        field = _field_name(tuple(error.get("loc", ())))
+        template = _PLAIN.get(str(error.get("type")))
+        message = _message(error)
+        if template is not None:
+            try:
+                message = template.format(**error.get("ctx", {}))
+            except (KeyError, IndexError):
+                message = _message(error)
+            shown = error.get("input")
+            if error["type"] != "missing" and isinstance(shown, str | int) and not isinstance(shown, bool):
+                message += f" (got {echo(shown)!r})"
+        out.append((f"{label(field)} ({field})", message))
+    return out
+
+
 async def handle_validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     problems = problems_of(exc)
     if wants_html(request):
-        pairs = [(p["field"], p["message"]) for p in problems]
-        return error_page(request, 422, "Some of what was sent is missing or not valid.", problems=pairs)
+        return error_page(request, 422, "Some of what was sent is missing or not valid.",
+                          problems=plain_problems(exc))
     first = problems[0] if problems else {"field": "request", "message": "not valid"}
     return error_json(422, f"{first['field']}: {first['message']}", first["field"], problems)
 

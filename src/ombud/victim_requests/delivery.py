@@ -48,6 +48,9 @@ MAX_FAILED_CHECKS = 5
 CODE_MINUTES = 15
 DEFAULT_DAYS = 14
 DEFAULT_DOWNLOADS = 5
+#: The longest a link works (days) and the most downloads it allows.
+MAX_DAYS = 90
+MAX_DOWNLOADS = 50
 LINK_PATH = "/portal/records/"
 
 
@@ -77,10 +80,10 @@ def _current(session: Session, request: VictimRequest) -> RecordsPackage:
 def _new_link(session: Session, package: RecordsPackage, *, recipient: RecipientKind, address: str, days: int,
               max_downloads: int, verification: Verification, actor_id: str,
               authorisation_id: int | None = None) -> tuple[RecordsDelivery, str]:
-    if not 1 <= days <= 90:
-        raise InvalidInput("a link lasts 1 to 90 days", field="days")
-    if not 1 <= max_downloads <= 50:
-        raise InvalidInput("a link allows 1 to 50 downloads", field="max_downloads")
+    if not 1 <= days <= MAX_DAYS:
+        raise InvalidInput(f"a link lasts 1 to {MAX_DAYS} days", field="days")
+    if not 1 <= max_downloads <= MAX_DOWNLOADS:
+        raise InvalidInput(f"a link allows 1 to {MAX_DOWNLOADS} downloads", field="max_downloads")
     token = secrets.token_urlsafe(32)
     now = clock.now()
     delivery = RecordsDelivery(

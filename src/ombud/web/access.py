@@ -217,10 +217,15 @@ def grant_list(request: Request, session: DbSession, staff: CurrentStaff) -> Res
                   classes=list(DataClass), descriptions=DESCRIPTIONS, GrantStatus=GrantStatus, GrantKind=GrantKind)
 
 
+#: The longest grant in minutes (a standing one); a just-in-time grant's own range is the service's to check.
+_LONGEST_GRANT = grants.STANDING_MAX_DAYS * 24 * 60
+
+
 @router.post("/grants")
 def grant_create(request: Request, session: DbSession, staff: CurrentStaff, data_class: Text, justification: Text,
                  kind: Text = "just_in_time", customer_id: OptText = None,
-                 duration_minutes: Annotated[int | None, Form()] = None) -> Response:
+                 duration_minutes: Annotated[int | None, Form(ge=grants.JIT_MIN_MINUTES, le=_LONGEST_GRANT)] = None,
+                 ) -> Response:
     """Ask for a grant."""
     grant_kind = GrantKind.standing if kind == "standing" else GrantKind.just_in_time
     return _attempt(request, session, lambda: grants.request_grant(
@@ -267,7 +272,7 @@ def glass_list(request: Request, session: DbSession, staff: CurrentStaff) -> Res
 @router.post("/break-glass")
 def glass_open(request: Request, session: DbSession, staff: CurrentStaff, customer_id: Text, justification: Text,
                classes: Annotated[list[str] | None, Form()] = None,
-               minutes: Annotated[int, Form()] = breakglass.DEFAULT_MINUTES) -> Response:
+               minutes: Annotated[int, Form(ge=1, le=breakglass.MAX_MINUTES)] = breakglass.DEFAULT_MINUTES) -> Response:
     """Open break-glass access (raised to security at once)."""
     return _attempt(request, session, lambda: breakglass.open_break_glass(
         session, employee=staff.employee, customer_id=customer_id, justification=justification,
@@ -338,7 +343,7 @@ def review_page(request: Request, session: DbSession, staff: CurrentStaff, days:
 
 @router.post("/reviews/rounds")
 def review_open(request: Request, session: DbSession, staff: CurrentStaff, name: Text,
-                due_days: Annotated[int, Form()] = 14) -> Response:
+                due_days: Annotated[int, Form(ge=1, le=reviews.MAX_DUE_DAYS)] = 14) -> Response:
     """Open a recertification round."""
     if not staff.has_role(Role.privacy_officer):
         raise PolicyDenied("privacy officers open review rounds")

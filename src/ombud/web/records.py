@@ -108,8 +108,10 @@ def make_package(ref: str, request: Request, session: DbSession, staff: Worker,
 
 @router.post("/requests/{ref}/records/deliver")
 def deliver_victim(ref: str, request: Request, session: DbSession, staff: Worker,
-                   verification: Annotated[str, Form()] = "reference", days: Annotated[int, Form()] = 14,
-                   downloads: Annotated[int, Form()] = 5) -> Response:
+                   verification: Annotated[str, Form()] = "reference",
+                   days: Annotated[int, Form(ge=1, le=delivery.MAX_DAYS)] = delivery.DEFAULT_DAYS,
+                   downloads: Annotated[int, Form(ge=1, le=delivery.MAX_DOWNLOADS)] = delivery.DEFAULT_DOWNLOADS,
+                   ) -> Response:
     found = _request(session, ref, staff)
     ctx = get_context(request)
 
