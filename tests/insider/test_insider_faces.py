@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+
 import pytest
 from insiderutil import build
 from sqlalchemy import select
@@ -69,3 +72,26 @@ def test_pages_list_show_and_triage(browser, session, world):
 def test_pages_refuse_agents(browser, world):
     client, _ = browser(world.agents[1])
     assert client.get("/insider").status_code == 403
+
+
+def test_the_alerts_list_pages_by_score_and_filters(browser, session, world):
+    from ombud.insider.models import InsiderAlert
+
+    [first], _ = service.list_alerts(session, limit=1)
+    columns = {c.key: getattr(first, c.key) for c in InsiderAlert.__table__.columns if c.key != "id"}
+    for i in range(60):  # more alerts than one page: copies of the scan's alert with other scores
+        session.add(InsiderAlert(**{**columns, "score": i / 100, "day": first.day - timedelta(days=i + 1),
+                                    "assignee_id": world.analyst.id if i % 3 == 0 else None}))
+    session.flush()
+    _, total = service.list_alerts(session, limit=1)
+    client, _ = browser(world.analyst)
+    seen, link = [], "/insider"
+    while link:
+        page = client.get(link.replace("&amp;", "&")).text
+        seen += [int(x) for x in re.findall(r'data-alert="(\d+)"', page)]
+        more = re.search(r'href="([^"]+)" rel="next"', page)
+        link = "/insider" + more.group(1) if more else None
+    everyone, _ = service.list_alerts(session, limit=500)
+    assert len(seen) == total > 50 and seen == [a.id for a in everyone]  # each once, highest score first
+    mine = client.get("/insider", params={"mine": "true", "size": "100"}).text
+    assert len(re.findall(r'data-alert="(\d+)"', mine)) == 20

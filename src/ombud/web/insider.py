@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ombud.access.service import find_employee
@@ -18,8 +19,10 @@ from ombud.api.deps import DbSession, Staff, get_context, require_roles
 from ombud.api.insider import alert_detail, alert_read
 from ombud.errors import InvalidInput, OmbudError
 from ombud.insider import service, triage
-from ombud.insider.models import AlertStatus, DismissReason
+from ombud.insider.models import AlertStatus, DismissReason, InsiderAlert
 from ombud.staff.models import Role
+from ombud.web.present import label
+from ombud.web.tables import Column, Filter, TableSpec
 from ombud.web.templating import NavItem, flash, register_nav, render
 
 router = APIRouter(prefix="/insider", tags=["pages"], include_in_schema=False)
@@ -46,18 +49,37 @@ def _attempt(request: Request, session: Session, action: Callable[[], Any], done
     return flash(request, RedirectResponse(back, status_code=303), done, "success")
 
 
+ALERTS_TABLE = TableSpec(
+    name="alerts",
+    columns=(
+        Column("id", "Alert", sort=InsiderAlert.id, numeric=True), Column("case", "Case", sort=InsiderAlert.case_id),
+        Column("day", "Day", sort=InsiderAlert.day), Column("employee", "Employee"),
+        Column("score", "Score", sort=InsiderAlert.score, numeric=True),
+        Column("status", "Status", sort=InsiderAlert.status), Column("why", "Why"),
+    ),
+    filters=(
+        Filter("status", "Status", InsiderAlert.status, choices=tuple((s.value, label(s.value)) for s in AlertStatus)),
+        Filter("mine", "Assigned", choices=(("true", "to me"),), apply=lambda stmt, v: stmt),
+    ),
+    default_sort="-score",
+    tiebreak=InsiderAlert.id,
+)
+
+
 @router.get("")
-def alerts_page(request: Request, session: DbSession, staff: Analyst,
-                status: Annotated[str | None, Query(max_length=24)] = None) -> Response:
-    """Alerts, highest score first, filterable by status."""
-    wanted = AlertStatus(status) if status in {s.value for s in AlertStatus} else None
+def alerts_page(request: Request, session: DbSession, staff: Analyst) -> Response:
+    """Alerts, highest score first; paged, sorted and filtered by status (and those assigned to the viewer)."""
     key = get_context(request).keys.identifier_hash_key
-    alerts, total = service.list_alerts(session, status=wanted, limit=100)
+    query = dict(request.query_params)
+    stmt = select(InsiderAlert)
+    if query.get("mine") == "true":
+        stmt = stmt.where(InsiderAlert.assignee_id == staff.employee.id)
+    page = ALERTS_TABLE.run(session, stmt, query)
+    alerts = [row[0] for row in page.rows]
     if alerts:
         triage.record_read(session, staff.employee, [a.id for a in alerts], what="list")
-    return render(request, "insider/alerts.html", staff, alerts=[alert_read(session, key, a) for a in alerts],
-                  total=total, status=wanted.value if wanted else "", statuses=[s.value for s in AlertStatus],
-                  scan=service.latest_scan(session))
+    page.rows = [alert_read(session, key, a) for a in alerts]
+    return render(request, "insider/alerts.html", staff, table=page, scan=service.latest_scan(session))
 
 
 @router.get("/alerts/{alert_id}")
