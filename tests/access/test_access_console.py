@@ -115,3 +115,36 @@ def test_the_reach_report_pages_and_filters_instead_of_one_long_table(session, f
     # Case types by name, not by their codes.
     assert re.search(r"the role, on [a-z, ]*support ticket[a-z, ]* cases", contact)
     assert "support_ticket" not in contact
+
+
+def test_break_glass_and_all_grants_page_with_the_review_queue_first(session, frozen, browser):
+    from ombud.access import breakglass, grants
+    from ombud.access.models import BreakGlassReview, GrantKind
+
+    analyst = employee(session, Role.security_analyst)
+    officer = employee(session, Role.privacy_officer)
+    agents = [employee(session) for _ in range(3)]
+    uses = [breakglass.open_break_glass(session, employee=agents[i % 3], customer_id=customer(session).external_id,
+                                        justification="customer locked out during a fraud call", classes=["contact"])
+            for i in range(60)]
+    for use in uses[:50]:  # the oldest fifty reviewed; the ten newest wait
+        breakglass.review(session, use, reviewer=analyst, outcome=BreakGlassReview.justified, note=None)
+    session.flush()
+    client, _ = browser(analyst)
+    page = client.get("/access/break-glass").text
+    shown = [int(x) for x in re.findall(r'data-break-glass="(\d+)"', page)]
+    assert len(shown) == 50 and 'rel="next"' in page
+    assert shown[:10] == sorted((u.id for u in uses[50:]), reverse=True)  # waiting for a verdict first
+    waiting = client.get("/access/break-glass", params={"review": "pending"}).text
+    assert len(re.findall(r'data-break-glass="(\d+)"', waiting)) == 10
+    people = [customer(session).external_id for _ in range(55)]
+    for i, person in enumerate(people):
+        grants.request_grant(session, requester=agents[i % 3], kind=GrantKind.just_in_time, data_class="contact",
+                             justification="checking a disputed delivery address", customer_id=person,
+                             duration_minutes=30)
+    session.flush()
+    officer_client, _ = browser(officer)
+    listed = officer_client.get("/access/grants").text.split('id="all-heading"')[1]
+    assert len(re.findall(r'data-grant="(\d+)"', listed)) == 50 and 'rel="next"' in listed
+    one = officer_client.get("/access/grants", params={"all_customer_id": people[7]}).text.split('id="all-heading"')[1]
+    assert len(re.findall(r'data-grant="(\d+)"', one)) == 1

@@ -12,19 +12,21 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
 from ombud import clock
 from ombud.access import breakglass, broker, cases, events, grants, reviews, service, transparency
 from ombud.access.classes import DESCRIPTIONS, FIELDS, SENSITIVE, DataClass
 from ombud.access.models import (
+    BreakGlass,
     BreakGlassReview,
     Case,
     CaseOrigin,
     CaseStatus,
     CaseType,
     Decision,
+    Grant,
     GrantKind,
     GrantStatus,
     PurposeKind,
@@ -206,13 +208,36 @@ def read_page(request: Request, session: DbSession, staff: CurrentStaff, custome
 # --- grants ---------------------------------------------------------------------------------------------------
 
 
+ALL_GRANTS_TABLE = TableSpec(
+    name="all",
+    columns=(
+        Column("id", "Grant", sort=Grant.id, numeric=True), Column("holder", "Holder"),
+        Column("kind", "Kind", sort=Grant.kind), Column("customer", "Customer", sort=Grant.customer_id),
+        Column("data_class", "Class", sort=Grant.data_class), Column("status", "Status", sort=Grant.status),
+        Column("until", "Until", sort=Grant.expires_at), Column("action", "Action"),
+    ),
+    filters=(
+        Filter("status", "Status", Grant.status, choices=tuple((x.value, label(x.value)) for x in GrantStatus)),
+        Filter("kind", "Kind", Grant.kind, choices=tuple((x.value, label(x.value)) for x in GrantKind)),
+        Filter("data_class", "Class", Grant.data_class,
+               choices=tuple((c.value, label(c.value)) for c in DataClass)),
+        Filter("customer_id", "Customer id", Grant.customer_id),
+    ),
+    default_sort="-id",
+    prefixed=True,
+)
+
+
 @router.get("/grants")
 def grant_list(request: Request, session: DbSession, staff: CurrentStaff) -> Response:
-    """Your grants, the requests you may decide, and a form to ask for one."""
+    """Your grants, the requests you may decide, a form to ask for one, and (privacy officers) every grant."""
     mine = grants.list_grants(session, employee_id=staff.employee.id, limit=100)
     waiting = grants.waiting_for(session, staff.employee)
-    everyone = grants.list_grants(session, limit=100) if staff.has_role(Role.privacy_officer) else []
-    names = _names(session, {g.employee_id for g in [*waiting, *everyone]})
+    everyone = ALL_GRANTS_TABLE.run(session, select(Grant), request.query_params) \
+        if staff.has_role(Role.privacy_officer) else None
+    if everyone is not None:
+        everyone.rows = [row[0] for row in everyone.rows]
+    names = _names(session, {g.employee_id for g in [*waiting, *(everyone.rows if everyone else [])]})
     return render(request, "access/grants.html", staff, mine=mine, waiting=waiting, everyone=everyone, names=names,
                   classes=list(DataClass), descriptions=DESCRIPTIONS, GrantStatus=GrantStatus, GrantKind=GrantKind)
 
@@ -255,16 +280,39 @@ def grant_act(grant_id: int, verb: str, request: Request, session: DbSession, st
 # --- break-glass ----------------------------------------------------------------------------------------------
 
 
+GLASS_TABLE = TableSpec(
+    name="uses",
+    columns=(
+        Column("id", "#", sort=BreakGlass.id, numeric=True), Column("employee", "Employee"),
+        Column("customer", "Customer", sort=BreakGlass.customer_id), Column("classes", "Classes"),
+        Column("opened", "Opened", sort=BreakGlass.opened_at), Column("until", "Until", sort=BreakGlass.expires_at),
+        Column("justification", "Justification"),
+        # Security's review queue first: uses still waiting for a verdict, then the rest.
+        Column("review", "Review", sort=case((BreakGlass.review == BreakGlassReview.pending, 0), else_=1)),
+        Column("action", "Action"),
+    ),
+    filters=(
+        Filter("review", "Review", BreakGlass.review,
+               choices=tuple((x.value, label(x.value)) for x in BreakGlassReview)),
+        Filter("customer_id", "Customer id", BreakGlass.customer_id),
+    ),
+    default_sort="review",
+    tiebreak=BreakGlass.id.desc(),
+)
+
+
 @router.get("/break-glass")
 def glass_list(request: Request, session: DbSession, staff: CurrentStaff) -> Response:
-    """Open emergency access; security sees every use and reviews them."""
+    """Open emergency access; security sees every use and reviews them (waiting ones first)."""
     security = staff.has_role(Role.security_analyst)
-    rows = breakglass.list_break_glass(session, employee_id=None if security else staff.employee.id, limit=200)
+    stmt = select(BreakGlass) if security else select(BreakGlass).where(BreakGlass.employee_id == staff.employee.id)
+    page = GLASS_TABLE.run(session, stmt, request.query_params)
+    rows = page.rows = [row[0] for row in page.rows]
     names = _names(session, {r.employee_id for r in rows} | {r.reviewed_by_id for r in rows})
     now = clock.now()
     # Read is offered only where it can work: the viewer's own use, still in force.
     readable = {r.id for r in rows if r.employee_id == staff.employee.id and breakglass.is_live(r, now)}
-    return render(request, "access/break_glass.html", staff, rows=rows, names=names, security=security,
+    return render(request, "access/break_glass.html", staff, table=page, names=names, security=security,
                   classes=list(DataClass), pending=BreakGlassReview.pending, minimum=breakglass.MIN_JUSTIFICATION,
                   readable=readable)
 
