@@ -54,3 +54,17 @@ def test_agents_cannot_open_the_outbox(app, session, settings):
     client = TestClient(app, headers={"accept": "text/html"}, follow_redirects=False)
     client.cookies.set("ombud_session", started.token)
     assert client.get("/outbox").status_code == 403
+
+
+def test_the_outbox_pages_back_through_every_message_of_a_status(session, browser, settings):
+    client, _ = browser
+    made = [enqueue_mail(session, to=f"p{i}@example.com", template="records_package_ready", context=SAMPLE,
+                         dedupe_key=f"page{i}", purpose="lookback:run-1", settings=settings).id for i in range(230)]
+    session.commit()
+    seen, link = [], "/outbox?status=pending&purpose=lookback"
+    while link:
+        page = client.get(link.replace("&amp;", "&")).text
+        seen += [int(x) for x in re.findall(r'data-message="(\d+)"', page)]
+        older = re.search(r'rel="next" data-older="mail" href="([^"]+)"', page)
+        link = older.group(1) if older else None
+    assert seen == sorted(made, reverse=True)  # every one once, newest first, 100 at a time

@@ -156,10 +156,12 @@ def get_delivery(session: Session, delivery_id: int, *, lock: bool = False) -> W
 
 
 def list_deliveries(
-    session: Session, *, status: WebhookStatus | None = None, purpose: str | None = None, limit: int = 100
+    session: Session, *, status: WebhookStatus | None = None, purpose: str | None = None, limit: int = 100,
+    before_id: int | None = None,
 ) -> list[WebhookDelivery]:
     """Webhooks newest first, filtered by status and purpose prefix."""
-    return queries.list_rows(session, WebhookDelivery, status=status, purpose=purpose, limit=limit)
+    return queries.list_rows(session, WebhookDelivery, status=status, purpose=purpose, limit=limit,
+                             before_id=before_id)
 
 
 def status_counts(session: Session) -> dict[str, int]:

@@ -28,6 +28,10 @@ Operator = Annotated[Staff, Depends(require_roles(*_ROLES))]
 register_nav(NavItem("Outbox", ("/outbox",), roles=_ROLES))
 
 
+#: Messages (and webhooks) listed at a time.
+PAGE = 100
+
+
 @router.get("/outbox")
 def outbox_page(
     request: Request,
@@ -35,22 +39,29 @@ def outbox_page(
     staff: Operator,
     status: Annotated[str | None, Query(max_length=20)] = None,
     purpose: Annotated[str | None, Query(max_length=200)] = None,
+    mail_before: Annotated[int | None, Query(ge=1, le=2**63 - 1, description="Mail older than this one.")] = None,
+    hook_before: Annotated[int | None, Query(ge=1, le=2**63 - 1, description="Webhooks older than this one.")] = None,
 ) -> Response:
-    """Mail and webhooks: counts per status, the chosen status listed (dead letters first), retry buttons."""
+    """Mail and webhooks: counts per status, the chosen status listed newest first (dead letters unless another
+    status is asked), 100 at a time with links to older ones, retry buttons."""
     mail_counts = outbox.status_counts(session)
     hook_counts = webhooks.status_counts(session)
     chosen = status or ("dead" if mail_counts.get("dead") or hook_counts.get("dead") else "pending")
     mail_status = MailStatus(chosen) if chosen in MailStatus.__members__ else None
     hook_status = WebhookStatus(chosen) if chosen in WebhookStatus.__members__ else None
-    messages = outbox.list_messages(session, status=mail_status, purpose=purpose or None, limit=200) \
-        if mail_status else []
-    deliveries = webhooks.list_deliveries(session, status=hook_status, purpose=purpose or None, limit=200) \
-        if hook_status else []
+    messages = outbox.list_messages(session, status=mail_status, purpose=purpose or None, limit=PAGE + 1,
+                                    before_id=mail_before) if mail_status else []
+    deliveries = webhooks.list_deliveries(session, status=hook_status, purpose=purpose or None, limit=PAGE + 1,
+                                          before_id=hook_before) if hook_status else []
+    kept = {"status": chosen, **({"purpose": purpose} if purpose else {})}
     folder = get_context(request).settings.mail_templates_dir
     return render(
         request, "notify/outbox.html", staff,
         chosen=chosen, purpose=purpose or "", mail_counts=mail_counts, hook_counts=hook_counts,
-        messages=messages, deliveries=deliveries, mask=mask_address,
+        messages=messages[:PAGE], deliveries=deliveries[:PAGE], mask=mask_address, kept=kept,
+        older_mail=messages[PAGE - 1].id if len(messages) > PAGE else None,
+        older_hooks=deliveries[PAGE - 1].id if len(deliveries) > PAGE else None,
+        paged=mail_before is not None or hook_before is not None,
         statuses=sorted({*MailStatus.__members__, *WebhookStatus.__members__}),
         template_names=[(n, templates.origin(n, folder)) for n in templates.available(folder)],
     )
