@@ -12,6 +12,7 @@ from sqlalchemy import select
 from ombud.audit import checkpoint as checkpoints
 from ombud.audit.models import AuditEntry
 from ombud.insider import service
+from pages import every_row
 
 
 @pytest.fixture
@@ -85,12 +86,7 @@ def test_the_alerts_list_pages_by_score_and_filters(browser, session, world):
     session.flush()
     _, total = service.list_alerts(session, limit=1)
     client, _ = browser(world.analyst)
-    seen, link = [], "/insider"
-    while link:
-        page = client.get(link.replace("&amp;", "&")).text
-        seen += [int(x) for x in re.findall(r'data-alert="(\d+)"', page)]
-        more = re.search(r'href="([^"]+)" rel="next"', page)
-        link = "/insider" + more.group(1) if more else None
+    seen = [int(x) for x in every_row(client, "/insider", "data-alert", base="/insider")]
     everyone, _ = service.list_alerts(session, limit=500)
     assert len(seen) == total > 50 and seen == [a.id for a in everyone]  # each once, highest score first
     mine = client.get("/insider", params={"mine": "true", "size": "100"}).text

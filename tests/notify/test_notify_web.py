@@ -7,6 +7,7 @@ import re
 from ombud.notify import templates
 from ombud.notify.models import MailStatus
 from ombud.notify.outbox import enqueue_mail
+from pages import every_row
 
 SAMPLE = templates.sample_context("records_package_ready")
 
@@ -61,10 +62,6 @@ def test_the_outbox_pages_back_through_every_message_of_a_status(session, browse
     made = [enqueue_mail(session, to=f"p{i}@example.com", template="records_package_ready", context=SAMPLE,
                          dedupe_key=f"page{i}", purpose="lookback:run-1", settings=settings).id for i in range(230)]
     session.commit()
-    seen, link = [], "/outbox?status=pending&purpose=lookback"
-    while link:
-        page = client.get(link.replace("&amp;", "&")).text
-        seen += [int(x) for x in re.findall(r'data-message="(\d+)"', page)]
-        older = re.search(r'rel="next" data-older="mail" href="([^"]+)"', page)
-        link = older.group(1) if older else None
+    seen = [int(x) for x in every_row(client, "/outbox?status=pending&purpose=lookback", "data-message",
+                                      next_link=r'rel="next" data-older="mail" href="([^"]+)"')]
     assert seen == sorted(made, reverse=True)  # every one once, newest first, 100 at a time

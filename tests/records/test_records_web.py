@@ -11,6 +11,7 @@ from ombud.staff import service as staff_service
 from ombud.staff.models import Role
 from ombud.staff.testing import make_employee
 from ombud.victim_requests.states import Status
+from pages import every_row
 
 HTML = {"accept": "text/html"}
 
@@ -75,3 +76,16 @@ def test_lookback_page_names_bad_rows(app, session, ctx):
     assert response.status_code == 422 and re.search(r"line 2, contacted_at", response.text)
     agent, _ = _browser(app, session, ctx.settings, Role.agent)
     assert agent.get("/lookback").status_code == 403
+
+
+def test_lookback_people_page_through_everyone_imported(app, session, ctx):
+    client, csrf = _browser(app, session, ctx.settings, Role.privacy_officer)
+    rows = "".join(f"T-{i},2025-0{1 + i % 9}-1{i % 10}T10:00:00Z,email,Person {i},p{i}@example.com\n"
+                   for i in range(330))
+    data = ("contact_id,contacted_at,channel,name,email\n" + rows).encode()
+    done = client.post("/lookback/import", data={"csrf_token": csrf}, files={"file": ("c.csv", data, "text/csv")})
+    assert done.status_code == 303
+    seen = every_row(client, "/lookback", "data-contact", base="/lookback")
+    assert len(seen) == len(set(seen)) == 330  # everyone once (it listed the newest 300 and no more)
+    one = client.get("/lookback", params={"reference": seen[5]}).text
+    assert re.findall(r'data-contact="([^"]+)"', one) == [seen[5]]

@@ -17,6 +17,7 @@ from ombud.audit.models import AuditEntry
 from ombud.identity.index import import_callback
 from ombud.staff.testing import DEFAULT_PASSWORD, fast_password_hashing
 from ombud.victim_requests.states import Status
+from pages import every_row
 
 
 @pytest.fixture
@@ -89,12 +90,7 @@ def test_the_queue_pages_through_every_open_request_in_due_order(browser, sessio
         frozen.advance(timedelta(days=2))  # the first ones are overdue by now
     session.flush()
     _sign_in(browser, staff["officer"])
-    seen, link = [], "/requests?size=25"
-    while link:
-        page = browser.get(link.replace("&amp;", "&")).text
-        seen += re.findall(r'data-reference="([^"]+)"', page)
-        more = re.search(r'href="([^"]+)" rel="next"', page)
-        link = "/requests" + more.group(1) if more else None
+    seen = every_row(browser, "/requests?size=25", "data-reference", base="/requests")
     assert seen == [r.reference for r in made]  # all 30, each once, the earliest due first
     overdue = browser.get("/requests", params={"overdue": "true"}).text
     late = [r.reference for r in made if r.due_at < clock.now()]

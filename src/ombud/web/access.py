@@ -36,8 +36,7 @@ from ombud.access.models import (
 from ombud.api.deps import CurrentStaff, DbSession, Staff, get_context
 from ombud.errors import NotFound, OmbudError, PolicyDenied
 from ombud.staff.models import Employee, Role
-from ombud.web.present import label
-from ombud.web.tables import Column, Filter, TableSpec
+from ombud.web.tables import Column, Filter, TableSpec, enum_choices
 from ombud.web.templating import NavItem, flash, register_nav, render
 
 router = APIRouter(prefix="/access", tags=["pages"], include_in_schema=False)
@@ -87,9 +86,9 @@ CASES_TABLE = TableSpec(
         Column("opened", "Opened", sort=Case.opened_at),
     ),
     filters=(
-        Filter("status", "Status", Case.status, choices=tuple((x.value, label(x.value)) for x in CaseStatus)),
-        Filter("case_type", "Type", Case.case_type, choices=tuple((x.value, label(x.value)) for x in CaseType)),
-        Filter("origin", "Origin", Case.origin, choices=tuple((x.value, label(x.value)) for x in CaseOrigin)),
+        Filter("status", "Status", Case.status, choices=enum_choices(CaseStatus)),
+        Filter("case_type", "Type", Case.case_type, choices=enum_choices(CaseType)),
+        Filter("origin", "Origin", Case.origin, choices=enum_choices(CaseOrigin)),
         Filter("customer_id", "Customer id", Case.customer_id),
     ),
     default_sort="-id",
@@ -217,10 +216,10 @@ ALL_GRANTS_TABLE = TableSpec(
         Column("until", "Until", sort=Grant.expires_at), Column("action", "Action"),
     ),
     filters=(
-        Filter("status", "Status", Grant.status, choices=tuple((x.value, label(x.value)) for x in GrantStatus)),
-        Filter("kind", "Kind", Grant.kind, choices=tuple((x.value, label(x.value)) for x in GrantKind)),
+        Filter("status", "Status", Grant.status, choices=enum_choices(GrantStatus)),
+        Filter("kind", "Kind", Grant.kind, choices=enum_choices(GrantKind)),
         Filter("data_class", "Class", Grant.data_class,
-               choices=tuple((c.value, label(c.value)) for c in DataClass)),
+               choices=enum_choices(DataClass)),
         Filter("customer_id", "Customer id", Grant.customer_id),
     ),
     default_sort="-id",
@@ -293,7 +292,7 @@ GLASS_TABLE = TableSpec(
     ),
     filters=(
         Filter("review", "Review", BreakGlass.review,
-               choices=tuple((x.value, label(x.value)) for x in BreakGlassReview)),
+               choices=enum_choices(BreakGlassReview)),
         Filter("customer_id", "Customer id", BreakGlass.customer_id),
     ),
     default_sort="review",
@@ -362,9 +361,9 @@ REACH_TABLE = TableSpec(
         Column("last_used_at", "Last used", sort=lambda r: r.last_used_at),
     ),
     filters=(
-        Filter("data_class", "Data", choices=tuple((c.value, label(c.value)) for c in DataClass),
+        Filter("data_class", "Data", choices=enum_choices(DataClass),
                apply=lambda r, v: r.data_class.value == v),
-        Filter("role", "Role", choices=tuple((x.value, label(x.value)) for x in Role), apply=lambda r, v: r.role == v),
+        Filter("role", "Role", choices=enum_choices(Role), apply=lambda r, v: r.role == v),
         Filter("team", "Team", apply=lambda r, v: r.team.lower() == v.lower()),
         Filter("employee", "Name contains", apply=lambda r, v: v.lower() in r.employee.lower()),
         Filter("use", "Use", choices=(("unused", "Never used in the window"), ("used", "Used")),
@@ -437,9 +436,9 @@ DECISIONS_TABLE = TableSpec(
     ),
     filters=(
         Filter("decision", "Decision", events.VIEW.c.decision,
-               choices=tuple((d.value, label(d.value)) for d in Decision)),
+               choices=enum_choices(Decision)),
         Filter("purpose_kind", "Purpose", events.VIEW.c.purpose_kind,
-               choices=tuple((k.value, label(k.value)) for k in PurposeKind)),
+               choices=enum_choices(PurposeKind)),
         Filter("customer_id", "Customer id", events.VIEW.c.customer_id),
         Filter("employee", "Employee (directory id)", events.VIEW.c.employee),
     ),

@@ -18,8 +18,7 @@ from ombud.errors import Conflict, InvalidInput, NotFound
 from ombud.models import metadata
 from ombud.staff import service as staff_service
 from ombud.staff.models import Employee, Role, StaffSession
-from ombud.web.present import label
-from ombud.web.tables import Column, Filter, TableSpec
+from ombud.web.tables import Column, Filter, TableSpec, enum_choices
 from ombud.web.templating import flash, nav_links, render
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -257,7 +256,7 @@ DIRECTORY_TABLE = TableSpec(
         Column("sign_in", "Sign-in"), Column("action", "Action"),
     ),
     filters=(
-        Filter("role", "Role", Employee.role, choices=tuple((r.value, label(r.value)) for r in Role)),
+        Filter("role", "Role", Employee.role, choices=enum_choices(Role)),
         Filter("team", "Team", apply=lambda stmt, v: stmt.where(func.lower(Employee.team) == v.lower())),
         Filter("name", "Name or email contains", apply=lambda stmt, v: stmt.where(
             func.lower(Employee.name).contains(v.lower(), autoescape=True)

@@ -21,8 +21,7 @@ from ombud.errors import InvalidInput, OmbudError
 from ombud.insider import service, triage
 from ombud.insider.models import AlertStatus, DismissReason, InsiderAlert
 from ombud.staff.models import Role
-from ombud.web.present import label
-from ombud.web.tables import Column, Filter, TableSpec
+from ombud.web.tables import Column, Filter, TableSpec, enum_choices
 from ombud.web.templating import NavItem, flash, register_nav, render
 
 router = APIRouter(prefix="/insider", tags=["pages"], include_in_schema=False)
@@ -58,7 +57,7 @@ ALERTS_TABLE = TableSpec(
         Column("status", "Status", sort=InsiderAlert.status), Column("why", "Why"),
     ),
     filters=(
-        Filter("status", "Status", InsiderAlert.status, choices=tuple((s.value, label(s.value)) for s in AlertStatus)),
+        Filter("status", "Status", InsiderAlert.status, choices=enum_choices(AlertStatus)),
         Filter("mine", "Assigned", choices=(("true", "to me"),), apply=lambda stmt, v: stmt),
     ),
     default_sort="-score",

@@ -24,7 +24,7 @@ from starlette.datastructures import UploadFile
 from ombud.api.deps import DbSession, Staff, get_context, require_roles
 from ombud.errors import InvalidInput, NotFound, OmbudError, PolicyDenied
 from ombud.lookback import service as lookback
-from ombud.lookback.models import ContactStatus
+from ombud.lookback.models import ContactStatus, LookbackContact
 from ombud.records import service as records
 from ombud.records.models import AuthorisationBasis, StepStatus, Verification
 from ombud.staff.models import Role
@@ -32,6 +32,7 @@ from ombud.victim_requests import agency, delivery, remediation, service
 from ombud.victim_requests.models import VictimRequest
 from ombud.victim_requests.package import package_request
 from ombud.victim_requests.states import Status
+from ombud.web.tables import Column, Filter, Page, TableSpec, enum_choices
 from ombud.web.templating import NavItem, flash, register_nav, render
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -268,18 +269,38 @@ def link_renew(token: str, request: Request, session: DbSession) -> Response:
 # --- the look-back -----------------------------------------------------------------------------------------
 
 
+PEOPLE_TABLE = TableSpec(
+    name="people",
+    columns=(
+        Column("reference", "Reference", sort=LookbackContact.reference), Column("ticket", "Ticket"),
+        Column("contacted", "Contacted", sort=LookbackContact.contacted_at),
+        Column("channel", "Channel", sort=LookbackContact.channel),
+        Column("status", "Status", sort=LookbackContact.status), Column("why", "Why not written to"),
+        Column("request", "New request"),
+    ),
+    filters=(
+        Filter("status", "Status", LookbackContact.status,
+               choices=enum_choices(ContactStatus)),
+        Filter("reference", "Reference", LookbackContact.reference),
+    ),
+    default_sort="-contacted",
+    tiebreak=LookbackContact.id,
+)
+
+
+def _lookback_page(request: Request, session: Session, staff: Staff, *, people: Page | None,
+                   errors: list[str] | None = None, status_code: int = 200) -> Response:
+    return render(request, "records/lookback.html", staff, counts=lookback.counts(session), people=people,
+                  since=lookback.DEFAULT_SINCE.isoformat(), errors=errors, status_code=status_code)
+
+
 @router.get("/lookback")
-def lookback_page(request: Request, session: DbSession, staff: Officer, status: str | None = None) -> Response:
-    """The look-back: counts, each person's status, import, plan and send."""
+def lookback_page(request: Request, session: DbSession, staff: Officer) -> Response:
+    """The look-back: counts, each person's status (paged, sorted, filtered), import, plan and send."""
     lookback.link_responses(session)
-    try:
-        chosen = ContactStatus(status) if status else None
-    except ValueError:
-        chosen = None
-    return render(request, "records/lookback.html", staff, counts=lookback.counts(session),
-                  contacts=lookback.list_contacts(session, status=chosen, limit=300), chosen=status or "",
-                  statuses=[s.value for s in ContactStatus], since=lookback.DEFAULT_SINCE.isoformat(),
-                  errors=None)
+    people = PEOPLE_TABLE.run(session, select(LookbackContact), request.query_params)
+    people.rows = [row[0] for row in people.rows]
+    return _lookback_page(request, session, staff, people=people)
 
 
 @router.post("/lookback/import")
@@ -292,10 +313,8 @@ async def lookback_import(request: Request, staff: Officer) -> Response:
     with ctx.sessions() as session, session.begin():
         result = lookback.import_contacts(session, ctx.keys, data, actor=staff.employee.external_id)
         if result.errors:  # nothing was written
-            return render(request, "records/lookback.html", staff, counts=lookback.counts(session),
-                          contacts=[], chosen="", statuses=[s.value for s in ContactStatus],
-                          since=lookback.DEFAULT_SINCE.isoformat(), errors=[str(e) for e in result.errors[:500]],
-                          status_code=422)
+            return _lookback_page(request, session, staff, people=None,
+                                  errors=[str(e) for e in result.errors[:500]], status_code=422)
     return flash(request, RedirectResponse("/lookback", status_code=303),
                  f"Imported {result.imported}; {result.already_held} already held.", "success")
 

@@ -19,7 +19,7 @@ Lists already in memory page the same way with ``run_list``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -179,6 +179,14 @@ class TableSpec:
         pages = max(1, -(-total // size))
         page = min(page, pages)
         return Page(self, kept[(page - 1) * size: page * size], total, page, size, sort, chosen, params)
+
+
+def enum_choices(members: Iterable[Any]) -> tuple[tuple[str, str], ...]:
+    """A filter's choices from an enumeration: each member's value, shown in words (``support_ticket`` ->
+    ``Support ticket``)."""
+    from ombud.web.present import label
+
+    return tuple((m.value, label(m.value)) for m in members)
 
 
 def _sort_key(value: Any) -> tuple[int, Any]:

@@ -22,8 +22,7 @@ from ombud.victim_requests import discovery, service, sla, states, views, workfl
 from ombud.victim_requests.models import EvidenceKind, MatchVerdict, VictimRequest
 from ombud.victim_requests.schemas import LetterIn
 from ombud.victim_requests.states import GROUND_TEXT, Status
-from ombud.web.present import label
-from ombud.web.tables import Column, Filter, TableSpec
+from ombud.web.tables import Column, Filter, TableSpec, enum_choices
 from ombud.web.templating import NavItem, flash, register_nav, render
 from ombud.web.victim_requests import TEXT_FIELDS, field_errors, to_request
 
@@ -58,7 +57,7 @@ QUEUE_TABLE = TableSpec(
     ),
     filters=(
         # The stage and "overdue only" shape the query itself (service.queue_query); declared here for the form.
-        Filter("status", "Stage", choices=tuple((s.value, label(s.value)) for s in Status),
+        Filter("status", "Stage", choices=enum_choices(Status),
                apply=lambda stmt, v: stmt),
         Filter("overdue", "Due", choices=(("true", "overdue only"),), apply=lambda stmt, v: stmt),
     ),
