@@ -39,6 +39,19 @@ VECTOR_NOT_ANY = (
     r"^[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}$",
 )
 
+#: The default rule once more as one regular expression, for the OpenAPI document (JSON Schema's ``pattern``:
+#: ECMA-262 syntax, which Python's ``re`` reads alike; no inline flags, so case is spelled out). Tested equal to
+#: ``problem``, in both directions, on drawn and typed values.
+_JSON_DEFAULT = (
+    r"^(?=[^A-Za-z]*[A-Za-z])(?=[^0-9]*[0-9])"
+    r"(?!.*(?:^|[^0-9])(?:\+?1[-. ]?)?[0-9]{3}[-. ][0-9]{3}[-. ][0-9]{4}(?:[^0-9]|$))"
+    r"(?!.*(?:[Tt][Ee][Ll]|[Pp][Hh][Oo][Nn][Ee]|[Ee][Xx][Tt])[:.\-]?[0-9]{3})"
+    r"(?!.*[0-9]{7}(?:[Xx]|[Ee][Xx][Tt])[0-9])"
+    r"(?!.*(?:^|[^0-9])[0-9]{3}-[0-9]{2}-[0-9]{4}(?:[^0-9]|$))"
+    r"(?![0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}$)"
+    r"[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$"
+)
+
 REASON = "not a customer id (the retailer's account id, e.g. A000123); the value was not used or recorded"
 
 _pattern: re.Pattern[str] | None = None
@@ -74,6 +87,14 @@ def problem(value: str) -> str | None:
 def pattern() -> re.Pattern[str] | None:
     """The retailer's own pattern in effect (OMBUD_CUSTOMER_ID_PATTERN), or None for the default rule."""
     return _pattern
+
+
+def json_pattern(pattern: str | None) -> str:
+    """The id shape for the OpenAPI document: the retailer's pattern (OMBUD_CUSTOMER_ID_PATTERN) within the
+    characters every id keeps, or the default rule; what it matches is exactly what ``problem`` takes."""
+    if not pattern:
+        return _JSON_DEFAULT
+    return rf"^(?=[A-Za-z0-9][A-Za-z0-9_.:\-]{{0,63}}$)(?:{pattern})$"
 
 
 def check(value: str | None, field: str = "customer_id") -> str:

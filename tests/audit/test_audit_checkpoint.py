@@ -13,7 +13,7 @@ from ombud.audit.events import AuditEvent
 from ombud.audit.models import AuditNode
 from ombud.audit.note import open_note, parse_checkpoint, parse_verifier
 from ombud.clock import FrozenClock, use_clock
-from ombud.errors import Conflict, InvalidInput
+from ombud.errors import Conflict, InvalidInput, NotFound
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -64,9 +64,9 @@ def test_proofs_from_the_store_verify_for_every_index_and_size(session):
 
 def test_proof_requests_beyond_the_log_are_refused(session):
     _append(session, 3)
-    with pytest.raises(InvalidInput):
+    with pytest.raises(NotFound):  # valid numbers that name no leaf, or a tree the log does not hold (yet)
         tree.inclusion_proof(session, 3, 3)
-    with pytest.raises(InvalidInput):
+    with pytest.raises(NotFound):
         tree.root_at(session, 4)
     with pytest.raises(InvalidInput):
         tree.consistency_proof(session, 0, 3)

@@ -4,14 +4,18 @@ JSON bodies sent under another JSON media type. Each test fails on the code befo
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta, timezone
 
 import pytest
 from accessutil import employee
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ombud import customer_ids
 from ombud.api.conform import MAX_PATH_VALUE, body_problem, format_problem
+from ombud.api.contract import _request_schemas
+from ombud.shapes import matches, written
 from ombud.staff.models import Role
 
 
@@ -160,3 +164,96 @@ def test_body_types_follow_refs_unions_and_nesting():
     assert body_problem({"items": [{"at": 5}]}, schema, defs)[0] == "items.0.at"
     assert body_problem({"maybe": "false"}, schema, defs)[0] == "maybe"
     assert body_problem([], schema, defs)[0] == "body"
+
+
+# --- the positive direction: what the code checks, the document says (ombud.shapes) ----------------------------
+
+_TEXT = st.text(alphabet="0123456789-.:_ +xXtelphonEXTaAbBC@\n\t\u00a0\u2003", max_size=70) | st.text(max_size=70)
+
+
+def _documented(pattern: str) -> re.Pattern[str]:
+    """A document's pattern as JSON Schema reads it (searched; a closing $ is the end of the text)."""
+    return re.compile(pattern[:-1] + r"\Z" if pattern.endswith("$") else pattern)
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=list(HealthCheck))
+@given(_TEXT | st.from_regex(_documented(customer_ids.json_pattern(None))))
+def test_the_documented_customer_id_pattern_is_the_codes_rule(value):
+    documented = _documented(customer_ids.json_pattern(None)).search(value) is not None
+    assert documented == (customer_ids.problem(value) is None), value
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(_TEXT | st.from_regex(r"C[0-9]{9}", fullmatch=True))
+def test_a_retailers_pattern_is_documented_as_the_code_applies_it(value):
+    try:
+        customer_ids.configure(r"C[0-9]{9}")
+        documented = _documented(customer_ids.json_pattern(r"C[0-9]{9}")).search(value) is not None
+        assert documented == (customer_ids.problem(value) is None), value
+    finally:
+        customer_ids.configure(None)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=" \t\n\u00a0\u3000\x1cab", max_size=12), st.integers(1, 5))
+def test_a_stripped_length_is_documented_as_python_strips(value, least):
+    assert matches(written(least), value) == (len(value.strip()) >= least), (value, least)
+
+
+def _customer_id_schemas(document: dict) -> list[tuple[str, dict]]:
+    """Every request schema of a customer id in the document: path and query parameters, body properties."""
+    found = []
+    for path, item in document["paths"].items():
+        for method, op in item.items():
+            for p in op.get("parameters", []):
+                if p["name"] == "customer_id":
+                    found += [(f"{method} {path} {p['in']}", b) for b in _strings(p["schema"])]
+    for name, schema in document["components"]["schemas"].items():
+        prop = schema.get("properties", {}).get("customer_id")
+        if prop is not None and name in _request_schemas(document):
+            found += [(name, b) for b in _strings(prop)]
+    return found
+
+
+def _strings(schema: dict) -> list[dict]:
+    return [b for b in [schema, *schema.get("anyOf", [])] if b.get("type") == "string"]
+
+
+def test_every_customer_id_the_api_takes_carries_the_id_pattern_in_effect(app):
+    found = _customer_id_schemas(app.openapi())
+    assert len(found) >= 10, found
+    for where, schema in found:
+        assert schema.get("pattern") == customer_ids.json_pattern(None), where
+        assert schema.get("maxLength", 10**9) <= 64, where
+
+
+def test_the_document_carries_the_retailers_own_id_pattern_when_one_is_set(ctx):
+    from ombud.app import create_app
+
+    settings_ = ctx.settings.model_copy(update={"customer_id_pattern": r"C[0-9]{9}"})
+    try:
+        document = create_app(settings_).openapi()
+    finally:
+        customer_ids.configure(ctx.settings.customer_id_pattern)
+    for where, schema in _customer_id_schemas(document):
+        assert schema["pattern"] == customer_ids.json_pattern(r"C[0-9]{9}"), where
+    assert "C[0-9]{9}" in customer_ids.json_pattern(r"C[0-9]{9}")
+
+
+@pytest.mark.parametrize("path", ["/api/audit/events", "/api/access/decisions", "/api/access/cases",
+                                  "/api/access/transparency/{v}"])
+@pytest.mark.parametrize("typed", ["555-010-0001", "jane@example.com", "A1 "])
+def test_a_customer_id_filter_without_the_id_shape_is_refused_naming_it(session, frozen, api, path, typed):
+    client = api(employee(session, Role.admin))
+    if "{v}" in path:
+        answer = client.get(path.replace("{v}", typed))
+    else:
+        answer = client.get(path, params={"customer_id": typed})
+    _refused(answer, "customer_id")
+    assert typed not in answer.text  # the value is never echoed whole
+
+
+def test_valid_tree_sizes_that_name_no_event_are_not_found_not_invalid(session, frozen, api):
+    client = api(employee(session, Role.privacy_officer))
+    assert client.get("/api/audit/proof/inclusion", params={"index": 10**6, "tree_size": 10**7}).status_code == 404
+    assert client.get("/api/audit/proof/consistency", params={"first": 10**7, "second": 2}).status_code == 404

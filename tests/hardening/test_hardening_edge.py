@@ -80,7 +80,7 @@ def test_posts_with_huge_ids_and_huge_body_integers_are_422(session, frozen, api
     for path in ("/api/access/break-glass/{n}/end", "/api/access/reviews/items/{n}", "/api/access/grants/{n}/cancel"):
         response = client.post(path.format(n=2**64), json={"decision": "confirm"})
         assert response.status_code == 422, (path, response.text)
-    grant = client.post("/api/access/grants", json={"data_class": "contact", "justification": "why",
+    grant = client.post("/api/access/grants", json={"data_class": "contact", "justification": "why this, and now",
                                                       "duration_minutes": 2**70})
     _error(grant, 422, "duration_minutes")
     query = client.get("/api/audit/proof/inclusion", params={"index": 2**64})

@@ -29,7 +29,7 @@ from ombud import clock, customer_ids
 from ombud.access import trail
 from ombud.access.fastpath import CaseFacts
 from ombud.access.models import Case, CaseOrigin, CaseStatus, CaseType
-from ombud.errors import InvalidInput, InvalidTransition, NotFound, PolicyDenied
+from ombud.errors import Conflict, InvalidInput, InvalidTransition, NotFound, PolicyDenied
 from ombud.retail.models import Account, ContactInitiator, SupportContact
 from ombud.staff.models import Employee, Role
 
@@ -102,7 +102,7 @@ def open_case(
     if assignee is None and not team:
         raise InvalidInput("a case needs an assignee or a team", field="assignee")
     if assignee is not None and not assignee.active:
-        raise InvalidInput("the assignee has left", field="assignee")
+        raise Conflict("the assignee has left", field="assignee")  # a state, not bad input
     if actor is not None and not _is_overseer(actor):
         if case_type is not CaseType.support_ticket:
             raise PolicyDenied("agents open support tickets only; other cases come from their workflows")
@@ -259,7 +259,7 @@ def assign(
     if assignee is None and not team:
         raise InvalidInput("name an assignee or a team", field="assignee")
     if assignee is not None and not assignee.active:
-        raise InvalidInput("the assignee has left", field="assignee")
+        raise Conflict("the assignee has left", field="assignee")  # a state, not bad input
     if actor is not None and not _is_overseer(actor):
         allowed = (
             case.case_type is CaseType.support_ticket

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any
+from zoneinfo import available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.types import StringConstraints
 
+from ombud.access.breakglass import MIN_JUSTIFICATION as BREAK_GLASS_JUSTIFICATION
+from ombud.access.classes import FIELDS, DataClass
+from ombud.access.grants import JIT_MAX_MINUTES, JIT_MIN_MINUTES, STANDING_MAX_DAYS
+from ombud.access.grants import MIN_JUSTIFICATION as GRANT_JUSTIFICATION
 from ombud.access.models import (
     BreakGlassReview,
     CaseOrigin,
@@ -19,26 +24,47 @@ from ombud.access.models import (
     ReviewDecision,
     RoundStatus,
 )
+from ombud.shapes import PURPOSE, REASON_KEY, SPACE, CustomerId, one_of, written
 
-#: A customer id as the API takes it (its shape is checked by the broker: ombud.access.customer_ids).
-CustomerId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 #: A field or data class name.
 FieldName = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+#: A field a read may name, and a data class, as the document lists them (the broker parses them by name).
+ReadField = Annotated[str, StringConstraints(min_length=1, max_length=64), Field(json_schema_extra=one_of(FIELDS))]
+ClassName = Annotated[str, StringConstraints(min_length=1, max_length=64), Field(json_schema_extra=one_of(DataClass))]
+#: Text the code strips before it counts: at least n characters once stripped (ombud.shapes.written).
+Title = Annotated[str, Field(min_length=3, max_length=200, json_schema_extra={
+    "pattern": written(3), REASON_KEY: "needs 3 to 200 characters besides spaces"})]
+#: A reference in the retailer's systems (a ticket or request id): the characters of an id.
+Reference = Annotated[str, Field(max_length=100, json_schema_extra={
+    "pattern": f"^[{SPACE}]*(?:[A-Za-z0-9][A-Za-z0-9_.:\\-]{{0,63}}[{SPACE}]*)?$",
+    REASON_KEY: "the retailer's ticket or request id: up to 64 letters, digits and _ . : -"})]
+
+
+def _justification(least: int) -> Any:
+    return Field(min_length=least, max_length=2000, json_schema_extra={
+        "pattern": written(least), REASON_KEY: f"needs at least {least} characters besides spaces (why, now)"})
 
 
 class ReadRequest(BaseModel):
     """A read through the broker: whose data, which fields or classes, and for what."""
 
     customer_id: CustomerId = Field(description="The customer's account id (external id).", examples=["C000123"])
-    fields: list[FieldName] | None = Field(None, max_length=64,
+    fields: list[ReadField] | None = Field(None, max_length=64,
                                            description="Field names (email, phone, addresses, ...).")
-    classes: list[FieldName] | None = Field(None, max_length=32,
+    classes: list[ClassName] | None = Field(None, max_length=32,
                                             description="Data classes; every field of each is read.")
     purpose: str | None = Field(
-        None, max_length=64,
-        description="case:<id>, grant:<id> or break_glass:<id>. A read without one is refused (and audited).",
+        None, max_length=64, json_schema_extra={"pattern": PURPOSE},
+        description="case:<id>, grant:<id>, break_glass:<id> or request:<id>. A read without one is refused (and "
+                    "audited).",
         examples=["case:42"],
     )
+
+    # At least one field or class: the document says so as two alternatives the body must meet one of.
+    model_config = ConfigDict(json_schema_extra={"anyOf": [
+        {"required": ["fields"], "properties": {"fields": {"type": "array", "minItems": 1}}},
+        {"required": ["classes"], "properties": {"classes": {"type": "array", "minItems": 1}}},
+    ]})
 
 
 class ReadResponse(BaseModel):
@@ -69,7 +95,7 @@ class Refusal(BaseModel):
 class CaseCreate(BaseModel):
     case_type: CaseType
     customer_id: CustomerId
-    title: str = Field(description="Short description, without personal data.", min_length=3, max_length=200)
+    title: Title = Field(description="Short description, without personal data.")
     assignee: str | None = Field(None, max_length=320,
                                  description="Employee directory id or email (default: whoever opens it).")
     team: str | None = Field(None, max_length=100)
@@ -79,10 +105,15 @@ class CaseCreate(BaseModel):
         "What stands behind the case. Staff cannot declare customer_contact or victim_request (those come from "
         "the retailer's ticket feed and the request workflow); a case opened for yourself is self_opened, one "
         "you open for a report of yours manager_assigned. Default: what your act shows."))
-    origin_ref: str | None = Field(None, max_length=100, description="The retailer's ticket or request id.")
+    origin_ref: Reference | None = Field(None, description="The retailer's ticket or request id.")
 
 
 class CaseAssign(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"anyOf": [  # an assignee, a team, or both
+        {"required": ["assignee"], "properties": {"assignee": {"type": "string", "minLength": 1}}},
+        {"required": ["team"], "properties": {"team": {"type": "string", "minLength": 1}}},
+    ]})
+
     assignee: str | None = Field(None, max_length=320)
     team: str | None = Field(None, max_length=100)
 
@@ -116,10 +147,23 @@ class CaseRead(BaseModel):
 
 
 class GrantCreate(BaseModel):
+    # What each kind takes (ombud.access.grants.request_grant): a just-in-time grant names its customer and lasts
+    # 5 to 480 minutes; a standing one names no customer and lasts an hour to a year, or until revoked.
+    model_config = ConfigDict(json_schema_extra={"anyOf": [
+        {"required": ["customer_id"], "properties": {
+            "kind": {"const": GrantKind.just_in_time.value}, "customer_id": {"type": "string"},
+            "duration_minutes": {"anyOf": [{"type": "integer", "minimum": JIT_MIN_MINUTES,
+                                            "maximum": JIT_MAX_MINUTES}, {"type": "null"}]}}},
+        {"required": ["kind"], "properties": {
+            "kind": {"const": GrantKind.standing.value}, "customer_id": {"type": "null"},
+            "duration_minutes": {"anyOf": [{"type": "integer", "minimum": 60, "maximum": STANDING_MAX_DAYS * 24 * 60},
+                                           {"type": "null"}]}}},
+    ]})
+
     kind: GrantKind = GrantKind.just_in_time
-    data_class: FieldName
+    data_class: ClassName
     customer_id: CustomerId | None = None
-    justification: str = Field(min_length=1, max_length=2000)
+    justification: str = _justification(GRANT_JUSTIFICATION)
     duration_minutes: int | None = Field(None, ge=1, le=366 * 24 * 60,
                                          description="Just-in-time: 5-480 (default 60). Standing: optional.")
 
@@ -154,8 +198,8 @@ class GrantRead(BaseModel):
 
 class BreakGlassCreate(BaseModel):
     customer_id: CustomerId
-    justification: str = Field(min_length=1, max_length=2000)
-    classes: list[FieldName] = Field(
+    justification: str = _justification(BREAK_GLASS_JUSTIFICATION)
+    classes: list[ClassName] = Field(
         min_length=1, max_length=16,
         description="The data classes the emergency needs (at least one; never all by default).")
     minutes: int = Field(30, ge=1, le=60)
@@ -245,7 +289,7 @@ class ReachReportOut(BaseModel):
 
 
 class RoundCreate(BaseModel):
-    name: str = Field(min_length=3, max_length=200)
+    name: Title
     due_days: int = Field(14, ge=1, le=90)
     unused_days: int = Field(30, ge=1, le=366)
 
@@ -296,7 +340,8 @@ class ProfileIn(BaseModel):
     daily_limit: int | None = Field(None, ge=1, le=100_000)
     shift_start: int | None = Field(None, ge=0, le=24)
     shift_end: int | None = Field(None, ge=0, le=24)
-    timezone: str | None = Field(None, max_length=64)
+    timezone: str | None = Field(None, max_length=64, json_schema_extra=one_of(sorted(available_timezones())),
+                                 description="An IANA time zone, e.g. America/Chicago.")
 
 
 class ProfileOut(BaseModel):

@@ -66,6 +66,8 @@ from ombud.api.deps import (
     SESSION_COOKIE,
     Caller,
     CurrentStaff,
+    CustomerIdPath,
+    CustomerIdQuery,
     DbSession,
     Staff,
     bearer_token,
@@ -188,7 +190,7 @@ FAST_ROUTES = [Route("/api/access/read", _read_fast_lane, methods=["POST"], name
 def list_decisions(
     session: DbSession,
     staff: CurrentStaff,
-    customer_id: str | None = None,
+    customer_id: CustomerIdQuery = None,
     decision: Decision | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> list[DecisionRead]:
@@ -226,7 +228,7 @@ def list_cases(
     session: DbSession,
     staff: CurrentStaff,
     status: CaseStatus | None = None,
-    customer_id: str | None = None,
+    customer_id: CustomerIdQuery = None,
     case_type: CaseType | None = None,
     origin: CaseOrigin | None = None,
     mine: bool = False,
@@ -458,7 +460,7 @@ def close_round(round_id: int, body: RoundClose, session: DbSession, staff: Priv
 
 
 @router.get("/transparency/{customer_id}", response_model=TransparencyReport)
-def customer_transparency(customer_id: str, session: DbSession, _staff: CurrentStaff) -> TransparencyReport:
+def customer_transparency(customer_id: CustomerIdPath, session: DbSession, _staff: CurrentStaff) -> TransparencyReport:
     """Who accessed this customer's data and why: when, classes, purpose category, team and region (no names)."""
     entries = transparency.accesses(session, customer_id)
     return TransparencyReport(

@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 
-from ombud.api.deps import DbSession, Staff, get_context, require_roles
+from ombud.api.deps import CustomerIdQuery, DbSession, Staff, get_context, require_roles
 from ombud.audit import checkpoint as checkpoints
 from ombud.audit import service, tree
 from ombud.audit.models import AuditCheckpoint
@@ -95,8 +95,8 @@ def inclusion_proof(
 ) -> InclusionProofRead:
     """The RFC 9162 inclusion proof of one event in the tree of `tree_size` events."""
     size = tree_size if tree_size is not None else _latest(session).tree_size
-    if index >= size:
-        raise InvalidInput(f"event {index} is not in a tree of {size} events", field="index")
+    if index >= size:  # each value is valid alone; together they name no event
+        raise NotFound(f"event {index} is not in a tree of {size} events")
     record = service.get_event(session, index)
     proof = tree.inclusion_proof(session, index, size)
     signed = checkpoints.get_checkpoint(session, size)
@@ -117,8 +117,8 @@ def consistency_proof(
 ) -> ConsistencyProofRead:
     """The RFC 9162 proof that the tree of `second` events extends the tree of `first` events."""
     size = second if second is not None else _latest(session).tree_size
-    if first > size:
-        raise InvalidInput("first must not exceed second", field="first")
+    if first > size:  # each size is valid alone; no proof leads from a larger tree to a smaller one
+        raise NotFound(f"there is no consistency proof from a tree of {first} events to one of {size}")
     proof = tree.consistency_proof(session, first, size)
     return ConsistencyProofRead(
         first=first, second=size, first_root=b64(tree.root_at(session, first)),
@@ -132,7 +132,7 @@ def list_events(
     _staff: Auditor,
     after: Annotated[int | None, Query(ge=-1, description="Only events after this leaf index (paging).")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    customer_id: Annotated[str | None, Query(max_length=64)] = None,
+    customer_id: CustomerIdQuery = None,
     actor_id: Annotated[str | None, Query(max_length=100)] = None,
     action: Annotated[str | None, Query(max_length=100, description="Dotted action prefix, e.g. access.")] = None,
     since: Annotated[datetime | None, Query(description="From this time (inclusive).")] = None,

@@ -13,7 +13,10 @@ without a line of its own) refuses, with 422 naming the parameter or field:
 - a path or query integer outside the store's 64-bit range (it would overflow the store);
 - a boolean query or form value other than ``true`` or ``false`` (Pydantic would also take ``yes``, ``1``, ``on``,
   ``f``...): the document's boolean, written as JSON writes it (the console's checkboxes send ``true``);
-- a path value longer than ``MAX_PATH_VALUE`` characters (ids, references and names are all far shorter).
+- a path value longer than ``MAX_PATH_VALUE`` characters (ids, references and names are all far shorter);
+- a customer id (a path, query or JSON field marked so: ``ombud.shapes.CUSTOMER_ID_MARK``) without the retailer's
+  id shape, and a value without a ``pattern`` its field gives in ``json_schema_extra`` (``ombud.shapes``), which
+  the document states but Pydantic does not check: the document and the code say the same.
 
 The document says the same (``ombud.api.contract`` bounds path and query strings), and the Schemathesis run in
 tests/hardening checks both directions: no invalid input accepted, no valid input refused.
@@ -30,7 +33,9 @@ from fastapi._compat.shared import field_annotation_is_sequence
 from fastapi.exceptions import RequestValidationError
 from pydantic import TypeAdapter
 
+from ombud import customer_ids
 from ombud.api.limits import INT64_MAX, INT64_MIN, JSON_BODY_SCOPE_KEY, echo
+from ombud.shapes import CUSTOMER_ID_MARK, REASON_KEY, matches
 
 #: The longest path value any route takes (customer ids are at most 64 characters, references far fewer).
 MAX_PATH_VALUE = 200
@@ -58,8 +63,8 @@ _JSON_TYPES: dict[str, tuple[type, ...]] = {
 class _Plan:
     """What to check for one route: found once from its dependencies and body, then kept."""
 
-    __slots__ = ("body", "bool_form", "bool_query", "defs", "int_path", "int_query", "single_query",
-                 "temporal_path", "temporal_query", "text_path")
+    __slots__ = ("body", "bool_form", "bool_query", "defs", "int_path", "int_query", "shaped_path", "shaped_query",
+                 "single_query", "temporal_path", "temporal_query", "text_path")
 
     def __init__(self, route: Any) -> None:
         from ombud.api.limits import dependants
@@ -74,6 +79,8 @@ class _Plan:
         self.temporal_path = tuple((p.alias, f) for p in path if (f := _temporal(p.field_info.annotation)))
         self.temporal_query = tuple((p.alias, f) for p in query if (f := _temporal(p.field_info.annotation)))
         self.bool_query = tuple(p.alias for p in query if _is(p.field_info.annotation, bool))
+        self.shaped_path = tuple((p.alias, extra) for p in path if (extra := _shape(p.field_info)))
+        self.shaped_query = tuple((p.alias, extra) for p in query if (extra := _shape(p.field_info)))
         form = [p for d in every for p in d.body_params if isinstance(p.field_info, params.Form)]
         self.bool_form = tuple(p.alias for p in form if _is(p.field_info.annotation, bool))
         self.body: dict[str, Any] | None = None
@@ -87,6 +94,26 @@ class _Plan:
 
 
 _PLAN_ATTRIBUTE = "_ombud_conform_plan"
+
+
+def _shape(field_info: Any) -> dict[str, Any] | None:
+    """A parameter's shape the document states and Pydantic does not check (a customer-id mark, a pattern)."""
+    extra = field_info.json_schema_extra
+    if isinstance(extra, dict) and (CUSTOMER_ID_MARK in extra or "pattern" in extra):
+        return extra
+    return None
+
+
+def shape_problem(value: Any, schema: dict[str, Any]) -> str | None:
+    """Why a string lacks the shape its schema states (customer id, pattern), or None."""
+    if not isinstance(value, str):
+        return None
+    if schema.get(CUSTOMER_ID_MARK) and customer_ids.problem(value) is not None:
+        return customer_ids.REASON
+    pattern = schema.get("pattern")
+    if isinstance(pattern, str) and not matches(pattern, value):
+        return str(schema.get(REASON_KEY, "not in the form the API's document gives for it (see its pattern)"))
+    return None
 
 
 def _is(annotation: Any, kind: type) -> bool:
@@ -156,8 +183,9 @@ def body_problem(value: Any, schema: dict[str, Any], defs: dict[str, Any],
         branches = schema.get(combinator)
         if branches:
             found = [body_problem(value, b, defs, where) for b in branches]
-            if all(found):
-                return _deepest(found)
+            if all(found):  # the branches of the value's own JSON type say best what is wrong with it
+                typed = [f for f, b in zip(found, branches, strict=True) if _same_type(value, b, defs)]
+                return _deepest(typed or found)
     for branch in schema.get("allOf", ()):
         if problem := body_problem(value, branch, defs, where):
             return problem
@@ -174,6 +202,8 @@ def body_problem(value: Any, schema: dict[str, Any], defs: dict[str, Any],
             return field, f"{_type_name(value)} where {'an' if wanted[0] in 'aeiou' else 'a'} {wanted} belongs"
     if isinstance(value, str) and fmt in FORMATS and (message := format_problem(value, fmt)):
         return field, message
+    if message := shape_problem(value, schema):
+        return field, message
     if isinstance(value, dict):
         properties = schema.get("properties", {})
         extra = schema.get("additionalProperties")
@@ -189,6 +219,17 @@ def body_problem(value: Any, schema: dict[str, Any], defs: dict[str, Any],
             if isinstance(sub, dict) and (problem := body_problem(item, sub, defs, (*where, i))):
                 return problem
     return None
+
+
+def _same_type(value: Any, schema: dict[str, Any], defs: dict[str, Any]) -> bool:
+    """Whether a value is of (one of) the JSON types a schema names (a schema naming none: yes)."""
+    ref = schema.get("$ref")
+    if isinstance(ref, str):
+        schema = defs.get(ref.rsplit("/", 1)[-1], {})
+    kinds = schema.get("type")
+    if kinds is None:
+        return True
+    return any(_fits_type(value, kind) for kind in ([kinds] if isinstance(kinds, str) else kinds))
 
 
 def _deepest(found: list[tuple[str, str] | None]) -> tuple[str, str] | None:
@@ -211,6 +252,9 @@ async def check_request(request: Request) -> None:
         value = path_params.get(name)
         if isinstance(value, str) and len(value) > MAX_PATH_VALUE:
             problems.append(("path", name, f"longer than {MAX_PATH_VALUE} characters"))
+    for name, shape in plan.shaped_path:
+        if message := shape_problem(path_params.get(name), shape):
+            problems.append(("path", name, message))
     for name in plan.int_path:
         value = path_params.get(name)
         if isinstance(value, str) and _out_of_range(value):
@@ -229,6 +273,11 @@ async def check_request(request: Request) -> None:
         for name, fmt in plan.temporal_query:
             for value in query.getlist(name):
                 if message := format_problem(value, fmt):
+                    problems.append(("query", name, message))
+                    break
+        for name, shape in plan.shaped_query:
+            for value in query.getlist(name):
+                if message := shape_problem(value, shape):
                     problems.append(("query", name, message))
                     break
         for name in plan.bool_query:

@@ -8,6 +8,8 @@ operation added by any router tomorrow gets the same treatment without a line of
   operation; a route that resolves its caller by hand says so in ``openapi_extra={"security": SIGNED_IN}``;
 - every ``/api/`` operation documents 401, 403, 404, 409, 413 and 422 with the one error shape the API answers
   (``ErrorOut``), unless it declares its own model for a status (a refused read's 403 is ``Refusal``);
+- every field the code checks the shape of says it (``ombud.shapes``): a customer id carries the id pattern in
+  effect when the app is built (the retailer's OMBUD_CUSTOMER_ID_PATTERN, or the default rule);
 - every boolean query parameter says it is written ``true`` or ``false`` (the only forms the edge takes);
 - every request integer carries the store's 64-bit bounds, every request string the generic length limit (a
   path or query value the shorter limit the edge holds it to), every request list the generic item limit
@@ -28,9 +30,11 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import FileResponse, HTMLResponse
 
+from ombud import customer_ids
 from ombud.api.conform import MAX_PATH_VALUE
 from ombud.api.errors import ErrorOut, Problem
-from ombud.api.limits import INT64_MAX, INT64_MIN, MAX_ITEMS, MAX_QUERY_VALUE, MAX_TEXT
+from ombud.api.limits import INT64_MAX, INT64_MIN, MAX_ITEMS, MAX_KEY, MAX_KEYS, MAX_QUERY_VALUE, MAX_TEXT
+from ombud.shapes import CUSTOMER_ID_MARK, REASON_KEY
 
 BEARER = "bearer"
 COOKIE = "cookie"
@@ -68,6 +72,9 @@ def _bound(schema: dict[str, Any], text: int = MAX_TEXT) -> None:
         schema.setdefault("maxLength", text)  # a file's bytes (contentMediaType) are bounded by the body limit
     elif kind == "array":
         schema.setdefault("maxItems", MAX_ITEMS)
+    elif kind == "object":  # the edge's limits on any JSON object (ombud.api.limits.check_json)
+        schema.setdefault("maxProperties", MAX_KEYS)
+        schema.setdefault("propertyNames", {"maxLength": MAX_KEY})
     for key in ("items", "additionalProperties"):
         if isinstance(schema.get(key), dict):
             _bound(schema[key], text)
@@ -111,8 +118,27 @@ def _request_schemas(doc: dict[str, Any]) -> set[str]:
     return seen
 
 
-def post_process(doc: dict[str, Any]) -> dict[str, Any]:
-    """The app's OpenAPI document with security, error responses and request limits added (see above)."""
+def _shapes(node: Any, id_pattern: str) -> None:
+    """Give every field marked as a customer id the id pattern in effect, and drop the code's own marks (in place)."""
+    if isinstance(node, dict):
+        if node.pop(CUSTOMER_ID_MARK, None):
+            strings = [node] if node.get("type") == "string" else [
+                b for b in node.get("anyOf", []) if isinstance(b, dict) and b.get("type") == "string"]
+            for schema in strings:
+                schema["pattern"] = id_pattern
+                schema["maxLength"] = min(schema.get("maxLength", 64), 64)
+        node.pop(REASON_KEY, None)
+        for value in node.values():
+            _shapes(value, id_pattern)
+    elif isinstance(node, list):
+        for value in node:
+            _shapes(value, id_pattern)
+
+
+def post_process(doc: dict[str, Any], customer_id_pattern: str | None = None) -> dict[str, Any]:
+    """The app's OpenAPI document with security, error responses, request limits and shapes added (see above);
+    ``customer_id_pattern`` is the retailer's (OMBUD_CUSTOMER_ID_PATTERN), None for the default id rule."""
+    _shapes(doc, customer_ids.json_pattern(customer_id_pattern))
     components = doc.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
     schemas.pop("HTTPValidationError", None)
@@ -152,7 +178,8 @@ def install(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             doc = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-            app.openapi_schema = post_process(doc)
+            ctx = getattr(app.state, "ctx", None)
+            app.openapi_schema = post_process(doc, ctx.settings.customer_id_pattern if ctx is not None else None)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

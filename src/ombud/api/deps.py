@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import Depends, Request, Security
+from fastapi import Depends, Path, Query, Request, Security
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyCookie, HTTPBearer
 from sqlalchemy.orm import Session
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from ombud import clock
 from ombud.context import Context
 from ombud.errors import PolicyDenied, Unauthenticated
+from ombud.shapes import CUSTOMER_ID_MARK
 from ombud.staff import service as staff_service
 from ombud.staff.models import Employee, Role, StaffSession
 
@@ -45,6 +46,10 @@ def db_session(request: Request) -> Iterator[Session]:
 #: scope="function": the transaction commits before the response is sent, so a client never sees a success
 #: that failed to commit, and its next request sees what this one wrote.
 DbSession = Annotated[Session, Depends(db_session, scope="function")]
+
+#: A customer id in a path or a query: the document gives it the id pattern in effect, the edge checks it.
+CustomerIdPath = Annotated[str, Path(max_length=64, json_schema_extra={CUSTOMER_ID_MARK: True})]
+CustomerIdQuery = Annotated[str | None, Query(max_length=64, json_schema_extra={CUSTOMER_ID_MARK: True})]
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from ombud.api.deps import DbSession, Staff, get_context, require_roles
+from ombud.api.deps import CustomerIdPath, CustomerIdQuery, DbSession, Staff, get_context, require_roles
 from ombud.incidents import notices, reports, service, workflow
 from ombud.incidents import scope as scoping
 from ombud.incidents.models import Incident, NoticeChannel
@@ -94,7 +94,7 @@ def scope_incident(incident_id: int, request: Request, session: DbSession, staff
 @router.get("/{incident_id}/exposure", response_model=ExposurePage)
 def exposure(incident_id: int, session: DbSession, staff: Responder,
              version: Annotated[int | None, Query(ge=1)] = None,
-             customer_id: Annotated[str | None, Query(max_length=64)] = None,
+             customer_id: CustomerIdQuery = None,
              offset: Annotated[int, Query(ge=0)] = 0, limit: Annotated[int, Query(ge=1, le=5000)] = 500
              ) -> ExposurePage:
     """A scope's rows: customer x item, first and last exposure, events, audit leaves and imported events."""
@@ -131,7 +131,7 @@ def exposure_parquet(incident_id: int, session: DbSession, staff: Responder,
 
 
 @router.get("/{incident_id}/exposure/{customer_id}/proofs", response_model=ProofsRead)
-def proofs(incident_id: int, customer_id: str, session: DbSession, staff: Responder) -> ProofsRead:
+def proofs(incident_id: int, customer_id: CustomerIdPath, session: DbSession, staff: Responder) -> ProofsRead:
     """Inclusion proofs of the leaves behind one customer's exposure, against the scope's signed checkpoint."""
     chosen = scoping.get_scope(session, service.get_incident(session, incident_id))
     found = scoping.proofs(session, chosen, customer_id)

@@ -38,6 +38,7 @@ MAX_BODY_BYTES = 1024 * 1024
 MAX_TEXT = 10_000
 MAX_ITEMS = 1_000
 MAX_KEYS = 200
+MAX_KEY = 100
 MAX_DEPTH = 32
 MAX_QUERY_PARAMS = 100
 MAX_QUERY_VALUE = 1_000
@@ -130,8 +131,8 @@ def check_json(value: Any) -> None:
             if len(item) > MAX_KEYS:
                 raise Refused(422, _path(where), f"more than {MAX_KEYS} keys")
             for key, v in item.items():
-                if len(key) > 100:
-                    raise Refused(422, _path(where), "a key longer than 100 characters")
+                if len(key) > MAX_KEY:
+                    raise Refused(422, _path(where), f"a key longer than {MAX_KEY} characters")
                 stack.append((v, [*where, key]))
 
 

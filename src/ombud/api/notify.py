@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 
 from ombud.api.deps import DbSession, Staff, get_context, require_roles
 from ombud.notify import outbox, templates, webhooks
@@ -23,12 +23,16 @@ from ombud.notify.schemas import (
     WebhookRead,
 )
 from ombud.notify.signing import SIGNATURE_HEADER
+from ombud.shapes import REASON_KEY
 from ombud.staff.models import Role
 
 router = APIRouter(prefix="/api/notify", tags=["notify"])
 #: Called by the retailer's systems, authenticated by the HMAC signature of the body, not by a staff sign-in.
 public_router = APIRouter(prefix="/api/public/notify", tags=["notify"])
 
+#: A template's name as the code takes it (ombud.notify.templates.check_name).
+TemplateName = Annotated[str, Path(max_length=100, json_schema_extra={
+    "pattern": f"^{templates.NAME_PATTERN}$", REASON_KEY: "a template name is lower-case letters, digits and _"})]
 Operator = Annotated[Staff, Depends(require_roles(Role.privacy_officer, Role.security_analyst, Role.admin))]
 
 
@@ -73,7 +77,7 @@ def retry_webhook(delivery_id: int, session: DbSession, staff: Operator) -> Webh
 
 
 @router.post("/templates/{name}/preview", response_model=PreviewRead)
-def preview_template(name: str, body: PreviewIn, request: Request, _staff: Operator) -> PreviewRead:
+def preview_template(name: TemplateName, body: PreviewIn, request: Request, _staff: Operator) -> PreviewRead:
     """Render a template with the given fields (or its sample); 422 names a missing field."""
     folder = get_context(request).settings.mail_templates_dir
     context = body.context if body.context is not None else templates.sample_context(name, folder)

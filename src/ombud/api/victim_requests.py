@@ -50,9 +50,13 @@ def _created(request: Request, intake: service.Intake) -> RequestCreated:
                           repeat_of=intake.repeat_of.reference if intake.repeat_of else None)
 
 
+#: A header is text or absent (the document's type is a string, not a string or null: a header has no null).
+IdempotencyKey = Annotated[str, Header(min_length=16, max_length=80, description="16 to 80 characters.")]
+
+
 @router.post("", response_model=RequestCreated, status_code=201)
 def create_request(body: RequestCreate, request: Request, session: DbSession, staff: Worker,
-                   idempotency_key: Annotated[str | None, Header(max_length=80)] = None) -> RequestCreated:
+                   idempotency_key: IdempotencyKey = None) -> RequestCreated:
     """Take a request in from a support tool (channel ``api``): received now, due in 30 days, receipt queued.
     The same ``Idempotency-Key`` again returns the first request."""
     ctx = get_context(request)

@@ -17,7 +17,7 @@ from ombud import clock
 from ombud.audit import merkle
 from ombud.audit.merkle import Frontier, NodeId
 from ombud.audit.service import raw_connection, sqlite_time
-from ombud.errors import Conflict, InvalidInput, OmbudError
+from ombud.errors import Conflict, InvalidInput, NotFound, OmbudError
 
 _CHUNK = 20_000
 
@@ -153,7 +153,8 @@ def _covered(session: Session, size: int) -> None:
         return
     head = integrate(session)
     if size > head.size:
-        raise InvalidInput(f"the log holds {head.size} events; there is no tree of size {size}", field="tree_size")
+        # Not bad input: a tree of that size does not exist (yet); the same question later may have an answer.
+        raise NotFound(f"the log holds {head.size} events; there is no tree of size {size}")
 
 
 def root_at(session: Session, size: int) -> bytes:
@@ -166,16 +167,20 @@ def root_at(session: Session, size: int) -> bytes:
 
 def inclusion_proof(session: Session, index: int, size: int) -> list[bytes]:
     """The RFC 9162 inclusion proof of leaf `index` in the tree of the first `size` events."""
-    if not 0 <= index < size:
-        raise InvalidInput(f"leaf index {index} is not in a tree of size {size}", field="index")
+    if index < 0:
+        raise InvalidInput("a leaf index is not negative", field="index")
+    if index >= size:
+        raise NotFound(f"leaf index {index} is not in a tree of size {size}")
     _covered(session, size)
     return merkle.inclusion_proof(index, size, node_source(session))
 
 
 def consistency_proof(session: Session, first: int, second: int) -> list[bytes]:
     """The RFC 9162 consistency proof from the tree of `first` events to that of `second`."""
-    if not 0 < first <= second:
+    if first <= 0:
         raise InvalidInput("a consistency proof needs 0 < first <= second", field="first")
+    if first > second:  # each size is valid alone: no proof leads from a larger tree to a smaller one
+        raise NotFound(f"there is no consistency proof from a tree of {first} events to one of {second}")
     _covered(session, second)
     return merkle.consistency_proof(first, second, node_source(session))
 

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from ombud.incidents.models import IncidentKind
+from ombud.shapes import CustomerId
 
 
 class IncidentCreate(BaseModel):
@@ -34,7 +35,7 @@ class Wording(BaseModel):
 
 
 class Resend(BaseModel):
-    customer_id: str = Field(min_length=1, max_length=64)
+    customer_id: CustomerId
     channel: str | None = Field(None, pattern="^(email|letter)$")
 
 
@@ -152,7 +153,7 @@ class WordingDraft(BaseModel):
     text: str = Field(min_length=1, max_length=40_000)
     html: str | None = Field(None, max_length=80_000)
     note: str = Field("", max_length=300, description="What changed (kept with the version).")
-    customer_id: str | None = Field(None, max_length=64, description="Preview for this affected customer too.")
+    customer_id: CustomerId | None = Field(None, description="Preview for this affected customer too.")
 
 
 class WordingVersion(BaseModel):

@@ -24,7 +24,7 @@ from ombud.audit.events import AuditEvent
 from ombud.audit.service import append_event
 from ombud.config import Settings
 from ombud.crypto import keyed_hash
-from ombud.errors import InvalidInput
+from ombud.errors import Conflict
 from ombud.identity.normalize import normalize_email
 from ombud.keys import KeyRing
 from ombud.lookback.importer import RowError, read_contacts
@@ -179,8 +179,9 @@ def send(session: Session, settings: Settings, keys: KeyRing, *, actor: str, sin
     candidates = list(session.scalars(select(LookbackContact).where(LookbackContact.status == ContactStatus.candidate)
                                       .order_by(LookbackContact.id)))
     if not candidates:
-        raise InvalidInput("nobody to write to: import contacts and plan first (ombud lookback import / plan)",
-                           field="candidates")
+        # The request is fine; the store is not ready for it (a state, not bad input).
+        raise Conflict("nobody to write to: import contacts and plan first (ombud lookback import / plan)",
+                       field="candidates")
     now = clock.now()
     campaign = LookbackCampaign(since=since, created_at=now, created_by=actor, queued=0, postal=0)
     session.add(campaign)

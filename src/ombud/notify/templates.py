@@ -21,7 +21,9 @@ from jinja2.sandbox import SandboxedEnvironment
 from ombud.errors import InvalidInput, NotFound
 
 SHIPPED_DIR = Path(__file__).parent / "templates"
-_NAME = re.compile(r"[a-z][a-z0-9_]{0,99}")
+#: A template's name: lower-case letters, digits and underscores, starting with a letter.
+NAME_PATTERN = r"[a-z][a-z0-9_]{0,99}"
+_NAME = re.compile(NAME_PATTERN)
 PARTS = ("subject", "txt", "html")
 
 

@@ -9,7 +9,7 @@ a victim never has to name anyone (tests/victim_requests/test_no_thief_field.py 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -22,10 +22,11 @@ from ombud.identity.normalize import (
     normalize_ssn,
     parse_date_of_birth,
 )
+from ombud.shapes import stripped, written
 from ombud.victim_requests.models import EvidenceKind, MatchVerdict, SubjectKind
 from ombud.victim_requests.states import Channel, DeclineGround, Status
 
-_STRICT = ConfigDict(extra="forbid", str_strip_whitespace=True)
+_STRICT = ConfigDict(extra="forbid", str_strip_whitespace=True, json_schema_extra=stripped)
 
 
 def _email(value: str | None) -> str | None:
@@ -79,18 +80,31 @@ class AgencyIn(BaseModel):
         return _phone(value)
 
 
+def _request_schema(schema: dict[str, Any]) -> None:
+    """What the document adds to a request's schema: an example, the stripped lengths, and what ``_reachable``
+    and ``_check_statement`` check (an email or a postal address; by mail, the address; the statement made)."""
+    schema["example"] = {
+        "full_name": "Jane Q. Doe", "email": "jane.doe@example.com", "phone": "(217) 555-0143",
+        "address": {"line1": "12 Oak Street", "line2": "Apt 4B", "city": "Springfield", "region": "IL",
+                    "postal_code": "62704"},
+        "date_of_birth": "1984-07-19", "card_numbers": ["4111 1111 1111 1111"],
+        "transaction_date": "2026-10-02", "statement_true": True,
+    }
+    stripped(schema)
+    schema["properties"]["statement_true"]["const"] = True
+    address = {"required": ["address"], "properties": {"address": {"type": "object"}}}
+    schema["allOf"] = [
+        {"anyOf": [address, {"required": ["email"], "properties": {
+            "email": {"type": "string", "pattern": written(1)}}}]},
+        {"anyOf": [address, {"properties": {"contact_preference": {"const": "email"}}}]},
+    ]
+
+
 class RequestCreate(BaseModel):
     """A victim's request for the records of fraud committed in their name (FCRA 609(e))."""
 
     model_config = ConfigDict(
-        extra="forbid", str_strip_whitespace=True,
-        json_schema_extra={"example": {
-            "full_name": "Jane Q. Doe", "email": "jane.doe@example.com", "phone": "(217) 555-0143",
-            "address": {"line1": "12 Oak Street", "line2": "Apt 4B", "city": "Springfield", "region": "IL",
-                        "postal_code": "62704"},
-            "date_of_birth": "1984-07-19", "card_numbers": ["4111 1111 1111 1111"],
-            "transaction_date": "2026-10-02", "statement_true": True,
-        }},
+        extra="forbid", str_strip_whitespace=True, json_schema_extra=_request_schema,
     )
 
     full_name: str = Field(min_length=2, max_length=200, description="Your full name.")
