@@ -27,14 +27,18 @@ REASON_KEY = "x-ombud-reason"
 
 #: What Python's ``str.strip()`` removes (``str.isspace``), spelled out: JSON Schema's ``\s`` is ECMA-262's.
 SPACE = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
-_SOLID = f"[^{SPACE}]"
+_SOLID = f"[^{SPACE}\\x00]"
+#: Text without U+0000, which no text in the store may hold (PostgreSQL refuses it): every request string.
+NO_NUL = "^[^\\x00]*$"
+#: Why a value with U+0000 is refused.
+NUL_REASON = "holds a NUL character (U+0000), which no text may"
 
 
 def written(least: int) -> str:
     """A pattern for text that still has ``least`` characters once stripped of surrounding whitespace."""
     if least <= 1:
-        return _SOLID
-    return f"{_SOLID}[\\s\\S]{{{least - 2},}}{_SOLID}"
+        return f"^[^\\x00]*{_SOLID}[^\\x00]*$"
+    return f"^[^\\x00]*{_SOLID}[^\\x00]{{{least - 2},}}{_SOLID}[^\\x00]*$"
 
 
 def one_of(values: Any) -> dict[str, Any]:

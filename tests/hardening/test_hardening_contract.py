@@ -257,3 +257,33 @@ def test_valid_tree_sizes_that_name_no_event_are_not_found_not_invalid(session, 
     client = api(employee(session, Role.privacy_officer))
     assert client.get("/api/audit/proof/inclusion", params={"index": 10**6, "tree_size": 10**7}).status_code == 404
     assert client.get("/api/audit/proof/consistency", params={"first": 10**7, "second": 2}).status_code == 404
+
+
+def test_text_holding_a_nul_is_refused_naming_the_field_never_a_store_error(session, frozen, api):
+    # PostgreSQL's text cannot hold U+0000: before, a valid-by-the-document string with one was a store error.
+    client = api(employee(session, Role.privacy_officer))
+    body = {"kind": "standing", "data_class": "video", "justification": "an audit of video \x00 access"}
+    _refused(client.post("/api/access/grants", json=body), "justification")
+    _refused(client.get("/api/audit/events", params={"action": "access\x00"}), "action")
+    _refused(client.get("/api/access/profiles/E1%00"), "employee")
+    strings = [s for s in _request_strings(client.app.openapi()) if not {"enum", "format"} & s.keys()]
+    assert strings and all("pattern" in s for s in strings)  # the document says it of every request string
+
+
+def _request_strings(document: dict) -> list[dict]:
+    names = _request_schemas(document)
+    out: list[dict] = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("type") == "string" and "contentMediaType" not in node:
+                out.append(node)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk([document["components"]["schemas"][n] for n in names])
+    walk([op.get("parameters", []) for item in document["paths"].values() for op in item.values()])
+    return out

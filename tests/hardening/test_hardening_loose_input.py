@@ -144,3 +144,10 @@ def test_every_console_integer_is_bounded_and_a_bad_one_is_named_in_words(consol
         assert answer.headers["content-type"].startswith("text/html")  # a page, never the API's JSON
         text = _page_text(answer)
         assert f"({name}): " in text and why in text, text[-600:]
+
+
+def test_a_console_form_value_holding_a_nul_is_named_on_a_page(console):
+    client, csrf = console
+    answer = client.post("/account/tokens", data={"name": "laptop\x00", "days": "30", "csrf_token": csrf})
+    assert answer.status_code == 422 and answer.headers["content-type"].startswith("text/html")
+    assert "(name): holds a NUL character" in _page_text(answer)

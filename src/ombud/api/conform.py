@@ -16,7 +16,8 @@ without a line of its own) refuses, with 422 naming the parameter or field:
 - a path value longer than ``MAX_PATH_VALUE`` characters (ids, references and names are all far shorter);
 - a customer id (a path, query or JSON field marked so: ``ombud.shapes.CUSTOMER_ID_MARK``) without the retailer's
   id shape, and a value without a ``pattern`` its field gives in ``json_schema_extra`` (``ombud.shapes``), which
-  the document states but Pydantic does not check: the document and the code say the same.
+  the document states but Pydantic does not check: the document and the code say the same;
+- a path or form value holding U+0000 (ombud.api.limits refuses it in JSON and query text).
 
 The document says the same (``ombud.api.contract`` bounds path and query strings), and the Schemathesis run in
 tests/hardening checks both directions: no invalid input accepted, no valid input refused.
@@ -35,7 +36,7 @@ from pydantic import TypeAdapter
 
 from ombud import customer_ids
 from ombud.api.limits import INT64_MAX, INT64_MIN, JSON_BODY_SCOPE_KEY, echo
-from ombud.shapes import CUSTOMER_ID_MARK, REASON_KEY, matches
+from ombud.shapes import CUSTOMER_ID_MARK, NUL_REASON, REASON_KEY, matches
 
 #: The longest path value any route takes (customer ids are at most 64 characters, references far fewer).
 MAX_PATH_VALUE = 200
@@ -63,7 +64,7 @@ _JSON_TYPES: dict[str, tuple[type, ...]] = {
 class _Plan:
     """What to check for one route: found once from its dependencies and body, then kept."""
 
-    __slots__ = ("body", "bool_form", "bool_query", "defs", "int_path", "int_query", "shaped_path", "shaped_query",
+    __slots__ = ("body", "bool_form", "bool_query", "defs", "form", "int_path", "int_query", "shaped_path", "shaped_query",
                  "single_query", "temporal_path", "temporal_query", "text_path")
 
     def __init__(self, route: Any) -> None:
@@ -83,6 +84,7 @@ class _Plan:
         self.shaped_query = tuple((p.alias, extra) for p in query if (extra := _shape(p.field_info)))
         form = [p for d in every for p in d.body_params if isinstance(p.field_info, params.Form)]
         self.bool_form = tuple(p.alias for p in form if _is(p.field_info.annotation, bool))
+        self.form = tuple(p.alias for p in form)
         self.body: dict[str, Any] | None = None
         self.defs: dict[str, Any] = {}
         field = getattr(route, "body_field", None)
@@ -252,6 +254,8 @@ async def check_request(request: Request) -> None:
         value = path_params.get(name)
         if isinstance(value, str) and len(value) > MAX_PATH_VALUE:
             problems.append(("path", name, f"longer than {MAX_PATH_VALUE} characters"))
+        elif isinstance(value, str) and "\x00" in value:
+            problems.append(("path", name, NUL_REASON))
     for name, shape in plan.shaped_path:
         if message := shape_problem(path_params.get(name), shape):
             problems.append(("path", name, message))
@@ -285,7 +289,7 @@ async def check_request(request: Request) -> None:
                 if message := boolean_problem(value):
                     problems.append(("query", name, message))
                     break
-    if plan.bool_form:
+    if plan.form:
         problems += await _form_problems(request, plan)
     if plan.body is not None and JSON_BODY_SCOPE_KEY in request.scope:
         found = body_problem(request.scope[JSON_BODY_SCOPE_KEY], plan.body, plan.defs)
@@ -299,11 +303,15 @@ async def check_request(request: Request) -> None:
 
 
 async def _form_problems(request: Request, plan: _Plan) -> list[tuple[str, str, str]]:
-    """A form's booleans that are not written true or false."""
-    if "form" not in (request.headers.get("content-type") or ""):
+    """A form's booleans that are not written true or false, and its text that holds U+0000."""
+    # Plain forms only: a multipart body (uploads) is parsed once by FastAPI, with the limits its route sets.
+    if not (request.headers.get("content-type") or "").startswith("application/x-www-form-urlencoded"):
         return []
     form = await request.form()  # parsed once: FastAPI reads the same parsed form for the route
     problems: list[tuple[str, str, str]] = []
+    for name in plan.form:
+        if any(isinstance(value, str) and "\x00" in value for value in form.getlist(name)):
+            problems.append(("form", name, NUL_REASON))
     for name in plan.bool_form:
         for value in form.getlist(name):
             if isinstance(value, str) and (message := boolean_problem(value)):

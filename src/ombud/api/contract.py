@@ -34,7 +34,7 @@ from ombud import customer_ids
 from ombud.api.conform import MAX_PATH_VALUE
 from ombud.api.errors import ErrorOut, Problem
 from ombud.api.limits import INT64_MAX, INT64_MIN, MAX_ITEMS, MAX_KEY, MAX_KEYS, MAX_QUERY_VALUE, MAX_TEXT
-from ombud.shapes import CUSTOMER_ID_MARK, REASON_KEY
+from ombud.shapes import CUSTOMER_ID_MARK, NO_NUL, REASON_KEY
 
 BEARER = "bearer"
 COOKIE = "cookie"
@@ -70,6 +70,7 @@ def _bound(schema: dict[str, Any], text: int = MAX_TEXT) -> None:
         schema.setdefault("maximum", INT64_MAX)
     elif kind == "string" and not {"enum", "format", "contentMediaType"} & schema.keys():
         schema.setdefault("maxLength", text)  # a file's bytes (contentMediaType) are bounded by the body limit
+        schema.setdefault("pattern", NO_NUL)  # the edge refuses U+0000 in any text (no store may hold it)
     elif kind == "array":
         schema.setdefault("maxItems", MAX_ITEMS)
     elif kind == "object":  # the edge's limits on any JSON object (ombud.api.limits.check_json)

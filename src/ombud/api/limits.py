@@ -9,6 +9,7 @@ added tomorrow gets the same protection without a line of its own:
   ``MAX_TEXT``, a list longer than ``MAX_ITEMS``, an object with more than ``MAX_KEYS`` keys or an integer
   outside the store's 64-bit range is refused with 422 naming the field (``fields.3``, ``customer_id``);
 - a query with more than ``MAX_QUERY_PARAMS`` parameters or a value longer than ``MAX_QUERY_VALUE`` is 422;
+- text holding U+0000 (a JSON string, a query value) is 422: no text in the store may hold it;
 - an error nobody handled becomes a 500 whose log line names the exception's type and the code's frames,
   never its message (which may quote a body or a personal value), and the connection stays usable;
 - each request gets one access-log line naming the route's *template* (``/api/access/cases/{case_id}``), not the
@@ -31,6 +32,7 @@ from pydantic import Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ombud.errors import safe_traceback
+from ombud.shapes import NUL_REASON
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
@@ -118,6 +120,8 @@ def check_json(value: Any) -> None:
         if isinstance(item, str):
             if len(item) > MAX_TEXT:
                 raise Refused(422, _path(where), f"longer than {MAX_TEXT} characters")
+            if "\x00" in item:
+                raise Refused(422, _path(where), NUL_REASON)
         elif isinstance(item, bool) or item is None or isinstance(item, float):
             continue
         elif isinstance(item, int):
@@ -147,6 +151,8 @@ def check_query(query_string: bytes) -> None:
     for name, value in pairs:
         if len(value) > MAX_QUERY_VALUE or len(name) > 100:
             raise Refused(422, name[:100], f"longer than {MAX_QUERY_VALUE} characters")
+        if "\x00" in value or "\x00" in name:
+            raise Refused(422, name[:100].replace("\x00", ""), NUL_REASON)
 
 
 def _header(scope: Scope, name: bytes) -> bytes | None:
