@@ -64,8 +64,8 @@ _JSON_TYPES: dict[str, tuple[type, ...]] = {
 class _Plan:
     """What to check for one route: found once from its dependencies and body, then kept."""
 
-    __slots__ = ("body", "bool_form", "bool_query", "defs", "form", "int_path", "int_query", "shaped_path", "shaped_query",
-                 "single_query", "temporal_path", "temporal_query", "text_path")
+    __slots__ = ("body", "bool_form", "bool_query", "defs", "form", "int_path", "int_query", "shaped_path",
+                 "shaped_query", "single_query", "temporal_path", "temporal_query", "text_path")
 
     def __init__(self, route: Any) -> None:
         from ombud.api.limits import dependants

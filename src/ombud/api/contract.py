@@ -61,11 +61,25 @@ BOOLEAN_TEXT = "Written `true` or `false` (nothing else: not `1`, `yes` or `on`)
 _PARAMETER_TEXT = {"path": MAX_PATH_VALUE, "query": MAX_QUERY_VALUE}
 
 
+#: Any JSON value the edge takes where a model names no field (it ignores such fields, after the edge's limits).
+JSON_VALUE: dict[str, Any] = {
+    "description": "Any JSON value within the edge's limits (a field the operation ignores).",
+    # One schema of every type (each keyword applies to its own type), not an anyOf: the same values, and a
+    # fuzzer's "wrong type" for one branch is not taken for invalid when another branch fits it.
+    "type": ["string", "number", "boolean", "null", "array", "object"],
+    "maxLength": MAX_TEXT, "pattern": NO_NUL,
+    "minimum": INT64_MIN, "maximum": INT64_MAX,
+    "maxItems": MAX_ITEMS, "items": {"$ref": "#/components/schemas/JsonValue"},
+    "maxProperties": MAX_KEYS, "propertyNames": {"maxLength": MAX_KEY},
+    "additionalProperties": {"$ref": "#/components/schemas/JsonValue"},
+}
+
+
 def _bound(schema: dict[str, Any], text: int = MAX_TEXT) -> None:
     """Add the generic limits to a request schema wherever it declares none narrower (in place, recursively);
     ``text`` is the longest string (shorter for path and query values than in a JSON body)."""
     kind = schema.get("type")
-    if kind == "integer":
+    if kind in ("integer", "number"):
         schema.setdefault("minimum", INT64_MIN)
         schema.setdefault("maximum", INT64_MAX)
     elif kind == "string" and not {"enum", "format", "contentMediaType"} & schema.keys():
@@ -76,6 +90,8 @@ def _bound(schema: dict[str, Any], text: int = MAX_TEXT) -> None:
     elif kind == "object":  # the edge's limits on any JSON object (ombud.api.limits.check_json)
         schema.setdefault("maxProperties", MAX_KEYS)
         schema.setdefault("propertyNames", {"maxLength": MAX_KEY})
+        if schema.get("additionalProperties", True) is True:  # fields the model ignores: still held to the limits
+            schema["additionalProperties"] = {"$ref": "#/components/schemas/JsonValue"}
     for key in ("items", "additionalProperties"):
         if isinstance(schema.get(key), dict):
             _bound(schema[key], text)
@@ -147,6 +163,7 @@ def post_process(doc: dict[str, Any], customer_id_pattern: str | None = None) ->
     schemas["ErrorOut"] = ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
     schemas["ErrorOut"].pop("$defs", None)
     schemas["Problem"] = Problem.model_json_schema()
+    schemas["JsonValue"] = JSON_VALUE
     for path, item in doc.get("paths", {}).items():
         for op in item.values():
             if not isinstance(op, dict) or "responses" not in op:

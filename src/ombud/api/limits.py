@@ -7,7 +7,7 @@ added tomorrow gets the same protection without a line of its own:
   Content-Length before anything is read, or while it streams in;
 - a JSON body that is not valid UTF-8 JSON, nests deeper than ``MAX_DEPTH``, or holds a string longer than
   ``MAX_TEXT``, a list longer than ``MAX_ITEMS``, an object with more than ``MAX_KEYS`` keys or an integer
-  outside the store's 64-bit range is refused with 422 naming the field (``fields.3``, ``customer_id``);
+  (or any number) outside the store's 64-bit range is refused with 422 naming the field (``fields.3``, ``customer_id``);
 - a query with more than ``MAX_QUERY_PARAMS`` parameters or a value longer than ``MAX_QUERY_VALUE`` is 422;
 - text holding U+0000 (a JSON string, a query value) is 422: no text in the store may hold it;
 - an error nobody handled becomes a 500 whose log line names the exception's type and the code's frames,
@@ -122,8 +122,12 @@ def check_json(value: Any) -> None:
                 raise Refused(422, _path(where), f"longer than {MAX_TEXT} characters")
             if "\x00" in item:
                 raise Refused(422, _path(where), NUL_REASON)
-        elif isinstance(item, bool) or item is None or isinstance(item, float):
+        elif isinstance(item, bool) or item is None:
             continue
+        elif isinstance(item, float):  # no field takes a number beyond what the store's integers hold
+            # Strictly inside: an integer literal beyond 64 bits reaches here as a float, -2**63 - 1 as -2**63.
+            if not INT64_MIN < item < INT64_MAX:
+                raise Refused(422, _path(where), "a number beyond the 64-bit range")
         elif isinstance(item, int):
             if not INT64_MIN <= item <= INT64_MAX:
                 raise Refused(422, _path(where), "an integer beyond the 64-bit range")

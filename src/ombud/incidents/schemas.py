@@ -8,11 +8,11 @@ from typing import Any
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from ombud.incidents.models import IncidentKind
-from ombud.shapes import CustomerId
+from ombud.shapes import CustomerId, written
 
 
 class IncidentCreate(BaseModel):
-    title: str = Field(min_length=1, max_length=200)
+    title: str = Field(min_length=1, max_length=200, json_schema_extra={"pattern": written(1)})
     description: str = Field("", max_length=20000)
     kind: IncidentKind = IncidentKind.insider
     actors: list[str] = Field(default_factory=list, max_length=200, description="Employee directory ids.")
@@ -149,8 +149,8 @@ class SendRead(BaseModel):
 class WordingDraft(BaseModel):
     """Notice wording to preview or save: Jinja texts over the notice's fields."""
 
-    subject: str = Field(min_length=1, max_length=500)
-    text: str = Field(min_length=1, max_length=40_000)
+    subject: str = Field(min_length=1, max_length=500, json_schema_extra={"pattern": written(1)})
+    text: str = Field(min_length=1, max_length=40_000, json_schema_extra={"pattern": written(1)})
     html: str | None = Field(None, max_length=80_000)
     note: str = Field("", max_length=300, description="What changed (kept with the version).")
     customer_id: CustomerId | None = Field(None, description="Preview for this affected customer too.")
