@@ -69,10 +69,11 @@ JSON_VALUE: dict[str, Any] = {
     "type": ["string", "number", "boolean", "null", "array", "object"],
     "maxLength": MAX_TEXT, "pattern": NO_NUL,
     "minimum": INT64_MIN, "maximum": INT64_MAX,
-    "maxItems": MAX_ITEMS, "items": {"$ref": "#/components/schemas/JsonValue"},
-    "maxProperties": MAX_KEYS, "propertyNames": {"maxLength": MAX_KEY},
-    "additionalProperties": {"$ref": "#/components/schemas/JsonValue"},
+    # Not recursive: a fuzzer expands a recursive schema without bound (Schemathesis' negative mode used all of
+    # the machine's memory); what nests deeper is left to the edge's limits.
+    "maxItems": MAX_ITEMS, "maxProperties": MAX_KEYS, "propertyNames": {"maxLength": MAX_KEY},
 }
+JSON_VALUE["items"] = JSON_VALUE["additionalProperties"] = {k: v for k, v in JSON_VALUE.items() if k != "description"}
 
 
 def _bound(schema: dict[str, Any], text: int = MAX_TEXT) -> None:
