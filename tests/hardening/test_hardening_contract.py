@@ -71,6 +71,31 @@ def test_a_json_value_of_another_type_than_the_document_says_is_refused(session,
     assert "belongs" in answer["detail"]
 
 
+def test_a_field_the_operation_does_not_take_is_refused_by_name_not_silently_dropped(session, frozen, api):
+    """A misspelt field ("clases") would otherwise be dropped and the read done without it: the document says
+    each body takes its own fields only, and the edge holds it to that, naming the stray field."""
+    client = api(employee(session, Role.privacy_officer))
+    answer = _refused(client.post("/api/access/cases", json={
+        "case_type": "support_ticket", "customer_id": "C000001", "title": "Parcel", "asignee": "E1"}), "asignee")
+    assert "not a field of this operation" in answer["detail"] and "title" in answer["detail"]
+    nested = client.post("/api/notify/templates/records_package_ready/preview",
+                         json={"context": {"a": [{"b": {"c": 1}}]}})
+    assert nested.status_code == 422 and nested.json()["field"].startswith("context.a.0.b")
+
+
+def test_the_document_describes_every_level_of_a_free_form_value_and_no_model_takes_strays(app):
+    document = app.openapi()
+    schemas = document["components"]["schemas"]
+    level, depth = schemas["JsonValue"], 0
+    while "items" in level:
+        level, depth = level["items"], depth + 1
+    assert depth == 2 and "array" not in level["type"] and "object" not in level["type"]
+    for name in _request_schemas(document):
+        schema = schemas[name]
+        if schema.get("type") == "object" and "properties" in schema:
+            assert schema.get("additionalProperties") is False, name
+
+
 def test_a_boolean_must_be_a_boolean(session, frozen, api):
     client = api(employee(session, Role.admin))
     for value in ("true", 1, "yes"):

@@ -90,8 +90,11 @@ class _Plan:
         field = getattr(route, "body_field", None)
         if field is not None and not isinstance(field.field_info, params.Form) and not _is(field.field_info.annotation,
                                                                                           bytes):
+            from ombud.api.contract import bound_body  # (the contract module builds on this one)
+
             schema = TypeAdapter(field.field_info.annotation).json_schema(mode="validation")
             self.defs = schema.pop("$defs", {})
+            bound_body(schema, self.defs)
             self.body = schema
 
 
@@ -210,6 +213,9 @@ def body_problem(value: Any, schema: dict[str, Any], defs: dict[str, Any],
         properties = schema.get("properties", {})
         extra = schema.get("additionalProperties")
         for key, item in value.items():
+            if extra is False and key not in properties:
+                named = ", ".join(sorted(properties)[:12]) or "none"
+                return ".".join(str(p) for p in (*where, key)), f"not a field of this operation (its fields: {named})"
             sub = properties.get(key, extra if isinstance(extra, dict) else None)
             if sub is not None and (problem := body_problem(item, sub, defs, (*where, key))):
                 return problem

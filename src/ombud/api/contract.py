@@ -61,19 +61,24 @@ BOOLEAN_TEXT = "Written `true` or `false` (nothing else: not `1`, `yes` or `on`)
 _PARAMETER_TEXT = {"path": MAX_PATH_VALUE, "query": MAX_QUERY_VALUE}
 
 
-#: Any JSON value the edge takes where a model names no field (it ignores such fields, after the edge's limits).
-JSON_VALUE: dict[str, Any] = {
-    "description": "Any JSON value within the edge's limits (a field the operation ignores).",
-    # One schema of every type (each keyword applies to its own type), not an anyOf: the same values, and a
-    # fuzzer's "wrong type" for one branch is not taken for invalid when another branch fits it.
-    "type": ["string", "number", "boolean", "null", "array", "object"],
-    "maxLength": MAX_TEXT, "pattern": NO_NUL,
-    "minimum": INT64_MIN, "maximum": INT64_MAX,
-    # Not recursive: a fuzzer expands a recursive schema without bound (Schemathesis' negative mode used all of
-    # the machine's memory); what nests deeper is left to the edge's limits.
+#: Any JSON value the edge takes in a free-form object (a template's context, say): within the edge's limits and
+#: nested at most three deep (the document describes every level, so what it calls valid the edge takes, and what
+#: nests deeper is refused by ombud.api.conform, naming where). A model's own objects take only their fields.
+_LIMITS: dict[str, Any] = {
+    "maxLength": MAX_TEXT, "pattern": NO_NUL, "minimum": INT64_MIN, "maximum": INT64_MAX,
     "maxItems": MAX_ITEMS, "maxProperties": MAX_KEYS, "propertyNames": {"maxLength": MAX_KEY},
 }
-JSON_VALUE["items"] = JSON_VALUE["additionalProperties"] = {k: v for k, v in JSON_VALUE.items() if k != "description"}
+_SCALAR: dict[str, Any] = {"type": ["string", "number", "boolean", "null"], **_LIMITS}
+# One schema of every type (each keyword applies to its own type), not an anyOf: the same values, and a fuzzer's
+# "wrong type" for one branch is not taken for invalid when another branch fits it. Not recursive: a fuzzer
+# expands a recursive schema without bound (Schemathesis' negative mode used all of the machine's memory).
+_INNER: dict[str, Any] = {"type": ["string", "number", "boolean", "null", "array", "object"], **_LIMITS,
+                          "items": _SCALAR, "additionalProperties": _SCALAR}
+JSON_VALUE: dict[str, Any] = {
+    "description": "Any JSON value within the edge's limits, nested at most three deep.",
+    "type": ["string", "number", "boolean", "null", "array", "object"], **_LIMITS,
+    "items": _INNER, "additionalProperties": _INNER,
+}
 
 
 def _bound(schema: dict[str, Any], text: int = MAX_TEXT) -> None:
@@ -91,8 +96,11 @@ def _bound(schema: dict[str, Any], text: int = MAX_TEXT) -> None:
     elif kind == "object":  # the edge's limits on any JSON object (ombud.api.limits.check_json)
         schema.setdefault("maxProperties", MAX_KEYS)
         schema.setdefault("propertyNames", {"maxLength": MAX_KEY})
-        if schema.get("additionalProperties", True) is True:  # fields the model ignores: still held to the limits
-            schema["additionalProperties"] = {"$ref": "#/components/schemas/JsonValue"}
+        if schema.get("additionalProperties", True) is True:
+            # A model takes its own fields and no others (ombud.api.conform refuses an unknown one, naming it);
+            # a free-form object (no fields named) takes any JSON within the limits.
+            schema["additionalProperties"] = False if "properties" in schema else \
+                {"$ref": "#/components/schemas/JsonValue"}
     for key in ("items", "additionalProperties"):
         if isinstance(schema.get(key), dict):
             _bound(schema[key], text)
@@ -103,6 +111,15 @@ def _bound(schema: dict[str, Any], text: int = MAX_TEXT) -> None:
     for sub in schema.get("properties", {}).values():
         if isinstance(sub, dict):
             _bound(sub, text)
+
+
+def bound_body(schema: dict[str, Any], defs: dict[str, Any]) -> None:
+    """A body's JSON schema and its definitions held to the document's limits, as the document states them (in
+    place): ombud.api.conform checks bodies against this, so the edge takes what the document says and no more."""
+    _bound(schema)
+    for definition in defs.values():
+        _bound(definition)
+    defs.setdefault("JsonValue", JSON_VALUE)
 
 
 def _refs(node: Any, out: set[str]) -> None:
