@@ -118,6 +118,9 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 @pytest.fixture
 def ctx(settings: Settings, engine: Engine, sessions: sessionmaker[Session]) -> Context:
     """A context whose engine and sessions are the test's, so everything it does is rolled back."""
+    from ombud.identity.service import forget_model
+
+    forget_model()  # discovery caches the model per database URL, and every test shares the one test database
     ctx = Context(settings)
     ctx.__dict__["engine"] = engine
     ctx.__dict__["sessions"] = sessions

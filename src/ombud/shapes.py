@@ -14,6 +14,7 @@ Pure: no database, no framework beyond Pydantic's ``Field``.
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Annotated, Any
 
 from pydantic import Field
@@ -53,14 +54,9 @@ def matches(pattern: str, value: str) -> bool:
     return _compiled(pattern).search(value) is not None
 
 
-_CACHE: dict[str, re.Pattern[str]] = {}
-
-
+@cache
 def _compiled(pattern: str) -> re.Pattern[str]:
-    found = _CACHE.get(pattern)
-    if found is None:
-        found = _CACHE[pattern] = re.compile(pattern)
-    return found
+    return re.compile(pattern)
 
 
 def stripped(schema: dict[str, Any]) -> None:

@@ -26,7 +26,9 @@ tests/hardening checks both directions: no invalid input accepted, no valid inpu
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime, time
+from functools import partial
 from typing import Any, get_args
 
 from fastapi import Request, params
@@ -64,8 +66,8 @@ _JSON_TYPES: dict[str, tuple[type, ...]] = {
 class _Plan:
     """What to check for one route: found once from its dependencies and body, then kept."""
 
-    __slots__ = ("body", "bool_form", "bool_query", "defs", "form", "int_path", "int_query", "shaped_path",
-                 "shaped_query", "single_query", "temporal_path", "temporal_query", "text_path")
+    __slots__ = ("body", "bool_form", "defs", "form", "int_path", "int_query", "path_checks", "query_checks",
+                 "single_query", "text_path")
 
     def __init__(self, route: Any) -> None:
         from ombud.api.limits import dependants
@@ -77,11 +79,9 @@ class _Plan:
         self.int_query = tuple(p.alias for p in query if _is(p.field_info.annotation, int))
         self.text_path = tuple(p.alias for p in path if _is(p.field_info.annotation, str))
         self.single_query = tuple(p.alias for p in query if not field_annotation_is_sequence(p.field_info.annotation))
-        self.temporal_path = tuple((p.alias, f) for p in path if (f := _temporal(p.field_info.annotation)))
-        self.temporal_query = tuple((p.alias, f) for p in query if (f := _temporal(p.field_info.annotation)))
-        self.bool_query = tuple(p.alias for p in query if _is(p.field_info.annotation, bool))
-        self.shaped_path = tuple((p.alias, extra) for p in path if (extra := _shape(p.field_info)))
-        self.shaped_query = tuple((p.alias, extra) for p in query if (extra := _shape(p.field_info)))
+        #: (name, check) for each path and query value: a check says why a value is wrong, or None.
+        self.path_checks = _checks(path, booleans=False)
+        self.query_checks = _checks(query, booleans=True)
         form = [p for d in every for p in d.body_params if isinstance(p.field_info, params.Form)]
         self.bool_form = tuple(p.alias for p in form if _is(p.field_info.annotation, bool))
         self.form = tuple(p.alias for p in form)
@@ -99,6 +99,21 @@ class _Plan:
 
 
 _PLAN_ATTRIBUTE = "_ombud_conform_plan"
+
+Check = Callable[[str], "str | None"]
+
+
+def _checks(parameters: list[Any], *, booleans: bool) -> tuple[tuple[str, Check], ...]:
+    """The checks of each parameter's text: its temporal format, its shape (customer id, pattern), a boolean."""
+    out: list[tuple[str, Check]] = []
+    for p in parameters:
+        if fmt := _temporal(p.field_info.annotation):
+            out.append((p.alias, partial(format_problem, fmt=fmt)))
+        if shape := _shape(p.field_info):
+            out.append((p.alias, partial(shape_problem, schema=shape)))
+        if booleans and _is(p.field_info.annotation, bool):
+            out.append((p.alias, boolean_problem))
+    return tuple(out)
 
 
 def _shape(field_info: Any) -> dict[str, Any] | None:
@@ -262,16 +277,13 @@ async def check_request(request: Request) -> None:
             problems.append(("path", name, f"longer than {MAX_PATH_VALUE} characters"))
         elif isinstance(value, str) and "\x00" in value:
             problems.append(("path", name, NUL_REASON))
-    for name, shape in plan.shaped_path:
-        if message := shape_problem(path_params.get(name), shape):
-            problems.append(("path", name, message))
     for name in plan.int_path:
         value = path_params.get(name)
         if isinstance(value, str) and _out_of_range(value):
             problems.append(("path", name, f"must be between {INT64_MIN} and {INT64_MAX}"))
-    for name, fmt in plan.temporal_path:
+    for name, check in plan.path_checks:
         value = path_params.get(name)
-        if isinstance(value, str) and (message := format_problem(value, fmt)):
+        if isinstance(value, str) and (message := check(value)):
             problems.append(("path", name, message))
     if query:
         for name in plan.single_query:
@@ -280,21 +292,9 @@ async def check_request(request: Request) -> None:
         for name in plan.int_query:
             if any(_out_of_range(value) for value in query.getlist(name)):
                 problems.append(("query", name, f"must be between {INT64_MIN} and {INT64_MAX}"))
-        for name, fmt in plan.temporal_query:
-            for value in query.getlist(name):
-                if message := format_problem(value, fmt):
-                    problems.append(("query", name, message))
-                    break
-        for name, shape in plan.shaped_query:
-            for value in query.getlist(name):
-                if message := shape_problem(value, shape):
-                    problems.append(("query", name, message))
-                    break
-        for name in plan.bool_query:
-            for value in query.getlist(name):
-                if message := boolean_problem(value):
-                    problems.append(("query", name, message))
-                    break
+        for name, check in plan.query_checks:
+            if message := next((m for value in query.getlist(name) if (m := check(value))), None):
+                problems.append(("query", name, message))
     if plan.form:
         problems += await _form_problems(request, plan)
     if plan.body is not None and JSON_BODY_SCOPE_KEY in request.scope:

@@ -182,8 +182,9 @@ def gift(facts: AccountFacts) -> str | None:
     first_other = min(a.at for a in others)
     if not any(a.at < first_other for a in facts.addresses if a.ref in mine):
         return None
+    elsewhere = {a.ref for a in others}
     home = sum(n for ref, n in facts.shipments.items() if ref in mine)
-    away = sum(n for ref, n in facts.shipments.items() if ref in {a.ref for a in others})
+    away = sum(n for ref, n in facts.shipments.items() if ref in elsewhere)
     if away > home:
         return None
     if any(d.failures >= 2 and d.first_success is not None and d.first < d.first_success <= first_other

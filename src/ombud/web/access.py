@@ -106,7 +106,6 @@ def case_list(request: Request, session: DbSession, staff: CurrentStaff) -> Resp
         me = staff.employee
         stmt = stmt.where((Case.assignee_id == me.id) | (Case.team == me.team) | (Case.opened_by_id == me.id))
     page = CASES_TABLE.run(session, stmt, query)
-    page.rows = [row[0] for row in page.rows]
     # What the viewer's direct reports opened for themselves: a manager sees manufactured purposes.
     reports_self_opened = cases.list_cases(session, status=CaseStatus.open, origin=CaseOrigin.self_opened,
                                            opened_by_reports_of=staff.employee, limit=200)
@@ -234,8 +233,6 @@ def grant_list(request: Request, session: DbSession, staff: CurrentStaff) -> Res
     waiting = grants.waiting_for(session, staff.employee)
     everyone = ALL_GRANTS_TABLE.run(session, select(Grant), request.query_params) \
         if staff.has_role(Role.privacy_officer) else None
-    if everyone is not None:
-        everyone.rows = [row[0] for row in everyone.rows]
     names = _names(session, {g.employee_id for g in [*waiting, *(everyone.rows if everyone else [])]})
     return render(request, "access/grants.html", staff, mine=mine, waiting=waiting, everyone=everyone, names=names,
                   classes=list(DataClass), descriptions=DESCRIPTIONS, GrantStatus=GrantStatus, GrantKind=GrantKind)
@@ -306,7 +303,7 @@ def glass_list(request: Request, session: DbSession, staff: CurrentStaff) -> Res
     security = staff.has_role(Role.security_analyst)
     stmt = select(BreakGlass) if security else select(BreakGlass).where(BreakGlass.employee_id == staff.employee.id)
     page = GLASS_TABLE.run(session, stmt, request.query_params)
-    rows = page.rows = [row[0] for row in page.rows]
+    rows = page.rows
     names = _names(session, {r.employee_id for r in rows} | {r.reviewed_by_id for r in rows})
     now = clock.now()
     # Read is offered only where it can work: the viewer's own use, still in force.

@@ -261,9 +261,7 @@ DIRECTORY_TABLE = TableSpec(
         Filter("name", "Name or email contains", apply=lambda stmt, v: stmt.where(
             func.lower(Employee.name).contains(v.lower(), autoescape=True)
             | func.lower(Employee.email).contains(v.lower(), autoescape=True))),
-        # Current staff unless asked: people who have left are kept (their records name them) but out of the way.
-        Filter("departed", "People who have left", choices=(("true", "included"), ("only", "only")),
-               apply=lambda stmt, v: stmt if v == "true" else stmt.where(Employee.left_on.is_not(None))),
+        Filter("departed", "People who have left", choices=(("true", "included"), ("only", "only")), by_route=True),
     ),
     default_sort="name",
     tiebreak=Employee.id,
@@ -275,10 +273,13 @@ def _directory_page(
 ) -> Response:
     query = dict(request.query_params)
     stmt = select(Employee)
-    if query.get("departed") not in ("true", "only"):
+    # Current staff unless asked: people who have left are kept (their records name them) but out of the way.
+    departed = query.get("departed")
+    if departed == "only":
+        stmt = stmt.where(Employee.left_on.is_not(None))
+    elif departed != "true":
         stmt = stmt.where(Employee.left_on.is_(None))
     page = DIRECTORY_TABLE.run(session, stmt, query)
-    page.rows = [row[0] for row in page.rows]
     boss_ids = {e.manager_id for e in page.rows if e.manager_id}
     managers = {e.id: e for e in session.scalars(select(Employee).where(Employee.id.in_(boss_ids)))} if boss_ids else {}
     # Who can be a manager: one list for the page's edit forms (a datalist, not a select per row).

@@ -58,7 +58,7 @@ ALERTS_TABLE = TableSpec(
     ),
     filters=(
         Filter("status", "Status", InsiderAlert.status, choices=enum_choices(AlertStatus)),
-        Filter("mine", "Assigned", choices=(("true", "to me"),), apply=lambda stmt, v: stmt),
+        Filter("mine", "Assigned", choices=(("true", "to me"),), by_route=True),  # the viewer's own
     ),
     default_sort="-score",
     tiebreak=InsiderAlert.id,
@@ -74,7 +74,7 @@ def alerts_page(request: Request, session: DbSession, staff: Analyst) -> Respons
     if query.get("mine") == "true":
         stmt = stmt.where(InsiderAlert.assignee_id == staff.employee.id)
     page = ALERTS_TABLE.run(session, stmt, query)
-    alerts = [row[0] for row in page.rows]
+    alerts = page.rows
     if alerts:
         triage.record_read(session, staff.employee, [a.id for a in alerts], what="list")
     page.rows = [alert_read(session, key, a) for a in alerts]

@@ -299,7 +299,6 @@ def lookback_page(request: Request, session: DbSession, staff: Officer) -> Respo
     """The look-back: counts, each person's status (paged, sorted, filtered), import, plan and send."""
     lookback.link_responses(session)
     people = PEOPLE_TABLE.run(session, select(LookbackContact), request.query_params)
-    people.rows = [row[0] for row in people.rows]
     return _lookback_page(request, session, staff, people=people)
 
 

@@ -27,6 +27,8 @@ from urllib.parse import urlencode
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from ombud.web.present import label
+
 PAGE_SIZES = (25, 50, 100, 200)
 MAX_TEXT_FILTER = 100
 
@@ -52,6 +54,9 @@ class Filter:
     choices: tuple[tuple[str, str], ...] = ()
     #: For run_list: a function (row, value) -> bool; for SQL: a function (select, value) -> select, when set.
     apply: Callable[..., Any] | None = None
+    #: The route applies it to the select itself (it needs more than the value: the viewer, a service's query);
+    #: declared for the filter form and the links, which keep it.
+    by_route: bool = False
 
 
 @dataclass
@@ -148,10 +153,10 @@ class TableSpec:
         return sort, chosen, size, page, params
 
     def run(self, session: Session, stmt: Select[Any], query: Mapping[str, str]) -> Page:
-        """Filter, count, sort and fetch one page of a select."""
+        """Filter, count, sort and fetch one page of a select (its objects, when it selects one model)."""
         sort, chosen, size, page, params = self._state(query)
         for f in self.filters:
-            if f.key in chosen:
+            if f.key in chosen and not f.by_route:
                 value = chosen[f.key]
                 stmt = f.apply(stmt, value) if f.apply is not None else stmt.where(f.column == value)
         total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
@@ -162,7 +167,9 @@ class TableSpec:
             stmt = stmt.order_by(column.sort.desc() if sort.startswith("-") else column.sort.asc())
         if self.tiebreak is not None:
             stmt = stmt.order_by(self.tiebreak)
-        rows = list(session.execute(stmt.limit(size).offset((page - 1) * size)))
+        paged = stmt.limit(size).offset((page - 1) * size)
+        # A select of one thing (a model, say) gives the things themselves; of several, the rows.
+        rows = list(session.scalars(paged) if len(stmt.column_descriptions) == 1 else session.execute(paged))
         return Page(self, rows, total, page, size, sort, chosen, params)
 
     def run_list(self, rows: Sequence[Any], query: Mapping[str, str]) -> Page:
@@ -184,8 +191,6 @@ class TableSpec:
 def enum_choices(members: Iterable[Any]) -> tuple[tuple[str, str], ...]:
     """A filter's choices from an enumeration: each member's value, shown in words (``support_ticket`` ->
     ``Support ticket``)."""
-    from ombud.web.present import label
-
     return tuple((m.value, label(m.value)) for m in members)
 
 

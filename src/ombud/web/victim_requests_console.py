@@ -56,10 +56,9 @@ QUEUE_TABLE = TableSpec(
         Column("days_left", "Days left"), Column("assignee", "Assignee"), Column("repeat_of", "Repeat of"),
     ),
     filters=(
-        # The stage and "overdue only" shape the query itself (service.queue_query); declared here for the form.
-        Filter("status", "Stage", choices=enum_choices(Status),
-               apply=lambda stmt, v: stmt),
-        Filter("overdue", "Due", choices=(("true", "overdue only"),), apply=lambda stmt, v: stmt),
+        # The stage and "overdue only" shape the query itself (service.queue_query).
+        Filter("status", "Stage", choices=enum_choices(Status), by_route=True),
+        Filter("overdue", "Due", choices=(("true", "overdue only"),), by_route=True),
     ),
     default_sort="due",
     tiebreak=VictimRequest.id,
@@ -77,8 +76,7 @@ def queue(request: Request, session: DbSession, staff: Worker) -> Response:
     wanted = Status(status) if status in {s.value for s in Status} else None
     stmt = service.queue_query(status=wanted, overdue_only=query.get("overdue") == "true", mine=staff.employee)
     page = QUEUE_TABLE.run(session, stmt.order_by(None), query)
-    rows = [row[0] for row in page.rows]
-    page.rows = views.summaries(session, ctx.settings, rows)
+    page.rows = views.summaries(session, ctx.settings, page.rows)
     return render(request, "victim_requests/queue.html", staff, table=page, labels=states.LABELS)
 
 
